@@ -3,7 +3,10 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/src', '<rootDir>/test'],
   testMatch: ['**/*.spec.ts', '**/*.e2e.ts', '**/*.containers.ts'],
-  transform: { '^.+\\.ts$': ['@swc/jest'] },
+  // A few dependencies ship only ES modules. Node 20.19+ requires them natively; Jest's CommonJS
+  // loader cannot, so they are compiled too (the innermost node_modules folder decides).
+  transform: { '^.+\\.(ts|js|mjs)$': ['@swc/jest'] },
+  transformIgnorePatterns: ['/node_modules/(?!(jose|content-disposition)/)(?!.*/node_modules/)'],
   globalSetup: '<rootDir>/test/setup/container-runtime.global-setup.js',
   testTimeout: 30000,
   // Keep the summary as the last thing CI prints.
