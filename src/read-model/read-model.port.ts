@@ -1,6 +1,10 @@
 import type { TransactionState } from '../transactions/transaction.decider';
 
-/** One row of the transaction summary projection: the stream folded through `evolve`. */
+/**
+ * One row of the transaction summary projection: the stream folded through `evolve`.
+ * streamName, owner, clientId and requestedPosition are fixed by the stream's first event, and
+ * (owner, clientId) identifies one stream.
+ */
 export interface TransactionSummary {
   streamName: string;
   owner: string;
@@ -37,7 +41,11 @@ export abstract class ReadModel {
 
   abstract loadSummaries(streamNames: string[]): Promise<Map<string, TransactionSummary>>;
 
-  /** Atomic: the upserts and the new checkpoint land together or not at all. */
+  /**
+   * Atomic: the upserts and the new checkpoint land together or not at all. Rejects the whole
+   * change if a summary alters its stream's fixed fields or claims another stream's
+   * (owner, clientId).
+   */
   abstract commit(
     projection: string,
     change: { summaries: TransactionSummary[]; checkpoint: bigint },
@@ -45,6 +53,7 @@ export abstract class ReadModel {
 
   abstract findSummary(owner: string, clientId: string): Promise<TransactionSummary | null>;
 
+  /** Rejects a limit that is not a positive integer (RangeError) rather than choose one. */
   abstract listSummaries(query: ListSummariesQuery): Promise<SummaryPage>;
 
   abstract ping(): Promise<void>;

@@ -1,0 +1,137 @@
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import { Test } from '@nestjs/testing';
+import Database from 'better-sqlite3';
+import { AppConfig } from '../../config/app-config';
+import { CoreModule } from '../../config/core.module';
+import { SystemClock } from '../../shared/clock';
+import { MathRandom } from '../../shared/random';
+import { describeReadModelContract } from '../read-model.contract';
+import { ReadModel, TransactionSummary } from '../read-model.port';
+import { SqliteReadModel } from './sqlite-read-model';
+import { SqliteReadModelModule } from './sqlite-read-model.module';
+
+let tempRoot: string;
+
+beforeAll(() => {
+  tempRoot = mkdtempSync(join(tmpdir(), 'read-model-'));
+});
+
+afterAll(() => {
+  rmSync(tempRoot, { recursive: true, force: true });
+});
+
+function newDatabasePath(): string {
+  return join(mkdtempSync(join(tempRoot, 'store-')), 'read-model.sqlite');
+}
+
+describeReadModelContract('SQLite', {
+  async openEmpty() {
+    const path = newDatabasePath();
+    return {
+      readModel: new SqliteReadModel({ path }),
+      reopen: async () => new SqliteReadModel({ path }),
+    };
+  },
+});
+
+function pendingSummary(owner: string, clientId: string, position: bigint): TransactionSummary {
+  return {
+    streamName: `transaction-${owner}-${clientId}`,
+    owner,
+    clientId,
+    status: 'PENDING',
+    requestedPosition: position,
+    revision: 0n,
+    state: { exists: false },
+  };
+}
+
+describe('SqliteReadModel', () => {
+  let openModels: SqliteReadModel[] = [];
+
+  function open(path: string): SqliteReadModel {
+    const readModel = new SqliteReadModel({ path });
+    openModels.push(readModel);
+    return readModel;
+  }
+
+  afterEach(async () => {
+    await Promise.all(openModels.map((model) => model.close()));
+    openModels = [];
+  });
+
+  it('leaves the file in WAL mode, so readers in other processes never block the writer', () => {
+    const path = newDatabasePath();
+    open(path);
+    const inspector = new Database(path, { readonly: true });
+    try {
+      expect(inspector.pragma('journal_mode', { simple: true })).toBe('wal');
+    } finally {
+      inspector.close();
+    }
+  });
+
+  it('shows one connection the commits of another on the same file', async () => {
+    const path = newDatabasePath();
+    const writer = open(path);
+    const reader = open(path);
+
+    await writer.commit('p', { summaries: [pendingSummary('alice', 'c1', 1n)], checkpoint: 1n });
+
+    expect(await reader.checkpoint('p')).toBe(1n);
+    expect((await reader.findSummary('alice', 'c1'))?.streamName).toBe('transaction-alice-c1');
+  });
+
+  it('waits for a write lock held by another connection instead of failing', async () => {
+    const path = newDatabasePath();
+    const readModel = open(path);
+    const holdMs = 300;
+    // A thread stands in for another process: the commit below blocks this thread while it waits.
+    const lockHolder = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads');
+       const Database = require(workerData.driver);
+       const db = new Database(workerData.path);
+       db.exec('BEGIN IMMEDIATE');
+       parentPort.postMessage('locked');
+       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, workerData.holdMs);
+       db.exec('COMMIT');
+       db.close();`,
+      { eval: true, workerData: { driver: require.resolve('better-sqlite3'), path, holdMs } },
+    );
+    const exited = once(lockHolder, 'exit');
+    await once(lockHolder, 'message');
+
+    const started = performance.now();
+    await readModel.commit('p', { summaries: [pendingSummary('alice', 'c1', 1n)], checkpoint: 1n });
+    const waitedMs = performance.now() - started;
+
+    expect(await exited).toStrictEqual([0]);
+    expect(waitedMs).toBeGreaterThan(holdMs / 2);
+    expect(await readModel.checkpoint('p')).toBe(1n);
+  });
+});
+
+describe('SqliteReadModelModule', () => {
+  it('opens read-model.sqlite in a new data folder and closes it on shutdown', async () => {
+    const dataDir = join(tempRoot, 'module', 'data');
+    const config = AppConfig.fromEnvironment({ DATA_DIR: dataDir });
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        CoreModule.forRoot(config, new SystemClock(), new MathRandom()),
+        SqliteReadModelModule,
+      ],
+    }).compile();
+    const readModel = moduleRef.get(ReadModel);
+
+    await readModel.ping();
+    expect(existsSync(join(dataDir, 'read-model.sqlite'))).toBe(true);
+
+    await moduleRef.close();
+    await expect(readModel.ping()).rejects.toThrow();
+  });
+});
