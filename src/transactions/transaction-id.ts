@@ -16,3 +16,7 @@ export const TRANSACTION_CATEGORY = 'transaction';
 export function streamNameFor(transactionId: string): string {
   return `${TRANSACTION_CATEGORY}-${transactionId}`;
 }
+
+export function transactionIdOf(streamName: string): string {
+  return streamName.slice(TRANSACTION_CATEGORY.length + 1);
+}
