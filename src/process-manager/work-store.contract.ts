@@ -643,30 +643,8 @@ export function describeWorkStoreContract(adapterName: string, harness: WorkStor
       });
     });
 
-    describe('rememberWebhook', () => {
-      it('is true the first time an id is seen and false on every repeat, on any instance', async () => {
-        const other = await openAnotherInstance();
-
-        expect(await store.rememberWebhook('msg_1', T0)).toBe(true);
-        expect(await store.rememberWebhook('msg_1', T0 + 1)).toBe(false);
-        expect(await other.rememberWebhook('msg_1', T0 + 2)).toBe(false);
-        expect(await other.rememberWebhook('msg_2', T0 + 2)).toBe(true);
-      });
-
-      it('says true to exactly one of two instances remembering the same id at once', async () => {
-        const other = await openAnotherInstance();
-
-        for (let n = 0; n < 20; n += 1) {
-          const answers = await Promise.all(
-            [store, other].map((instance) => instance.rememberWebhook(`msg_${n}`, T0)),
-          );
-          expect(answers.filter(Boolean)).toHaveLength(1);
-        }
-      });
-    });
-
     describe('durability', () => {
-      it('keeps work, leases, checkpoint, budget and seen webhooks across close and reopen', async () => {
+      it('keeps work, leases, checkpoint and budget across close and reopen', async () => {
         await store.commit(
           {
             schedule: [
@@ -680,7 +658,6 @@ export function describeWorkStoreContract(adapterName: string, harness: WorkStor
         const claimed = await claimOnly('A', T0 + 20);
         expect(await store.takeStatusCheck(T0 + 20, BUDGET)).toEqual({ granted: true });
         await store.slowDown(T0 + 30, T0 + 5_000, BUDGET);
-        expect(await store.rememberWebhook('msg_1', T0)).toBe(true);
 
         await restart();
 
@@ -691,7 +668,6 @@ export function describeWorkStoreContract(adapterName: string, harness: WorkStor
         expect(await store.renewLease(claimed, T0 + 40, LEASE_MS)).toBe(true);
         expect(retryAtOf(await store.takeStatusCheck(T0 + 4_000, BUDGET))).toBe(T0 + 5_000);
         expect(await waitAfterGrant(store, T0 + 5_000)).toBe(1_000);
-        expect(await store.rememberWebhook('msg_1', T0 + 50)).toBe(false);
       });
 
       it('answers ping while open and rejects it once closed', async () => {

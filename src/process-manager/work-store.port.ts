@@ -87,9 +87,6 @@ export abstract class WorkStore {
   /** A check went through: let the rate recover towards its configured value. */
   abstract recover(now: number, settings: BudgetSettings): Promise<void>;
 
-  /** Records a signed webhook's `webhook-id`; false if it was seen before (a redelivery). */
-  abstract rememberWebhook(webhookId: string, now: number): Promise<boolean>;
-
   abstract ping(): Promise<void>;
   abstract close(): Promise<void>;
 }

@@ -40,7 +40,7 @@ describeWorkStoreContract('SQLite', {
 });
 
 /** What each thread does, on its own connection to the same file, once both are ready. */
-type Race = 'claim' | 'takeStatusCheck' | 'rememberWebhook';
+type Race = 'claim' | 'takeStatusCheck';
 
 /**
  * A thread stands in for another process: better-sqlite3 is synchronous, so calls from one thread
@@ -68,7 +68,6 @@ const RACER_SOURCE = `
     takeStatusCheck: async () =>
       (await store.takeStatusCheck(now, { ratePerSecond: 1, minRatePerSecond: 1 })).granted
         ? ['granted'] : [],
-    rememberWebhook: async () => ((await store.rememberWebhook('msg_1', now)) ? ['first'] : []),
   };
   parentPort.once('message', async () => {
     const won = [];
@@ -131,7 +130,7 @@ describe('SqliteWorkStore', () => {
         .prepare<[], string>("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
         .pluck()
         .all();
-      expect(tables).toEqual(['budget', 'pm_checkpoint', 'seen_webhooks', 'work', 'work_version']);
+      expect(tables).toEqual(['budget', 'pm_checkpoint', 'work', 'work_version']);
     } finally {
       inspector.close();
     }
@@ -161,14 +160,10 @@ describe('SqliteWorkStore', () => {
       expect(new Set(claimed).size).toBe(itemCount);
     });
 
-    it('grants one status check and remembers a webhook id once', async () => {
-      const path = newDatabasePath();
-
-      const checks = await raceInTwoThreads(path, 'takeStatusCheck', 50);
-      const webhooks = await raceInTwoThreads(path, 'rememberWebhook', 50);
+    it('grants one status check', async () => {
+      const checks = await raceInTwoThreads(newDatabasePath(), 'takeStatusCheck', 50);
 
       expect(checks.flat()).toEqual(['granted']);
-      expect(webhooks.flat()).toEqual(['first']);
     });
   });
 });

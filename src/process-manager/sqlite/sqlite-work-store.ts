@@ -58,11 +58,6 @@ const SCHEMA = `
     rate REAL NOT NULL,
     blocked_until INTEGER NOT NULL
   ) STRICT;
-
-  CREATE TABLE IF NOT EXISTS seen_webhooks (
-    id TEXT PRIMARY KEY,
-    seen_at INTEGER NOT NULL
-  ) STRICT;
 `;
 
 const WORK_COLUMNS = 'transaction_id, kind, due_at, payload';
@@ -203,8 +198,7 @@ function recoverBudget(
  * synchronous=FULL syncs every commit. The work could be derived again from the event store
  * through the checkpoint, but what changed since is not harmless to lose on a power cut: a
  * completed item coming back repeats a provider call, a forgotten grant lets more status checks
- * through than the provider allows, a forgotten webhook id accepts a redelivery again. These
- * writes are few (a handful per provider call), so one fsync each is cheap.
+ * through than the provider allows. These writes are few (a handful per provider call), so one fsync each is cheap.
  *
  * Read-modify-write operations (claim, reschedule, budget) run in BEGIN IMMEDIATE transactions:
  * the write lock is taken before reading, so two processes never decide on the same state, and a
@@ -230,7 +224,6 @@ export class SqliteWorkStore extends WorkStore {
   private readonly selectPending: Database.Statement<[string], WorkRow>;
   private readonly selectBudget: Database.Statement<[], BudgetState>;
   private readonly upsertBudget: Database.Statement<[BudgetState]>;
-  private readonly insertWebhook: Database.Statement<[string, number]>;
   private readonly selectOne: Database.Statement<[]>;
 
   private readonly writeCommit: Database.Transaction<
@@ -333,9 +326,6 @@ export class SqliteWorkStore extends WorkStore {
          updated_at = excluded.updated_at,
          rate = excluded.rate,
          blocked_until = excluded.blocked_until`,
-    );
-    this.insertWebhook = this.db.prepare(
-      'INSERT INTO seen_webhooks (id, seen_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING',
     );
     this.selectOne = this.db.prepare('SELECT 1');
 
@@ -467,10 +457,6 @@ export class SqliteWorkStore extends WorkStore {
       // No row yet means the budget was never slowed down: nothing to recover.
       next: stored && recoverBudget(stored, now, settings),
     }));
-  }
-
-  override async rememberWebhook(webhookId: string, now: number): Promise<boolean> {
-    return this.insertWebhook.run(webhookId, now).changes === 1;
   }
 
   override async ping(): Promise<void> {

@@ -1,0 +1,52 @@
+import { Injectable } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import type { RecordedEvent } from '../event-store/event-store.port';
+import type { Projection } from '../projections/projection-runner';
+import { isTransactionStreamEvent } from '../transactions/transaction-summary.projection';
+import { transactionIdOf } from '../transactions/transaction-id';
+import { toTransactionEvent } from '../transactions/transaction-streams';
+import { ProcessManagerSettings, netChange, react } from './process-manager';
+import { WorkStore } from './work-store.port';
+
+type Listener = () => void;
+
+/**
+ * Turns the transactions' events into scheduled work, stored with the process manager's own
+ * checkpoint so that a crash neither loses a plan nor applies an event twice.
+ */
+@Injectable()
+export class ProcessManagerProjection implements Projection {
+  readonly name = 'process-manager';
+  private readonly settings: ProcessManagerSettings;
+  private readonly listeners = new Set<Listener>();
+
+  constructor(
+    private readonly workStore: WorkStore,
+    config: AppConfig,
+  ) {
+    this.settings = {
+      reconciliationDeadlineMs: config.provider.reconciliationDeadlineMs,
+      notifyClient: config.clientCallback !== null,
+    };
+  }
+
+  checkpoint(): Promise<bigint | null> {
+    return this.workStore.checkpoint();
+  }
+
+  async apply(events: RecordedEvent[], checkpoint: bigint): Promise<void> {
+    const reactions = events
+      .filter(isTransactionStreamEvent)
+      .flatMap((event) =>
+        react(transactionIdOf(event.streamName), toTransactionEvent(event), this.settings),
+      );
+    await this.workStore.commit(netChange(reactions), checkpoint);
+    if (reactions.length > 0) for (const listener of this.listeners) listener();
+  }
+
+  /** Called after new work was stored, so a sleeping worker can look at once. */
+  onScheduled(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}

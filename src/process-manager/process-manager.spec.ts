@@ -1,0 +1,121 @@
+import type { TransactionEvent } from '../transactions/transaction.decider';
+import { netChange, react } from './process-manager';
+
+const settings = { reconciliationDeadlineMs: 900_000, notifyClient: false };
+const T0 = Date.parse('2026-11-21T10:00:00.000Z');
+const at = (s: number) => new Date(T0 + s * 1000).toISOString();
+
+const requested: TransactionEvent = {
+  type: 'TransactionRequested',
+  data: {
+    transactionId: 'tx-1',
+    owner: 'alice',
+    clientId: 'c-1',
+    amount: 1,
+    currency: 'KES',
+    recipient: 'bob',
+    note: null,
+    requestedAt: at(0),
+  },
+};
+const confirmed: TransactionEvent = {
+  type: 'StatusConfirmed',
+  data: {
+    status: 'SUCCEEDED',
+    source: 'webhook',
+    providerStatus: 'completed',
+    reason: null,
+    at: at(20),
+  },
+};
+
+describe('process manager', () => {
+  it('when a transaction is requested, then submit attempt 1 now and set its deadline', () => {
+    expect(react('tx-1', requested, settings)).toEqual([
+      {
+        kind: 'schedule',
+        work: { transactionId: 'tx-1', kind: 'submit', dueAt: T0, payload: { attempt: 1 } },
+      },
+      {
+        kind: 'schedule',
+        work: { transactionId: 'tx-1', kind: 'deadline', dueAt: T0 + 900_000, payload: {} },
+      },
+    ]);
+  });
+
+  it('when a check is scheduled, then the check runs at the time the decider recorded', () => {
+    const event: TransactionEvent = {
+      type: 'StatusCheckScheduled',
+      data: { attempt: 1, checkNumber: 3, dueAt: at(45), reason: 'after_not_found' },
+    };
+    expect(react('tx-1', event, settings)).toEqual([
+      {
+        kind: 'schedule',
+        work: {
+          transactionId: 'tx-1',
+          kind: 'check',
+          dueAt: T0 + 45_000,
+          payload: { attempt: 1, checkNumber: 3 },
+        },
+      },
+    ]);
+  });
+
+  it('when an attempt is proven lost, then the next attempt is submitted', () => {
+    const lost: TransactionEvent = {
+      type: 'ProviderAttemptLost',
+      data: { attempt: 1, at: at(140) },
+    };
+    expect(react('tx-1', lost, settings)).toMatchObject([
+      { kind: 'schedule', work: { kind: 'submit', dueAt: T0 + 140_000, payload: { attempt: 2 } } },
+    ]);
+  });
+
+  it('when the status is final, then every pending step is cancelled (and the client notified if configured)', () => {
+    expect(react('tx-1', confirmed, settings)).toEqual([
+      { kind: 'cancel', transactionId: 'tx-1', kinds: ['submit', 'check', 'deadline'] },
+    ]);
+    expect(react('tx-1', confirmed, { ...settings, notifyClient: true })).toContainEqual({
+      kind: 'schedule',
+      work: { transactionId: 'tx-1', kind: 'notify', dueAt: T0 + 20_000, payload: { delivery: 1 } },
+    });
+  });
+
+  it('a plan made and cancelled within one batch is never stored', () => {
+    const reactions = [
+      ...react('tx-1', requested, settings),
+      ...react('tx-1', confirmed, settings),
+    ];
+    expect(netChange(reactions)).toEqual({
+      schedule: [],
+      cancel: [
+        { transactionId: 'tx-1', kinds: ['submit'] },
+        { transactionId: 'tx-1', kinds: ['deadline'] },
+        { transactionId: 'tx-1', kinds: ['check'] },
+      ],
+    });
+  });
+
+  it('the latest plan for a step replaces the earlier one', () => {
+    const first: TransactionEvent = {
+      type: 'StatusCheckScheduled',
+      data: { attempt: 1, checkNumber: 1, dueAt: at(31), reason: 'x' },
+    };
+    const second: TransactionEvent = {
+      type: 'StatusCheckScheduled',
+      data: { attempt: 1, checkNumber: 2, dueAt: at(40), reason: 'x' },
+    };
+    const change = netChange([
+      ...react('tx-1', first, settings),
+      ...react('tx-1', second, settings),
+    ]);
+    expect(change.schedule).toEqual([
+      {
+        transactionId: 'tx-1',
+        kind: 'check',
+        dueAt: T0 + 40_000,
+        payload: { attempt: 1, checkNumber: 2 },
+      },
+    ]);
+  });
+});

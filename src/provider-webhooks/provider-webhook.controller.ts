@@ -1,0 +1,125 @@
+import { Body, Controller, HttpCode, Param, Post, Req, type RawBodyRequest } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { Webhook, WebhookVerificationError } from 'standardwebhooks';
+import { AppConfig } from '../config/app-config';
+import { ProblemException } from '../problem/problem';
+import { Clock } from '../shared/clock';
+import { TransactionStreams } from '../transactions/transaction-streams';
+import { decide } from '../transactions/transaction.decider';
+import { ProviderReportDto } from './provider-report.dto';
+import { WEBHOOK_ROUTE, WebhookUrls } from './webhook-urls';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export interface WebhookReceipt {
+  received: true;
+  /** Whether the report changed anything: a repeat, or a redelivered `webhook-id`, does not. */
+  recorded: boolean;
+}
+
+/**
+ * Status reports from the provider. Either the capability URL we handed it (reference
+ * provider, unsigned) or a Standard Webhooks signature (a provider that signs) authenticates a
+ * report; anything else changes nothing and gets a 4xx.
+ */
+@ApiTags('provider')
+@Controller(WEBHOOK_ROUTE)
+export class ProviderWebhookController {
+  private readonly verifier: Webhook | null;
+
+  constructor(
+    private readonly webhookUrls: WebhookUrls,
+    private readonly streams: TransactionStreams,
+    private readonly clock: Clock,
+    config: AppConfig,
+  ) {
+    this.verifier = config.webhooks.signingSecret
+      ? new Webhook(config.webhooks.signingSecret)
+      : null;
+  }
+
+  @Post(':transactionId/:token')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'A status report at the capability URL handed to the provider' })
+  @ApiOkResponse({ description: 'Received; `recorded` says whether it changed anything' })
+  async capabilityReport(
+    @Param('transactionId') transactionId: string,
+    @Param('token') token: string,
+    @Body() report: ProviderReportDto,
+    @Req() request: RawBodyRequest<FastifyRequest>,
+  ): Promise<WebhookReceipt> {
+    if (!UUID.test(transactionId) || !this.webhookUrls.isValid(transactionId, token)) {
+      throw new ProblemException('unauthenticated', { detail: 'Unknown webhook URL' });
+    }
+    // A provider that signs must sign here too: the URL alone could have leaked.
+    const webhookId = this.verifier ? this.verifySignature(request) : null;
+    if (report.id !== transactionId) {
+      throw new ProblemException('validationFailed', {
+        detail: 'id does not match the transaction of this webhook URL',
+        errors: [{ field: 'id', message: 'id must be the transaction this URL was issued for' }],
+      });
+    }
+    return this.record(transactionId, report, request.id, webhookId);
+  }
+
+  /** For a signing provider configured with one fixed endpoint instead of per-transaction URLs. */
+  @Post()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'A Standard Webhooks signed status report' })
+  @ApiOkResponse({ description: 'Received; `recorded` says whether it changed anything' })
+  async signedReport(
+    @Body() report: ProviderReportDto,
+    @Req() request: RawBodyRequest<FastifyRequest>,
+  ): Promise<WebhookReceipt> {
+    if (!this.verifier) {
+      throw new ProblemException('notFound', { detail: 'Signed webhooks are not configured' });
+    }
+    const webhookId = this.verifySignature(request);
+    if (!UUID.test(report.id)) {
+      throw new ProblemException('notFound', { detail: 'Unknown transaction' });
+    }
+    return this.record(report.id, report, request.id, webhookId);
+  }
+
+  /** Signature and timestamp tolerance (Standard Webhooks); returns the `webhook-id`. */
+  private verifySignature(request: RawBodyRequest<FastifyRequest>): string {
+    const headers = {
+      'webhook-id': String(request.headers['webhook-id'] ?? ''),
+      'webhook-timestamp': String(request.headers['webhook-timestamp'] ?? ''),
+      'webhook-signature': String(request.headers['webhook-signature'] ?? ''),
+    };
+    try {
+      this.verifier!.verify(request.rawBody ?? '', headers);
+    } catch (error) {
+      if (!(error instanceof WebhookVerificationError)) throw error;
+      throw new ProblemException('unauthenticated', { detail: `Bad signature: ${error.message}` });
+    }
+    return headers['webhook-id'];
+  }
+
+  /** The signed report's `webhook-id` is recorded in the stream, so a redelivery is a no-op. */
+  private async record(
+    transactionId: string,
+    report: ProviderReportDto,
+    correlationId: string,
+    webhookId: string | null,
+  ): Promise<WebhookReceipt> {
+    const { events } = await this.streams.handle(
+      transactionId,
+      (state) =>
+        decide(
+          {
+            type: 'RecordProviderReport',
+            status: report.status,
+            source: 'webhook',
+            at: this.clock.now().toISOString(),
+            reportId: webhookId,
+          },
+          state,
+        ),
+      { correlationId, causationId: webhookId ?? correlationId, actor: 'provider' },
+    );
+    return { received: true, recorded: events.length > 0 };
+  }
+}

@@ -1,0 +1,122 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  RunningProviderSimulator,
+  startProviderSimulator,
+} from '../../provider-simulator/provider-simulator';
+import { HttpPaymentProvider } from './http-payment-provider';
+
+/** A server that answers every request with one fixed response, for what the simulator never says. */
+async function fixedServer(status: number, body: string, delayMs = 0): Promise<Server> {
+  const server = createServer((_request, response) => {
+    setTimeout(
+      () => response.writeHead(status, { 'content-type': 'application/json' }).end(body),
+      delayMs,
+    ).unref();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return server;
+}
+
+const urlOf = (server: Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+function adapter(baseUrl: string, submitTimeoutMs = 2_000): HttpPaymentProvider {
+  return new HttpPaymentProvider({
+    baseUrl,
+    submitTimeoutMs,
+    statusTimeoutMs: 1_000,
+    connections: 4,
+  });
+}
+
+describe('HTTP payment provider adapter (reference protocol)', () => {
+  let simulator: RunningProviderSimulator;
+  let provider: HttpPaymentProvider;
+
+  beforeAll(async () => {
+    simulator = await startProviderSimulator({
+      timeScale: 0.005,
+      seed: 1,
+      statusBudget: { requestsPerSecond: 2, banSeconds: 30 },
+    });
+    provider = adapter(simulator.url);
+  });
+
+  afterAll(async () => {
+    await provider.close();
+    await simulator.close();
+  });
+
+  it('takes a 200 as the final status and a later GET as the same record', async () => {
+    simulator.script({ forceOutcomes: { 'tx-ok': 'ok-declined' } });
+    expect(
+      await provider.submit({ providerId: 'tx-ok', webhookUrl: 'http://127.0.0.1:1/x' }),
+    ).toEqual({
+      kind: 'final',
+      status: 'declined',
+    });
+    expect(await provider.checkStatus('tx-ok')).toEqual({ kind: 'found', status: 'declined' });
+  });
+
+  it('takes a 504 as ambiguous, never as a failure', async () => {
+    simulator.script({ forceOutcomes: { 'tx-504': 'lost' } });
+    expect(
+      await provider.submit({ providerId: 'tx-504', webhookUrl: 'http://127.0.0.1:1/x' }),
+    ).toMatchObject({
+      kind: 'ambiguous',
+      reason: 'gateway_timeout',
+    });
+    expect(await provider.checkStatus('tx-504')).toEqual({ kind: 'not_found' });
+  });
+
+  it('reads a 429 with its Retry-After', async () => {
+    let outcome = await provider.checkStatus('nobody');
+    for (let i = 0; i < 5 && outcome.kind !== 'rate_limited'; i++) {
+      outcome = await provider.checkStatus('nobody');
+    }
+    expect(outcome).toEqual({ kind: 'rate_limited', retryAfterMs: 30_000 });
+  });
+
+  it('takes a refused connection as ambiguous (connection)', async () => {
+    const closed = await fixedServer(200, '{}');
+    const url = urlOf(closed);
+    await new Promise((resolve) => closed.close(resolve));
+    const unreachable = adapter(url);
+    expect(await unreachable.submit({ providerId: 'x', webhookUrl: 'http://h/x' })).toMatchObject({
+      kind: 'ambiguous',
+      reason: 'connection',
+    });
+    expect(await unreachable.checkStatus('x')).toMatchObject({ kind: 'error' });
+    await unreachable.close();
+  });
+
+  it('takes no answer within the submission timeout as ambiguous (timeout)', async () => {
+    // undici's timeout timers tick about once a second, hence the long answer.
+    const slow = await fixedServer(200, '{"id":"x","status":"completed"}', 3_000);
+    const impatient = adapter(urlOf(slow), 200);
+    expect(await impatient.submit({ providerId: 'x', webhookUrl: 'http://h/x' })).toMatchObject({
+      kind: 'ambiguous',
+      reason: 'timeout',
+    });
+    await impatient.close();
+    slow.closeAllConnections();
+    await new Promise((resolve) => slow.close(resolve));
+  });
+
+  it.each([
+    ['a status it does not know', 200, '{"id":"x","status":"refunded"}'],
+    ['another id', 200, '{"id":"y","status":"completed"}'],
+    ['not JSON', 200, '<html>'],
+    ['a 500', 500, '{"id":"x","status":"completed"}'],
+  ])('takes %s as ambiguous on submit and an error on a check', async (_case, status, body) => {
+    const odd = await fixedServer(status, body);
+    const client = adapter(urlOf(odd));
+    expect(await client.submit({ providerId: 'x', webhookUrl: 'http://h/x' })).toMatchObject({
+      kind: 'ambiguous',
+      reason: 'unexpected_response',
+    });
+    expect(await client.checkStatus('x')).toMatchObject({ kind: 'error' });
+    await client.close();
+    await new Promise((resolve) => odd.close(resolve));
+  });
+});

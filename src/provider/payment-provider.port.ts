@@ -1,0 +1,37 @@
+/**
+ * The payment provider port. Every answer is classified so that the caller can never mistake an
+ * ambiguous outcome (the provider may or may not have the transaction) for a failure.
+ */
+
+export type ProviderFinalStatus = 'completed' | 'declined';
+
+export type SubmissionOutcome =
+  /** The provider answered with the final status. */
+  | { kind: 'final'; status: ProviderFinalStatus }
+  /** The provider has the transaction and is still working on it. */
+  | { kind: 'pending' }
+  /** Nobody knows whether the provider has it: 504, our timeout, a broken connection, nonsense. */
+  | { kind: 'ambiguous'; reason: AmbiguityReason; detail: string };
+
+export type AmbiguityReason = 'gateway_timeout' | 'timeout' | 'connection' | 'unexpected_response';
+
+export type StatusCheckOutcome =
+  | { kind: 'found'; status: ProviderFinalStatus | 'pending' }
+  | { kind: 'not_found' }
+  /** The provider asks us to slow down; `retryAfterMs` is its Retry-After, when given. */
+  | { kind: 'rate_limited'; retryAfterMs: number | null }
+  | { kind: 'error'; detail: string };
+
+export interface Submission {
+  /** The id the provider knows the transaction by: our internal transaction id. */
+  providerId: string;
+  webhookUrl: string;
+}
+
+export abstract class PaymentProvider {
+  /** Never rejects: every failure is an outcome. */
+  abstract submit(submission: Submission): Promise<SubmissionOutcome>;
+  /** Never rejects: every failure is an outcome. */
+  abstract checkStatus(providerId: string): Promise<StatusCheckOutcome>;
+  abstract close(): Promise<void>;
+}
