@@ -1,5 +1,12 @@
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
+import type { BudgetSettings } from '../process-manager/work-store.port';
+import {
+  ProviderSimulatorConfig,
+  ProviderSimulatorConfigError,
+  providerSimulatorConfigFromEnvironment,
+} from '../provider-simulator/provider-simulator.config';
+import type { ProviderPolicy } from '../transactions/transaction.decider';
 
 /**
  * Every setting the service reads, parsed and validated once at start-up. A bad value stops the
@@ -13,17 +20,55 @@ export const configSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().min(1).default('./data'),
-  EVENT_STORE: z.enum(['sqlite', 'eventstoredb']).default('sqlite'),
-  READ_MODEL: z.enum(['sqlite', 'mongodb']).default('sqlite'),
+  EVENT_STORE: z.enum(['sqlite']).default('sqlite'),
+  READ_MODEL: z.enum(['sqlite']).default('sqlite'),
   /** How often a SQLite subscription looks for events appended by another process. */
   SQLITE_POLL_INTERVAL_MS: durationMs(200),
   AUTH_JWT_SECRET: z.string().min(32).optional(),
   AUTH_JWKS_FILE: z.string().min(1).optional(),
   AUTH_ISSUER: z.string().min(1).default('payment-ledger'),
   AUTH_AUDIENCE: z.string().min(1).default('payment-ledger-api'),
-  MAX_AMOUNT_MINOR: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).default(100_000_000),
+  MAX_AMOUNT_MINOR: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(Number.MAX_SAFE_INTEGER)
+    .default(100_000_000),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(1_048_576).default(16_384),
   SHUTDOWN_TIMEOUT_MS: durationMs(10_000),
+  /** How long a query waits for the read model to include writes made before it arrived. */
+  READ_CONSISTENCY_TIMEOUT_MS: durationMs(2_000),
+  /** Longest `Prefer: wait=N` honoured, in seconds. */
+  MAX_WAIT_SECONDS: z.coerce.number().int().min(0).max(120).default(30),
+
+  /** Base URL of the payment provider; unset starts the built-in simulator. */
+  PROVIDER_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** This service's URL as the provider reaches it, for webhook URLs. */
+  PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  PROVIDER_SUBMIT_TIMEOUT_MS: durationMs(35_000),
+  PROVIDER_STATUS_TIMEOUT_MS: durationMs(5_000),
+  PROVIDER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(5).default(2),
+  PROVIDER_GATEWAY_TIMEOUT_MS: durationMs(30_000),
+  PROVIDER_LATE_WINDOW_MS: durationMs(120_000),
+  PROVIDER_LATE_WINDOW_MARGIN_MS: durationMs(15_000),
+  STATUS_CHECK_BASE_DELAY_MS: durationMs(5_000),
+  STATUS_CHECK_MAX_DELAY_MS: durationMs(60_000),
+  /** Status checks per second shared by every instance on the same store. */
+  STATUS_CHECK_RATE: z.coerce.number().positive().max(1000).default(2),
+  STATUS_CHECK_MIN_RATE: z.coerce.number().positive().max(1000).default(0.2),
+  /** Pause after a 429 that carries no Retry-After. */
+  STATUS_CHECK_DEFAULT_BACKOFF_MS: durationMs(10_000),
+  RECONCILIATION_DEADLINE_MS: durationMs(900_000),
+  /** Secret for the per-transaction webhook URL tokens (HMAC); generated outside production. */
+  WEBHOOK_SECRET: z.string().min(32).optional(),
+  /** Standard Webhooks secret (whsec_...) of a provider that signs its webhooks. */
+  PROVIDER_WEBHOOK_SIGNING_SECRET: z.string().min(16).optional(),
+  /** Where final statuses are delivered to the client backend, signed (Standard Webhooks). */
+  CLIENT_CALLBACK_URL: z.url({ protocol: /^https?$/ }).optional(),
+  CLIENT_CALLBACK_SECRET: z.string().min(16).optional(),
+  WORKER_LEASE_MS: durationMs(15_000),
+  WORKER_POLL_INTERVAL_MS: durationMs(500),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(64),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;
@@ -56,6 +101,25 @@ export class AppConfig {
   readonly maxAmountMinor!: number;
   readonly maxBodyBytes!: number;
   readonly shutdownTimeoutMs!: number;
+  readonly readConsistencyTimeoutMs!: number;
+  readonly maxWaitSeconds!: number;
+  readonly provider!: {
+    url?: string;
+    publicBaseUrl: string;
+    submitTimeoutMs: number;
+    statusTimeoutMs: number;
+    policy: ProviderPolicy;
+    statusChecks: BudgetSettings & { defaultBackoffMs: number };
+    reconciliationDeadlineMs: number;
+  };
+  readonly webhooks!: {
+    secret?: string;
+    signingSecret?: string;
+  };
+  readonly clientCallback!: { url: string; secret: string } | null;
+  readonly worker!: { leaseMs: number; pollIntervalMs: number; concurrency: number };
+  /** The built-in provider simulator's settings (SIM_*), when no PROVIDER_URL is set. */
+  readonly simulator!: ProviderSimulatorConfig | null;
 
   static fromEnvironment(env: Record<string, string | undefined>): AppConfig {
     const known = Object.fromEntries(
@@ -68,11 +132,41 @@ export class AppConfig {
       );
     }
     const c = parsed.data;
+    const problems: string[] = [];
     if (c.NODE_ENV === 'production' && !c.AUTH_JWT_SECRET && !c.AUTH_JWKS_FILE) {
-      throw new ConfigError([
+      problems.push(
         'AUTH_JWT_SECRET or AUTH_JWKS_FILE: one is required when NODE_ENV=production (the generated development secret is refused)',
-      ]);
+      );
     }
+    if (c.NODE_ENV === 'production' && !c.WEBHOOK_SECRET) {
+      problems.push('WEBHOOK_SECRET: required when NODE_ENV=production');
+    }
+    if (c.NODE_ENV === 'production' && !c.PROVIDER_URL) {
+      problems.push(
+        'PROVIDER_URL: required when NODE_ENV=production (the simulator is for development)',
+      );
+    }
+    if (Boolean(c.CLIENT_CALLBACK_URL) !== Boolean(c.CLIENT_CALLBACK_SECRET)) {
+      problems.push('CLIENT_CALLBACK_URL and CLIENT_CALLBACK_SECRET: set both or neither');
+    }
+    if (c.STATUS_CHECK_MIN_RATE > c.STATUS_CHECK_RATE) {
+      problems.push('STATUS_CHECK_MIN_RATE: must not exceed STATUS_CHECK_RATE');
+    }
+    if (c.PROVIDER_SUBMIT_TIMEOUT_MS <= c.PROVIDER_GATEWAY_TIMEOUT_MS) {
+      problems.push(
+        "PROVIDER_SUBMIT_TIMEOUT_MS: must exceed PROVIDER_GATEWAY_TIMEOUT_MS so the provider's 504 arrives first",
+      );
+    }
+    let simulator: ProviderSimulatorConfig | null = null;
+    if (!c.PROVIDER_URL) {
+      try {
+        simulator = providerSimulatorConfigFromEnvironment(env);
+      } catch (error) {
+        if (!(error instanceof ProviderSimulatorConfigError)) throw error;
+        problems.push(...error.problems);
+      }
+    }
+    if (problems.length > 0) throw new ConfigError(problems);
     return Object.assign(new AppConfig(), {
       nodeEnv: c.NODE_ENV,
       port: c.PORT,
@@ -91,6 +185,42 @@ export class AppConfig {
       maxAmountMinor: c.MAX_AMOUNT_MINOR,
       maxBodyBytes: c.MAX_BODY_BYTES,
       shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
+      readConsistencyTimeoutMs: c.READ_CONSISTENCY_TIMEOUT_MS,
+      maxWaitSeconds: c.MAX_WAIT_SECONDS,
+      provider: {
+        url: c.PROVIDER_URL,
+        publicBaseUrl: (c.PUBLIC_BASE_URL ?? `http://127.0.0.1:${c.PORT}`).replace(/\/$/, ''),
+        submitTimeoutMs: c.PROVIDER_SUBMIT_TIMEOUT_MS,
+        statusTimeoutMs: c.PROVIDER_STATUS_TIMEOUT_MS,
+        policy: {
+          maxAttempts: c.PROVIDER_MAX_ATTEMPTS,
+          gatewayTimeoutMs: c.PROVIDER_GATEWAY_TIMEOUT_MS,
+          lateWindowMs: c.PROVIDER_LATE_WINDOW_MS,
+          lateWindowMarginMs: c.PROVIDER_LATE_WINDOW_MARGIN_MS,
+          checkBaseDelayMs: c.STATUS_CHECK_BASE_DELAY_MS,
+          checkMaxDelayMs: c.STATUS_CHECK_MAX_DELAY_MS,
+        },
+        statusChecks: {
+          ratePerSecond: c.STATUS_CHECK_RATE,
+          minRatePerSecond: c.STATUS_CHECK_MIN_RATE,
+          defaultBackoffMs: c.STATUS_CHECK_DEFAULT_BACKOFF_MS,
+        },
+        reconciliationDeadlineMs: c.RECONCILIATION_DEADLINE_MS,
+      },
+      webhooks: {
+        secret: c.WEBHOOK_SECRET,
+        signingSecret: c.PROVIDER_WEBHOOK_SIGNING_SECRET,
+      },
+      clientCallback:
+        c.CLIENT_CALLBACK_URL && c.CLIENT_CALLBACK_SECRET
+          ? { url: c.CLIENT_CALLBACK_URL, secret: c.CLIENT_CALLBACK_SECRET }
+          : null,
+      worker: {
+        leaseMs: c.WORKER_LEASE_MS,
+        pollIntervalMs: c.WORKER_POLL_INTERVAL_MS,
+        concurrency: c.WORKER_CONCURRENCY,
+      },
+      simulator,
     });
   }
 }

@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import pino from 'pino';
+import { AppModule } from './app.module';
+import { AppConfig } from './config/app-config';
+import { PinoNestLogger } from './logging/pino-nest.logger';
+import { FieldError, ProblemException } from './problem/problem';
+import { ProblemFilter } from './problem/problem.filter';
+import { Clock, SystemClock } from './shared/clock';
+import { MathRandom, Random } from './shared/random';
+
+const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** A caller's X-Request-Id becomes the correlation id when it is sane; otherwise a new one. */
+function correlationIdFor(request: IncomingMessage): string {
+  const sent = request.headers['x-request-id'];
+  return typeof sent === 'string' && CORRELATION_ID.test(sent) ? sent : randomUUID();
+}
+
+function fieldErrors(errors: ValidationError[], parent = ''): FieldError[] {
+  return errors.flatMap((error) => {
+    const field = parent ? `${parent}.${error.property}` : error.property;
+    const own = Object.values(error.constraints ?? {}).map((message) => ({ field, message }));
+    return [...own, ...fieldErrors(error.children ?? [], field)];
+  });
+}
+
+export const validationPipe = new ValidationPipe({
+  whitelist: true,
+  forbidNonWhitelisted: true,
+  transform: true,
+  forbidUnknownValues: true,
+  exceptionFactory: (errors) => {
+    const details = fieldErrors(errors);
+    return new ProblemException('validationFailed', {
+      detail: details.map((e) => e.message).join('; ') || 'The request body must be an object',
+      errors: details,
+    });
+  },
+});
+
+export interface AppOptions {
+  clock?: Clock;
+  random?: Random;
+  logger?: pino.Logger;
+}
+
+/** Builds the whole service, ready to listen: used by main.ts and by the end-to-end tests. */
+export async function createApp(
+  config: AppConfig,
+  {
+    clock = new SystemClock(),
+    random = new MathRandom(),
+    logger = pino({ level: config.logLevel }),
+  }: AppOptions = {},
+): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    loggerInstance: logger,
+    bodyLimit: config.maxBodyBytes,
+    genReqId: correlationIdFor,
+    return503OnClosing: true,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(config, clock, random),
+    adapter,
+    // rawBody: Standard Webhooks signatures cover the exact bytes received.
+    { logger: new PinoNestLogger(logger), bufferLogs: true, rawBody: true },
+  );
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onSend', async (request, reply) => {
+    void reply.header('X-Request-Id', request.id);
+  });
+  // Only JSON bodies are accepted: anything else is answered 415 by fastify.
+  fastify.removeContentTypeParser(['text/plain']);
+  app.useGlobalFilters(new ProblemFilter());
+  app.useGlobalPipes(validationPipe);
+
+  const openApi = new DocumentBuilder()
+    .setTitle('payment-ledger')
+    .setDescription('Event-sourced payment ledger: request transactions and follow them to the end')
+    .setVersion('1')
+    .addBearerAuth()
+    .build();
+  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openApi));
+  await app.init();
+  return app;
+}

@@ -1,0 +1,32 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { AppConfig } from './config/app-config';
+import { CoreModule } from './config/core.module';
+import { EventStoreModule } from './event-store/event-store.module';
+import { HealthModule } from './health/health.module';
+import { ReadModelModule } from './read-model/read-model.module';
+import { ProcessManagerModule } from './process-manager/process-manager.module';
+import { WorkStoreModule } from './process-manager/work-store.module';
+import { ProviderWebhooksModule } from './provider-webhooks/provider-webhooks.module';
+import { Clock } from './shared/clock';
+import { Random } from './shared/random';
+import { TransactionsModule } from './transactions/transactions.module';
+
+@Module({})
+export class AppModule {
+  /** The configuration chooses the adapters, so it is needed before the module graph exists. */
+  static forRoot(config: AppConfig, clock: Clock, random: Random): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        CoreModule.forRoot(config, clock, random),
+        EventStoreModule.forRoot(config),
+        ReadModelModule.forRoot(config),
+        WorkStoreModule.forRoot(config),
+        TransactionsModule,
+        ProviderWebhooksModule,
+        ProcessManagerModule,
+        HealthModule,
+      ],
+    };
+  }
+}

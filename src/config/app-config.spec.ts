@@ -1,0 +1,61 @@
+import { AppConfig, ConfigError } from './app-config';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    AppConfig.fromEnvironment(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('configuration', () => {
+  it('defaults to the embedded stores under ./data on port 3000', () => {
+    const config = AppConfig.fromEnvironment({});
+    expect(config).toMatchObject({ port: 3000, eventStore: 'sqlite', readModel: 'sqlite' });
+    expect(config.dataDir).toBe(`${process.cwd()}/data`);
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ EVENT_STORE: 'postgres' }, 'EVENT_STORE'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ AUTH_JWT_SECRET: 'short' }, 'AUTH_JWT_SECRET'],
+    [{ MAX_AMOUNT_MINOR: '-5' }, 'MAX_AMOUNT_MINOR'],
+  ])('rejects %j naming %s and what it allows', (env, variable) => {
+    const problems = problemsOf(env);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(new RegExp(`^${variable}: .+`));
+  });
+
+  it('refuses production without configured secrets and a real provider', () => {
+    expect(problemsOf({ NODE_ENV: 'production' })).toEqual([
+      expect.stringMatching(/^AUTH_JWT_SECRET or AUTH_JWKS_FILE: /),
+      expect.stringMatching(/^WEBHOOK_SECRET: /),
+      expect.stringMatching(/^PROVIDER_URL: /),
+    ]);
+    expect(
+      problemsOf({
+        NODE_ENV: 'production',
+        AUTH_JWT_SECRET: 'x'.repeat(32),
+        WEBHOOK_SECRET: 'y'.repeat(32),
+        PROVIDER_URL: 'https://provider.example/api',
+      }),
+    ).toEqual([]);
+  });
+
+  it.each([
+    [{ PROVIDER_URL: 'ftp://x' }, 'PROVIDER_URL'],
+    [{ CLIENT_CALLBACK_URL: 'https://client.example/hook' }, 'CLIENT_CALLBACK_URL'],
+    [{ STATUS_CHECK_RATE: '1', STATUS_CHECK_MIN_RATE: '2' }, 'STATUS_CHECK_MIN_RATE'],
+    [{ PROVIDER_SUBMIT_TIMEOUT_MS: '20000' }, 'PROVIDER_SUBMIT_TIMEOUT_MS'],
+  ])('rejects the inconsistent %j naming %s', (env, variable) => {
+    expect(problemsOf(env)[0]).toMatch(new RegExp(`^${variable}`));
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(AppConfig.fromEnvironment({ PORT: '' }).port).toBe(3000);
+  });
+});

@@ -1,0 +1,78 @@
+/**
+ * RFC 9457 problem details. Every error the API returns is one of these, with a stable `type`
+ * per kind of error so that clients can branch on it.
+ */
+export interface ProblemDetails {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  [extension: string]: unknown;
+}
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+const TYPE_PREFIX = 'urn:payment-ledger:problem:';
+
+export const problemTypes = {
+  validationFailed: { slug: 'validation-failed', title: 'The request is not valid', status: 400 },
+  malformedBody: {
+    slug: 'malformed-body',
+    title: 'The request body is not valid JSON',
+    status: 400,
+  },
+  idempotencyKeyMismatch: {
+    slug: 'idempotency-key-mismatch',
+    title: 'The Idempotency-Key header does not match the transaction id',
+    status: 400,
+  },
+  unauthenticated: { slug: 'unauthenticated', title: 'Authentication is required', status: 401 },
+  forbidden: { slug: 'forbidden', title: 'Not allowed for this caller', status: 403 },
+  notFound: { slug: 'not-found', title: 'Not found', status: 404 },
+  methodNotAllowed: { slug: 'method-not-allowed', title: 'Method not allowed', status: 405 },
+  bodyTooLarge: { slug: 'body-too-large', title: 'The request body is too large', status: 413 },
+  unsupportedMediaType: {
+    slug: 'unsupported-media-type',
+    title: 'Unsupported content type; send application/json',
+    status: 415,
+  },
+  idempotencyKeyReused: {
+    slug: 'idempotency-key-reused',
+    title: 'This transaction id was already used for a different request',
+    status: 422,
+  },
+  conflict: { slug: 'conflict', title: 'Conflicting concurrent update; retry', status: 409 },
+  tooManyRequests: { slug: 'too-many-requests', title: 'Too many requests', status: 429 },
+  unavailable: { slug: 'unavailable', title: 'Temporarily unavailable; retry', status: 503 },
+  internal: { slug: 'internal', title: 'Internal error', status: 500 },
+} as const;
+
+export type ProblemKind = keyof typeof problemTypes;
+
+export function problem(
+  kind: ProblemKind,
+  extras: Omit<Partial<ProblemDetails>, 'type' | 'status'> = {},
+): ProblemDetails {
+  const { slug, title, status } = problemTypes[kind];
+  return { type: `${TYPE_PREFIX}${slug}`, title, status, ...extras };
+}
+
+/** Thrown by controllers and handlers; the problem filter turns it into the response. */
+export class ProblemException extends Error {
+  readonly problem: ProblemDetails;
+
+  constructor(
+    kind: ProblemKind,
+    extras: Omit<Partial<ProblemDetails>, 'type' | 'status'> = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    const details = problem(kind, extras);
+    super(details.detail ?? details.title);
+    this.name = 'ProblemException';
+    this.problem = details;
+  }
+}

@@ -1,0 +1,111 @@
+import { Logger } from '@nestjs/common';
+import { EventStore, RecordedEvent, Subscription } from '../event-store/event-store.port';
+
+/** A read-model projection: applies a batch of `$all` and stores it with the checkpoint. */
+export interface Projection {
+  readonly name: string;
+  checkpoint(): Promise<bigint | null>;
+  /** Must store the batch's effect and `checkpoint` atomically. */
+  apply(events: RecordedEvent[], checkpoint: bigint): Promise<void>;
+}
+
+interface Waiter {
+  position: bigint;
+  resolve: (caughtUp: boolean) => void;
+  timer: NodeJS.Timeout;
+}
+
+const BATCH_SIZE = 1000;
+
+/**
+ * Feeds one projection from `$all`, starting after its stored checkpoint. Every event is
+ * offered to the projection (which ignores what it does not need) so the checkpoint always
+ * reaches the head of `$all` and readers can wait for "caught up to position X".
+ */
+export class ProjectionRunner {
+  private readonly logger: Logger;
+  private subscription: Subscription | null = null;
+  private position: bigint = 0n;
+  private waiters: Waiter[] = [];
+  private failure: Error | null = null;
+
+  constructor(
+    private readonly eventStore: EventStore,
+    private readonly projection: Projection,
+  ) {
+    this.logger = new Logger(`Projection:${projection.name}`);
+  }
+
+  get name(): string {
+    return this.projection.name;
+  }
+
+  get checkpoint(): bigint {
+    return this.position;
+  }
+
+  get error(): Error | null {
+    return this.failure;
+  }
+
+  async start(): Promise<void> {
+    this.position = (await this.projection.checkpoint()) ?? 0n;
+    const subscription = this.eventStore.subscribeToAll(
+      { after: this.position, maxBatchSize: BATCH_SIZE },
+      async (events) => {
+        const last = events.at(-1);
+        if (!last) return;
+        await this.projection.apply(events, last.position);
+        this.position = last.position;
+        this.wakeWaiters();
+      },
+    );
+    this.subscription = subscription;
+    subscription.done.catch((error: unknown) => {
+      this.failure = error instanceof Error ? error : new Error(String(error));
+      this.logger.error({ err: this.failure, checkpoint: this.position }, 'projection stopped');
+    });
+  }
+
+  /** Resolves true once every event up to `position` is applied, false after `timeoutMs`. */
+  waitFor(position: bigint, timeoutMs: number): Promise<boolean> {
+    if (this.position >= position) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter: Waiter = {
+        position,
+        resolve,
+        timer: setTimeout(() => {
+          this.waiters = this.waiters.filter((w) => w !== waiter);
+          resolve(false);
+        }, timeoutMs),
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.subscription?.stop();
+    this.subscription = null;
+    for (const waiter of this.waiters) {
+      clearTimeout(waiter.timer);
+      waiter.resolve(false);
+    }
+    this.waiters = [];
+  }
+
+  private wakeWaiters(): void {
+    const [ready, waiting] = partition(this.waiters, (w) => w.position <= this.position);
+    this.waiters = waiting;
+    for (const waiter of ready) {
+      clearTimeout(waiter.timer);
+      waiter.resolve(true);
+    }
+  }
+}
+
+function partition<T>(items: T[], predicate: (item: T) => boolean): [T[], T[]] {
+  const yes: T[] = [];
+  const no: T[] = [];
+  for (const item of items) (predicate(item) ? yes : no).push(item);
+  return [yes, no];
+}
