@@ -1,0 +1,50 @@
+import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
+import { AppConfig } from '../../config/app-config';
+import { ProjectionsService } from '../../projections/projections.service';
+import { ReadModel, TransactionSummary } from '../../read-model/read-model.port';
+import { TransactionChanges } from '../transaction-changes';
+import { streamNameFor, transactionIdFor } from '../transaction-id';
+import { GetTransactionQuery, WaitCondition } from './get-transaction.query';
+
+function satisfies(summary: TransactionSummary, wait: WaitCondition): boolean {
+  return wait.until === 'final'
+    ? summary.status !== 'PENDING'
+    : summary.revision > wait.afterRevision;
+}
+
+@QueryHandler(GetTransactionQuery)
+export class GetTransactionHandler implements IQueryHandler<
+  GetTransactionQuery,
+  TransactionSummary | null
+> {
+  constructor(
+    private readonly readModel: ReadModel,
+    private readonly projections: ProjectionsService,
+    private readonly changes: TransactionChanges,
+    private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * Reads after the projection has caught up with every write made before the query (so a
+   * client reads its own writes). With a wait condition it listens before reading, so a change
+   * landing between the read and the wait is never missed.
+   */
+  async execute({
+    owner,
+    clientId,
+    wait,
+  }: GetTransactionQuery): Promise<TransactionSummary | null> {
+    const streamName = streamNameFor(transactionIdFor(owner, clientId));
+    const change = wait
+      ? this.changes.next(streamName, (s) => satisfies(s, wait), wait.timeoutMs)
+      : null;
+    await this.projections.catchUp(this.config.readConsistencyTimeoutMs);
+    const summary = await this.readModel.findSummary(owner, clientId);
+    if (!change) return summary;
+    if (!summary || satisfies(summary, wait!)) {
+      change.cancel();
+      return summary;
+    }
+    return (await change.promise) ?? summary;
+  }
+}

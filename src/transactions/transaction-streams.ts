@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import {
+  AppendResult,
+  EventStore,
+  ExpectedRevision,
+  RecordedEvent,
+  WrongExpectedRevisionError,
+} from '../event-store/event-store.port';
+import { streamNameFor } from './transaction-id';
+import {
+  TRANSACTION_EVENT_TYPES,
+  TransactionEvent,
+  TransactionState,
+  evolve,
+  initialState,
+} from './transaction.decider';
+
+/** Who and what caused a write; lands in the metadata of every event it appends. */
+export interface CausationContext {
+  correlationId: string;
+  causationId: string;
+  actor: string;
+}
+
+export const CURRENT_SCHEMA_VERSION = 1;
+
+/** Each retry follows another writer's success, so this only bounds pathological contention. */
+const MAX_CONFLICT_RETRIES = 10;
+
+const KNOWN_TYPES: ReadonlySet<string> = new Set(TRANSACTION_EVENT_TYPES);
+
+export function isTransactionEvent(event: RecordedEvent): boolean {
+  return KNOWN_TYPES.has(event.type);
+}
+
+/** Our own events, read back: the type is checked, the data is what we wrote. */
+export function toTransactionEvent(event: RecordedEvent): TransactionEvent {
+  if (!isTransactionEvent(event)) {
+    throw new Error(`Unknown transaction event type ${event.type} at position ${event.position}`);
+  }
+  return { type: event.type, data: event.data } as unknown as TransactionEvent;
+}
+
+export interface LoadedTransaction {
+  state: TransactionState;
+  /** Revision of the last event, or 'no_stream': the expected revision for the next append. */
+  revision: ExpectedRevision;
+}
+
+/** Reads and writes transaction streams: the only place domain events meet the event store. */
+@Injectable()
+export class TransactionStreams {
+  constructor(private readonly eventStore: EventStore) {}
+
+  async load(transactionId: string): Promise<LoadedTransaction> {
+    const events = await this.eventStore.readStream(streamNameFor(transactionId));
+    const last = events.at(-1);
+    return {
+      state: events.map(toTransactionEvent).reduce(evolve, initialState),
+      revision: last ? last.revision : 'no_stream',
+    };
+  }
+
+  /**
+   * Runs a command against the stream: load, decide, append with the loaded revision, and on a
+   * concurrent write decide again on the fresh state. The decision is retried, never the I/O
+   * that produced the command's facts.
+   */
+  async handle(
+    transactionId: string,
+    decideOn: (state: TransactionState) => TransactionEvent[],
+    context: CausationContext,
+  ): Promise<{ state: TransactionState; events: TransactionEvent[] }> {
+    for (let attempt = 1; ; attempt++) {
+      const { state, revision } = await this.load(transactionId);
+      const events = decideOn(state);
+      if (events.length === 0) return { state, events };
+      try {
+        await this.append(transactionId, events, revision, context);
+        return { state: events.reduce(evolve, state), events };
+      } catch (error) {
+        if (!(error instanceof WrongExpectedRevisionError) || attempt >= MAX_CONFLICT_RETRIES) {
+          throw error;
+        }
+      }
+    }
+  }
+
+  append(
+    transactionId: string,
+    events: TransactionEvent[],
+    expectedRevision: ExpectedRevision,
+    context: CausationContext,
+  ): Promise<AppendResult> {
+    return this.eventStore.appendToStream(
+      streamNameFor(transactionId),
+      events.map((event) => ({
+        id: randomUUID(),
+        type: event.type,
+        data: { ...event.data },
+        metadata: { ...context, schemaVersion: CURRENT_SCHEMA_VERSION },
+      })),
+      { expectedRevision },
+    );
+  }
+}

@@ -1,0 +1,68 @@
+import { Injectable } from '@nestjs/common';
+import type { RecordedEvent } from '../event-store/event-store.port';
+import type { Projection } from '../projections/projection-runner';
+import { ReadModel, TransactionSummary } from '../read-model/read-model.port';
+import { TransactionChanges } from './transaction-changes';
+import { TRANSACTION_CATEGORY } from './transaction-id';
+import { isTransactionEvent, toTransactionEvent } from './transaction-streams';
+import { evolve, initialState } from './transaction.decider';
+
+const STREAM_PREFIX = `${TRANSACTION_CATEGORY}-`;
+
+export function isTransactionStreamEvent(event: RecordedEvent): boolean {
+  return event.streamName.startsWith(STREAM_PREFIX) && isTransactionEvent(event);
+}
+
+/**
+ * Pure: the summary after one more event. The summary is the stream folded through the
+ * decider's own `evolve`, so the read model can never disagree with a replay of the events.
+ * An event at or below the summary's revision was already applied and changes nothing.
+ */
+export function projectTransactionSummary(
+  summary: TransactionSummary | undefined,
+  event: RecordedEvent,
+): TransactionSummary | undefined {
+  if (summary && event.revision <= summary.revision) return summary;
+  const state = evolve(summary?.state ?? initialState, toTransactionEvent(event));
+  if (!state.exists) return summary;
+  return {
+    streamName: event.streamName,
+    owner: state.owner,
+    clientId: state.clientId,
+    status: state.status,
+    requestedPosition: summary?.requestedPosition ?? event.position,
+    revision: event.revision,
+    state,
+  };
+}
+
+@Injectable()
+export class TransactionSummaryProjection implements Projection {
+  readonly name = 'transaction-summaries';
+
+  constructor(
+    private readonly readModel: ReadModel,
+    private readonly changes: TransactionChanges,
+  ) {}
+
+  checkpoint(): Promise<bigint | null> {
+    return this.readModel.checkpoint(this.name);
+  }
+
+  async apply(events: RecordedEvent[], checkpoint: bigint): Promise<void> {
+    const relevant = events.filter(isTransactionStreamEvent);
+    const current = await this.readModel.loadSummaries([
+      ...new Set(relevant.map((event) => event.streamName)),
+    ]);
+    const changed = new Map<string, TransactionSummary>();
+    for (const event of relevant) {
+      const next = projectTransactionSummary(current.get(event.streamName), event);
+      if (next && next !== current.get(event.streamName)) {
+        current.set(event.streamName, next);
+        changed.set(event.streamName, next);
+      }
+    }
+    await this.readModel.commit(this.name, { summaries: [...changed.values()], checkpoint });
+    for (const summary of changed.values()) this.changes.publish(summary);
+  }
+}

@@ -1,0 +1,82 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import type {
+  ExistingTransaction,
+  ReconciliationReason,
+  StatusSource,
+  TransactionStage,
+  TransactionStatus,
+} from './transaction.decider';
+
+/** What the API shows of a transaction. */
+export class TransactionView {
+  @ApiProperty({ description: 'The client-chosen id (the idempotency key)' })
+  id!: string;
+  @ApiProperty({ enum: ['PENDING', 'SUCCEEDED', 'FAILED'] })
+  status!: TransactionStatus;
+  @ApiProperty({
+    description: 'Finer-grained progress, for support',
+    enum: [
+      'requested',
+      'submitted',
+      'awaiting_provider',
+      'timed_out',
+      'checking',
+      'needs_reconciliation',
+      'final',
+    ],
+  })
+  stage!: TransactionStage;
+  @ApiProperty({ description: 'Integer minor units' })
+  amount!: number;
+  @ApiProperty({ example: 'KES' })
+  currency!: string;
+  @ApiProperty()
+  recipient!: string;
+  @ApiPropertyOptional({ type: String, nullable: true })
+  note!: string | null;
+  @ApiProperty({ description: 'Submission attempts made to the provider' })
+  attempts!: number;
+  @ApiProperty({ description: 'Status checks made with the provider' })
+  statusChecks!: number;
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    enum: ['submission', 'webhook', 'status_check', 'process_manager', 'support'],
+    description: 'Which source told us the final status',
+  })
+  finalStatusSource!: StatusSource | null;
+  @ApiPropertyOptional({ type: String, nullable: true, example: 'declined' })
+  failureReason!: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true })
+  reconciliation!: ReconciliationReason | null;
+  @ApiProperty({ format: 'date-time' })
+  createdAt!: string;
+  @ApiProperty({ format: 'date-time' })
+  updatedAt!: string;
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true })
+  finalizedAt!: string | null;
+}
+
+export function toTransactionView(state: ExistingTransaction): TransactionView {
+  return {
+    id: state.clientId,
+    status: state.status,
+    stage: state.stage,
+    amount: state.request.amount,
+    currency: state.request.currency,
+    recipient: state.request.recipient,
+    note: state.request.note,
+    attempts: state.attempts.length,
+    statusChecks: state.statusChecks,
+    finalStatusSource: state.finalSource,
+    failureReason: state.failureReason,
+    reconciliation: state.reconciliation,
+    createdAt: state.requestedAt,
+    updatedAt: state.updatedAt,
+    finalizedAt: state.finalizedAt,
+  };
+}
+
+export function transactionLocation(clientId: string): string {
+  return `/v1/transactions/${encodeURIComponent(clientId)}`;
+}

@@ -1,0 +1,30 @@
+import { Module } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { AuthModule } from '../auth/auth.module';
+import { ProjectionsModule } from '../projections/projections.module';
+import { GetTransactionController } from './get-transaction/get-transaction.controller';
+import { GetTransactionHandler } from './get-transaction/get-transaction.handler';
+import { ListTransactionsController } from './list-transactions/list-transactions.controller';
+import { ListTransactionsHandler } from './list-transactions/list-transactions.handler';
+import { RequestTransactionController } from './request-transaction/request-transaction.controller';
+import { RequestTransactionHandler } from './request-transaction/request-transaction.handler';
+import { StreamTransactionController } from './stream-transaction/stream-transaction.controller';
+import { TransactionStreams } from './transaction-streams';
+
+@Module({
+  imports: [CqrsModule, AuthModule, ProjectionsModule],
+  controllers: [
+    RequestTransactionController,
+    GetTransactionController,
+    ListTransactionsController,
+    StreamTransactionController,
+  ],
+  providers: [
+    TransactionStreams,
+    RequestTransactionHandler,
+    GetTransactionHandler,
+    ListTransactionsHandler,
+  ],
+  exports: [TransactionStreams],
+})
+export class TransactionsModule {}
