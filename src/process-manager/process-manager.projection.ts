@@ -5,10 +5,24 @@ import type { Projection } from '../projections/projection-runner';
 import { isTransactionStreamEvent } from '../transactions/transaction-summary.projection';
 import { transactionIdOf } from '../transactions/transaction-id';
 import { toTransactionEvent } from '../transactions/transaction-streams';
-import { ProcessManagerSettings, netChange, react } from './process-manager';
+import { ProcessManagerSettings, Reaction, netChange, react } from './process-manager';
 import { WorkStore } from './work-store.port';
 
 type Listener = () => void;
+
+/**
+ * Work carries the correlation id of the request that started the chain and the id of the event
+ * that caused it, so the events the work appends can be traced back to both.
+ */
+function traced(reaction: Reaction, cause: RecordedEvent): Reaction {
+  if (reaction.kind !== 'schedule') return reaction;
+  const payload = {
+    ...reaction.work.payload,
+    correlationId: cause.metadata.correlationId,
+    causationId: cause.id,
+  };
+  return { kind: 'schedule', work: { ...reaction.work, payload } };
+}
 
 /**
  * Turns the transactions' events into scheduled work, stored with the process manager's own
@@ -38,7 +52,9 @@ export class ProcessManagerProjection implements Projection {
     const reactions = events
       .filter(isTransactionStreamEvent)
       .flatMap((event) =>
-        react(transactionIdOf(event.streamName), toTransactionEvent(event), this.settings),
+        react(transactionIdOf(event.streamName), toTransactionEvent(event), this.settings).map(
+          (reaction) => traced(reaction, event),
+        ),
       );
     await this.workStore.commit(netChange(reactions), checkpoint);
     if (reactions.length > 0) for (const listener of this.listeners) listener();

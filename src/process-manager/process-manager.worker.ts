@@ -143,9 +143,10 @@ export class ProcessManagerWorker implements OnApplicationBootstrap, BeforeAppli
   }
 
   private context(work: ClaimedWork): CausationContext {
+    const { correlationId, causationId } = work.payload;
     return {
-      correlationId: `work:${work.transactionId}:${work.kind}:${work.version}`,
-      causationId: `work:${work.kind}:${JSON.stringify(work.payload)}`,
+      correlationId: typeof correlationId === 'string' ? correlationId : `work:${work.version}`,
+      causationId: typeof causationId === 'string' ? causationId : `work:${work.version}`,
       actor: 'process-manager',
     };
   }
@@ -295,7 +296,7 @@ export class ProcessManagerWorker implements OnApplicationBootstrap, BeforeAppli
     if (delivered) return true;
     return {
       retryAt: this.now() + this.notifier.backoffMs(delivery, this.random.next()),
-      payload: { delivery: delivery + 1 },
+      payload: { ...work.payload, delivery: delivery + 1 },
     };
   }
 }

@@ -45,19 +45,18 @@ type Race = 'claim' | 'takeStatusCheck';
 /**
  * A thread stands in for another process: better-sqlite3 is synchronous, so calls from one thread
  * never overlap and only separate threads can race for the file's write lock. The thread loads the
- * adapter's TypeScript source through SWC, as Jest does.
+ * adapter's TypeScript source through the TypeScript compiler, as Jest does.
  */
 const RACER_SOURCE = `
   const { parentPort, workerData } = require('node:worker_threads');
   const { readFileSync } = require('node:fs');
-  const swc = require(workerData.swc);
+  const ts = require(workerData.typescript);
   require.extensions['.ts'] = (module, filename) => {
-    const { code } = swc.transformSync(readFileSync(filename, 'utf8'), {
-      filename,
-      module: { type: 'commonjs' },
-      jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+    const { outputText } = ts.transpileModule(readFileSync(filename, 'utf8'), {
+      fileName: filename,
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
     });
-    module._compile(code, filename);
+    module._compile(outputText, filename);
   };
   const { SqliteWorkStore } = require(workerData.adapter);
   const store = new SqliteWorkStore({ path: workerData.path });
@@ -87,7 +86,7 @@ async function raceInTwoThreads(path: string, race: Race, attempts: number): Pro
       new Worker(RACER_SOURCE, {
         eval: true,
         workerData: {
-          swc: require.resolve('@swc/core'),
+          typescript: require.resolve('typescript'),
           adapter: require.resolve('./sqlite-work-store.ts'),
           path,
           name,

@@ -169,7 +169,14 @@ export class SqliteReadModel extends ReadModel {
   ): Promise<void> {
     // BEGIN IMMEDIATE: take the write lock up front, so that waiting for another process happens
     // under busy_timeout instead of failing on a lock upgrade halfway through.
-    this.writeCommit.immediate(projection, change.summaries, change.checkpoint);
+    try {
+      this.writeCommit.immediate(projection, change.summaries, change.checkpoint);
+    } catch (error) {
+      // SQLite's error class comes from the native module; a plain Error with the cause is
+      // recognisable to every caller (and every Jest module registry).
+      const message = (error as { message?: unknown }).message;
+      throw new Error(`read model commit rejected: ${String(message)}`, { cause: error });
+    }
   }
 
   async findSummary(owner: string, clientId: string): Promise<TransactionSummary | null> {
