@@ -1,7 +1,14 @@
-import { CanActivate, ExecutionContext, Injectable, createParamDecorator } from '@nestjs/common';
+import {
+  CanActivate,
+  ExecutionContext,
+  Injectable,
+  SetMetadata,
+  createParamDecorator,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { ProblemException } from '../problem/problem';
-import { InvalidTokenError, Principal, TokenVerifier } from './token-verifier';
+import { InvalidTokenError, Principal, Role, TokenVerifier } from './token-verifier';
 
 type AuthenticatedRequest = FastifyRequest & { principal?: Principal };
 
@@ -45,3 +52,27 @@ export const CurrentPrincipal = createParamDecorator(
     return principal;
   },
 );
+
+const ROLES_KEY = 'payment-ledger:roles';
+
+/** Routes for staff: the caller's token must carry one of these roles (`roles` claim). */
+export const RequireRoles = (...roles: Role[]) => SetMetadata(ROLES_KEY, roles);
+
+/** After AuthGuard: refuses callers without a role the route requires (403). */
+@Injectable()
+export class RolesGuard implements CanActivate {
+  constructor(private readonly reflector: Reflector) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const required = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (!required || required.length === 0) return true;
+    const principal = context.switchToHttp().getRequest<AuthenticatedRequest>().principal;
+    if (principal && required.some((role) => principal.roles.includes(role))) return true;
+    throw new ProblemException('forbidden', {
+      detail: `This route needs one of the roles: ${required.join(', ')}`,
+    });
+  }
+}

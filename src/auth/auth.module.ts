@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
-import { AuthGuard } from './auth.guard';
+import { AuthGuard, RolesGuard } from './auth.guard';
 import { TokenVerifier } from './token-verifier';
 
 @Module({
-  providers: [TokenVerifier, AuthGuard],
-  exports: [TokenVerifier, AuthGuard],
+  providers: [TokenVerifier, AuthGuard, RolesGuard],
+  exports: [TokenVerifier, AuthGuard, RolesGuard],
 })
 export class AuthModule {}

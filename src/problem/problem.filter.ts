@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   IdempotencyKeyReusedError,
+  ResolutionNotAllowedError,
   TransactionNotFoundError,
 } from '../transactions/transaction.decider';
 import { ProblemDetails, ProblemException, ProblemKind, problem } from './problem';
@@ -43,6 +44,9 @@ export function toProblemResponse(error: unknown): ProblemResponse {
   }
   if (error instanceof IdempotencyKeyReusedError) {
     return { problem: problem('idempotencyKeyReused', { detail: error.message }), headers: {} };
+  }
+  if (error instanceof ResolutionNotAllowedError) {
+    return { problem: problem('resolutionNotAllowed', { detail: error.message }), headers: {} };
   }
   if (error instanceof TransactionNotFoundError) {
     return { problem: problem('notFound', { detail: error.message }), headers: {} };

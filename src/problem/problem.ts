@@ -46,6 +46,11 @@ export const problemTypes = {
     status: 422,
   },
   conflict: { slug: 'conflict', title: 'Conflicting concurrent update; retry', status: 409 },
+  resolutionNotAllowed: {
+    slug: 'resolution-not-allowed',
+    title: 'Only a transaction that needs reconciliation can be resolved',
+    status: 409,
+  },
   tooManyRequests: { slug: 'too-many-requests', title: 'Too many requests', status: 429 },
   unavailable: { slug: 'unavailable', title: 'Temporarily unavailable; retry', status: 503 },
   internal: { slug: 'internal', title: 'Internal error', status: 500 },

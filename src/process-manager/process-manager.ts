@@ -43,7 +43,8 @@ export function react(
       ];
     case 'ProviderAttemptLost':
       return [schedule('submit', ms(event.data.at), { attempt: event.data.attempt + 1 })];
-    case 'StatusConfirmed': {
+    case 'StatusConfirmed':
+    case 'ResolvedBySupport': {
       const cancel: Reaction = {
         kind: 'cancel',
         transactionId,

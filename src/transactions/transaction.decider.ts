@@ -129,6 +129,20 @@ export interface ReconciliationRequired {
   data: { reason: ReconciliationReason; at: string };
 }
 
+/** A person settled a case: the status they decided, why, and what it replaced. */
+export interface ResolvedBySupport {
+  type: 'ResolvedBySupport';
+  data: {
+    status: 'SUCCEEDED' | 'FAILED';
+    previousStatus: TransactionStatus;
+    reconciliation: ReconciliationReason;
+    note: string;
+    /** What the provider said when support asked just before deciding, if they asked. */
+    providerStatus: ProviderStatus | 'pending' | 'not_found' | null;
+    at: string;
+  };
+}
+
 export type TransactionEvent =
   | TransactionRequested
   | ProviderSubmissionStarted
@@ -139,7 +153,8 @@ export type TransactionEvent =
   | ProviderAttemptLost
   | StatusConfirmed
   | ConflictingStatusReported
-  | ReconciliationRequired;
+  | ReconciliationRequired
+  | ResolvedBySupport;
 
 export type TransactionEventType = TransactionEvent['type'];
 
@@ -154,6 +169,7 @@ export const TRANSACTION_EVENT_TYPES: readonly TransactionEventType[] = [
   'StatusConfirmed',
   'ConflictingStatusReported',
   'ReconciliationRequired',
+  'ResolvedBySupport',
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -256,19 +272,36 @@ export interface ExpireDeadline {
   at: string;
 }
 
+export interface ResolveBySupport {
+  type: 'ResolveBySupport';
+  status: 'SUCCEEDED' | 'FAILED';
+  note: string;
+  providerStatus: ProviderStatus | 'pending' | 'not_found' | null;
+  at: string;
+}
+
 export type TransactionCommand =
   | RequestTransaction
   | StartSubmission
   | RecordSubmissionResult
   | RecordStatusCheck
   | RecordProviderReport
-  | ExpireDeadline;
+  | ExpireDeadline
+  | ResolveBySupport;
 
 /** The client reused an idempotency key for a request with a different body. */
 export class IdempotencyKeyReusedError extends Error {
   constructor(readonly clientId: string) {
     super(`Transaction id ${clientId} was already used for a different request`);
     this.name = 'IdempotencyKeyReusedError';
+  }
+}
+
+/** Support may only settle a case that needs reconciliation; a confirmed status stands. */
+export class ResolutionNotAllowedError extends Error {
+  constructor() {
+    super('Only a transaction that needs reconciliation can be resolved by support');
+    this.name = 'ResolutionNotAllowedError';
   }
 }
 
@@ -399,6 +432,8 @@ export function decide(command: TransactionCommand, state: TransactionState): Tr
       return decideStatusCheck(command, state);
     case 'RecordProviderReport':
       return decideProviderReport(command, state);
+    case 'ResolveBySupport':
+      return decideResolution(command, state);
     case 'ExpireDeadline':
       return isFinal(state) || state.reconciliation !== null
         ? []
@@ -526,6 +561,31 @@ function decideProviderReport(
 
 function withReportId(state: ExistingTransaction, reportId: string | undefined): string[] {
   return reportId ? [...state.reportIds, reportId] : state.reportIds;
+}
+
+/**
+ * Support settles a reconciliation case. It is the only way a status changes after it was
+ * confirmed, and it says so: the event keeps the status it replaced, the note and (in metadata)
+ * who decided.
+ */
+function decideResolution(
+  { status, note, providerStatus, at }: ResolveBySupport,
+  state: ExistingTransaction,
+): TransactionEvent[] {
+  if (state.reconciliation === null) throw new ResolutionNotAllowedError();
+  return [
+    {
+      type: 'ResolvedBySupport',
+      data: {
+        status,
+        previousStatus: state.status,
+        reconciliation: state.reconciliation,
+        note,
+        providerStatus,
+        at,
+      },
+    },
+  ];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -658,6 +718,18 @@ export function evolve(state: TransactionState, event: TransactionEvent): Transa
         conflicts: state.conflicts + 1,
         updatedAt: event.data.at,
         reportIds: withReportId(state, event.data.reportId),
+      };
+    case 'ResolvedBySupport':
+      return {
+        ...state,
+        status: event.data.status,
+        stage: 'final',
+        reconciliation: null,
+        nextCheck: null,
+        finalSource: 'support',
+        failureReason: event.data.status === 'FAILED' ? 'resolved_by_support' : null,
+        finalizedAt: state.finalizedAt ?? event.data.at,
+        updatedAt: event.data.at,
       };
     case 'ReconciliationRequired':
       return {

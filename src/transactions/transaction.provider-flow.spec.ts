@@ -1,5 +1,6 @@
 import {
   ProviderPolicy,
+  ResolutionNotAllowedError,
   SubmissionResult,
   TransactionCommand,
   TransactionEvent,
@@ -430,6 +431,66 @@ describe('transaction decider: getting through the provider', () => {
 
     it('never schedules past the moment a 404 becomes proof, while before it', () => {
       expect(nextCheckDueAt(attempt, 6, T0 + 130_000, 0.99, policy)).toBe(T0 + 135_000);
+    });
+  });
+
+  describe('resolution by support', () => {
+    const resolve = (status: 'SUCCEEDED' | 'FAILED', second: number): TransactionCommand => ({
+      type: 'ResolveBySupport',
+      status,
+      note: 'confirmed with the provider by phone',
+      providerStatus: null,
+      at: at(second),
+    });
+    const conflicted: TransactionEvent[] = [
+      requested,
+      started(1, 0),
+      confirmed('SUCCEEDED', 5),
+      {
+        type: 'ConflictingStatusReported',
+        data: { reported: 'declined', source: 'webhook', confirmed: 'SUCCEEDED', at: at(12) },
+      },
+      { type: 'ReconciliationRequired', data: { reason: 'conflicting_reports', at: at(12) } },
+    ];
+
+    it('given a contradiction, support may set the status, and the event keeps what it replaced', () => {
+      const events = given(...conflicted).when(resolve('FAILED', 100));
+      expect(events).toEqual([
+        {
+          type: 'ResolvedBySupport',
+          data: {
+            status: 'FAILED',
+            previousStatus: 'SUCCEEDED',
+            reconciliation: 'conflicting_reports',
+            note: 'confirmed with the provider by phone',
+            providerStatus: null,
+            at: at(100),
+          },
+        },
+      ]);
+      expect(fold([...conflicted, ...events])).toMatchObject({
+        status: 'FAILED',
+        stage: 'final',
+        reconciliation: null,
+        finalSource: 'support',
+      });
+    });
+
+    it('given a transaction past its deadline, support may settle it', () => {
+      const late: TransactionEvent = {
+        type: 'ReconciliationRequired',
+        data: { reason: 'deadline_exceeded', at: at(900) },
+      };
+      expect(given(requested, started(1, 0), late).when(resolve('SUCCEEDED', 950))).toHaveLength(1);
+    });
+
+    it('a confirmed status with no case open is never overwritten', () => {
+      expect(() =>
+        given(requested, confirmed('SUCCEEDED', 5)).when(resolve('FAILED', 100)),
+      ).toThrow(ResolutionNotAllowedError);
+      expect(() => given(requested).when(resolve('FAILED', 100))).toThrow(
+        ResolutionNotAllowedError,
+      );
     });
   });
 });
