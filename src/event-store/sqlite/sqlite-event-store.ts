@@ -16,6 +16,7 @@ import {
   Subscription,
   WrongExpectedRevisionError,
 } from '../event-store.port';
+import { openSqliteDatabase } from '../../shared/sqlite';
 import { chainHash } from '../hash-chain';
 
 export interface SqliteEventStoreOptions {
@@ -30,8 +31,6 @@ const DEFAULT_POLL_INTERVAL_MS = 200;
 const DEFAULT_MAX_BATCH_SIZE = 1000;
 /** Bounds the event-loop pause of one group commit; the rest of the queue waits for the next. */
 const MAX_APPENDS_PER_COMMIT = 500;
-/** Another process may hold the write lock for the length of its own group commit. */
-const BUSY_TIMEOUT_MS = 5000;
 /** The largest SQLite integer: "from the end" for backward reads, "no bound" for $all pages. */
 const MAX_INT64 = 9223372036854775807n;
 /** SQLite reads a negative LIMIT as "no limit". */
@@ -219,15 +218,8 @@ export class SqliteEventStore extends EventStore {
     this.clock = options.clock;
     this.pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
 
-    this.db = new Database(options.path, { timeout: BUSY_TIMEOUT_MS });
-    // WAL lets readers and the one writer work at once; some file systems cannot provide it.
-    const journalMode = this.db.pragma('journal_mode = WAL', { simple: true });
-    if (journalMode !== 'wal') {
-      this.db.close();
-      throw new Error(`${options.path} cannot use WAL (journal mode is ${String(journalMode)})`);
-    }
     // FULL syncs the WAL on every commit: a resolved append survives a power cut.
-    this.db.pragma('synchronous = FULL');
+    this.db = openSqliteDatabase(options.path, 'FULL');
     this.db.defaultSafeIntegers(true);
     this.db.exec(SCHEMA);
 

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { openSqliteDatabase } from '../../shared/sqlite';
 import {
   BudgetDecision,
   BudgetSettings,
@@ -8,9 +9,6 @@ import {
   WorkKind,
   WorkStore,
 } from '../work-store.port';
-
-/** How long a write waits for another process holding the file's write lock before failing. */
-const BUSY_TIMEOUT_MS = 5_000;
 
 /** Each successful status check gives back this share of the configured rate after a slowdown. */
 const RECOVERY_STEP = 0.1;
@@ -239,14 +237,7 @@ export class SqliteWorkStore extends WorkStore {
 
   constructor(options: { path: string }) {
     super();
-    this.db = new Database(options.path, { timeout: BUSY_TIMEOUT_MS });
-    // WAL lets readers and the one writer work at once; some file systems cannot provide it.
-    const journalMode = this.db.pragma('journal_mode = WAL', { simple: true });
-    if (journalMode !== 'wal') {
-      this.db.close();
-      throw new Error(`${options.path} cannot use WAL (journal mode is ${String(journalMode)})`);
-    }
-    this.db.pragma('synchronous = FULL');
+    this.db = openSqliteDatabase(options.path, 'FULL');
     this.db.exec(SCHEMA);
 
     // Positions may exceed 2^53: the checkpoint is read as a bigint. Every other number here
