@@ -181,6 +181,12 @@ export interface Attempt {
   number: number;
   startedAt: string;
   outcome: AttemptOutcome;
+  /**
+   * When we learned the attempt's outcome was pending or unknown. The POST reached the provider
+   * (if ever) no later than this, so the late window counted from here is safe even when the
+   * POST spent long on its way.
+   */
+  settledAt: string | null;
   checks: number;
 }
 
@@ -341,9 +347,13 @@ function currentAttempt(state: ExistingTransaction): Attempt | undefined {
   return state.attempts.at(-1);
 }
 
-/** When a 404 for this attempt proves the provider never got it. */
+/**
+ * When a 404 for this attempt proves the provider never got it: the late window and its margin
+ * after the latest moment the POST can have arrived (see Attempt.settledAt).
+ */
 export function lostProofAt(attempt: Attempt, policy: ProviderPolicy): number {
-  return ms(attempt.startedAt) + policy.lateWindowMs + policy.lateWindowMarginMs;
+  const latestArrival = ms(attempt.settledAt ?? attempt.startedAt);
+  return latestArrival + policy.lateWindowMs + policy.lateWindowMarginMs;
 }
 
 /**
@@ -641,6 +651,7 @@ export function evolve(state: TransactionState, event: TransactionEvent): Transa
             number: event.data.attempt,
             startedAt: event.data.startedAt,
             outcome: 'in_flight',
+            settledAt: null,
             checks: 0,
           },
         ],
@@ -651,14 +662,20 @@ export function evolve(state: TransactionState, event: TransactionEvent): Transa
     case 'ProviderAccepted':
       return {
         ...state,
-        attempts: withAttempt(state, event.data.attempt, { outcome: 'accepted' }),
+        attempts: withAttempt(state, event.data.attempt, {
+          outcome: 'accepted',
+          settledAt: event.data.at,
+        }),
         stage: stageAfterProgress(state, 'awaiting_provider'),
         updatedAt: event.data.at,
       };
     case 'ProviderTimedOut':
       return {
         ...state,
-        attempts: withAttempt(state, event.data.attempt, { outcome: 'ambiguous' }),
+        attempts: withAttempt(state, event.data.attempt, {
+          outcome: 'ambiguous',
+          settledAt: event.data.at,
+        }),
         stage: stageAfterProgress(state, 'timed_out'),
         updatedAt: event.data.at,
       };

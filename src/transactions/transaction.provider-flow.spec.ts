@@ -276,17 +276,37 @@ describe('transaction decider: getting through the provider', () => {
     });
 
     it('when a check finds nothing after the late window and margin, the attempt is proven lost', () => {
-      const events = given(...checking).when(check(1, 1, 'not_found', 135));
+      // Timed out at 30 s: the POST arrived by then at the latest, so proof comes at 30 + 135.
+      expect(given(...checking).when(check(1, 1, 'not_found', 164))).toMatchObject([
+        { type: 'StatusChecked' },
+        { type: 'StatusCheckScheduled' },
+      ]);
+      const events = given(...checking).when(check(1, 1, 'not_found', 165));
       expect(events.map((e) => e.type)).toEqual(['StatusChecked', 'ProviderAttemptLost']);
+    });
+
+    it('counts the late window from when the outcome became unknown, however long the POST took', () => {
+      // Intent at 0, but our own timeout only at 60 s: the POST may have arrived at 59 s.
+      const slow = [requested, started(1, 0), timedOut(1, 60), scheduled(1, 1, 150)];
+      expect(
+        given(...slow)
+          .when(check(1, 1, 'not_found', 150))
+          .map((e) => e.type),
+      ).toEqual(['StatusChecked', 'StatusCheckScheduled']);
+      expect(
+        given(...slow)
+          .when(check(1, 1, 'not_found', 195))
+          .map((e) => e.type),
+      ).toEqual(['StatusChecked', 'ProviderAttemptLost']);
     });
 
     it('when the last allowed attempt is proven lost, then FAILED provider_lost', () => {
       const lost: TransactionEvent = {
         type: 'ProviderAttemptLost',
-        data: { attempt: 1, at: at(135) },
+        data: { attempt: 1, at: at(165) },
       };
-      const second = [...checking, lost, started(2, 136), timedOut(2, 166), scheduled(2, 1, 300)];
-      const events = given(...second).when(check(2, 1, 'not_found', 300));
+      const second = [...checking, lost, started(2, 166), timedOut(2, 196), scheduled(2, 1, 331)];
+      const events = given(...second).when(check(2, 1, 'not_found', 331));
       expect(events.map((e) => e.type)).toEqual([
         'StatusChecked',
         'ProviderAttemptLost',
@@ -417,7 +437,13 @@ describe('transaction decider: getting through the provider', () => {
   });
 
   describe('the check schedule', () => {
-    const attempt = { number: 1, startedAt: at(0), outcome: 'ambiguous' as const, checks: 0 };
+    const attempt = {
+      number: 1,
+      startedAt: at(0),
+      outcome: 'ambiguous' as const,
+      settledAt: null,
+      checks: 0,
+    };
 
     it('grows exponentially up to the cap, with full jitter', () => {
       const delay = (n: number, jitter: number) =>
