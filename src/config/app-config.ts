@@ -59,6 +59,8 @@ export const configSchema = z.object({
   /** Pause after a 429 that carries no Retry-After. */
   STATUS_CHECK_DEFAULT_BACKOFF_MS: durationMs(10_000),
   RECONCILIATION_DEADLINE_MS: durationMs(900_000),
+  /** Support's queue also lists PENDING transactions requested longer ago than this. */
+  RECONCILIATION_PENDING_AGE_MS: durationMs(600_000),
   /** Secret for the per-transaction webhook URL tokens (HMAC); generated outside production. */
   WEBHOOK_SECRET: z.string().min(32).optional(),
   /** Standard Webhooks secret (whsec_...) of a provider that signs its webhooks. */
@@ -68,7 +70,7 @@ export const configSchema = z.object({
   CLIENT_CALLBACK_SECRET: z.string().min(16).optional(),
   WORKER_LEASE_MS: durationMs(15_000),
   WORKER_POLL_INTERVAL_MS: durationMs(500),
-  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(64),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(256),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;
@@ -117,6 +119,7 @@ export class AppConfig {
     signingSecret?: string;
   };
   readonly clientCallback!: { url: string; secret: string } | null;
+  readonly reconciliationPendingAgeMs!: number;
   readonly worker!: { leaseMs: number; pollIntervalMs: number; concurrency: number };
   /** The built-in provider simulator's settings (SIM_*), when no PROVIDER_URL is set. */
   readonly simulator!: ProviderSimulatorConfig | null;
@@ -215,6 +218,7 @@ export class AppConfig {
         c.CLIENT_CALLBACK_URL && c.CLIENT_CALLBACK_SECRET
           ? { url: c.CLIENT_CALLBACK_URL, secret: c.CLIENT_CALLBACK_SECRET }
           : null,
+      reconciliationPendingAgeMs: c.RECONCILIATION_PENDING_AGE_MS,
       worker: {
         leaseMs: c.WORKER_LEASE_MS,
         pollIntervalMs: c.WORKER_POLL_INTERVAL_MS,

@@ -2,10 +2,19 @@ import {
   decide,
   fold,
   initialState,
+  StatusSource,
+  TransactionEvent,
   TransactionState,
   TransactionStatus,
 } from '../transactions/transaction.decider';
-import { ReadModel, SummaryPage, TransactionSummary } from './read-model.port';
+import {
+  ReadModel,
+  ReconciliationQueuePage,
+  ReconciliationQueueQuery,
+  SearchSummariesQuery,
+  SummaryPage,
+  TransactionSummary,
+} from './read-model.port';
 
 /** One store opened by a harness. */
 export interface OpenedReadModel {
@@ -56,6 +65,100 @@ function requestedState(owner: string, clientId: string, note: string | null): T
   );
   return fold(requested);
 }
+
+const T0 = '2025-03-01T10:00:00.000Z';
+
+/** T0 plus some milliseconds, as the ISO string the decider would hold. */
+function after(ms: number, base = T0): string {
+  return new Date(Date.parse(base) + ms).toISOString();
+}
+
+/** A transaction requested at `requestedAt`, then taken through `events`, as projections store it. */
+function transactionAt(
+  owner: string,
+  clientId: string,
+  requestedPosition: bigint,
+  requestedAt: string,
+  events: TransactionEvent[] = [],
+): TransactionSummary {
+  const requested = decide(
+    {
+      type: 'RequestTransaction',
+      transactionId: `id-${owner}-${clientId}`,
+      owner,
+      clientId,
+      request: { amount: 500, currency: 'KES', recipient: 'bob', note: null },
+      requestedAt,
+    },
+    initialState,
+  );
+  const state = fold([...requested, ...events]);
+  if (!state.exists) throw new Error('the request did not create the transaction');
+  return {
+    streamName: `transaction-${owner}-${clientId}`,
+    owner,
+    clientId,
+    status: state.status,
+    requestedPosition,
+    revision: BigInt(events.length),
+    state,
+  };
+}
+
+const submitted = (at: string): TransactionEvent => ({
+  type: 'ProviderSubmissionStarted',
+  data: { attempt: 1, startedAt: at },
+});
+
+const resubmitted = (at: string): TransactionEvent[] => [
+  { type: 'ProviderAttemptLost', data: { attempt: 1, at } },
+  { type: 'ProviderSubmissionStarted', data: { attempt: 2, startedAt: at } },
+];
+
+const checked = (checkNumber: number, at: string): TransactionEvent => ({
+  type: 'StatusChecked',
+  data: { attempt: 1, checkNumber, result: 'pending', at },
+});
+
+const confirmed = (
+  status: 'SUCCEEDED' | 'FAILED',
+  source: StatusSource,
+  at: string,
+): TransactionEvent => ({
+  type: 'StatusConfirmed',
+  data: {
+    status,
+    source,
+    providerStatus: status === 'SUCCEEDED' ? 'completed' : 'declined',
+    reason: null,
+    at,
+  },
+});
+
+const contradicted = (at: string): TransactionEvent[] => [
+  {
+    type: 'ConflictingStatusReported',
+    data: { reported: 'declined', source: 'webhook', confirmed: 'SUCCEEDED', at },
+  },
+  { type: 'ReconciliationRequired', data: { reason: 'conflicting_reports', at } },
+];
+
+const deadlineExceeded = (at: string): TransactionEvent => ({
+  type: 'ReconciliationRequired',
+  data: { reason: 'deadline_exceeded', at },
+});
+
+const resolved = (at: string): TransactionEvent => ({
+  type: 'ResolvedBySupport',
+  data: {
+    status: 'FAILED',
+    previousStatus: 'SUCCEEDED',
+    reconciliation: 'conflicting_reports',
+    note: 'provider confirmed the decline',
+    providerStatus: 'declined',
+    at,
+  },
+});
 
 function streamNames(page: SummaryPage): string[] {
   return page.items.map((item) => item.streamName);
@@ -363,6 +466,365 @@ export function describeReadModelContract(adapterName: string, harness: ReadMode
         await expect(readModel.listSummaries({ owner: 'alice', limit })).rejects.toThrow(
           RangeError,
         );
+      });
+    });
+
+    describe('findSummaryByTransactionId', () => {
+      it('finds a summary by the internal transaction id, whoever owns it', async () => {
+        const readModel = await openEmpty();
+        const alices = summary('alice', 'same-id', 1n);
+        const bobs = summary('bob', 'same-id', 2n, { status: 'SUCCEEDED' });
+        await readModel.commit('p', { summaries: [alices, bobs], checkpoint: 2n });
+
+        expect(await readModel.findSummaryByTransactionId('id-bob-same-id')).toStrictEqual(bobs);
+        expect(await readModel.findSummaryByTransactionId('id-alice-same-id')).toStrictEqual(
+          alices,
+        );
+        expect(await readModel.findSummaryByTransactionId('id-carol-same-id')).toBeNull();
+      });
+    });
+
+    describe('searchSummaries', () => {
+      /** Six transactions of three owners, one per minute from T0, in different stages. */
+      async function storeMixedTransactions(readModel: ReadModel) {
+        const minute = 60_000;
+        const stored = {
+          alicePending: transactionAt('alice', 'a1', 1n, after(0)),
+          bobSucceeded: transactionAt('bob', 'b1', 2n, after(minute), [
+            submitted(after(minute)),
+            confirmed('SUCCEEDED', 'submission', after(minute + 500)),
+          ]),
+          aliceChecking: transactionAt('alice', 'a2', 3n, after(2 * minute), [
+            submitted(after(2 * minute)),
+            {
+              type: 'StatusCheckScheduled',
+              data: { attempt: 1, checkNumber: 1, dueAt: after(3 * minute), reason: 'x' },
+            },
+          ]),
+          carolFailed: transactionAt('carol', 'shared', 4n, after(3 * minute), [
+            confirmed('FAILED', 'webhook', after(3 * minute + 2_000)),
+          ]),
+          aliceConflict: transactionAt('alice', 'shared', 5n, after(4 * minute), [
+            confirmed('SUCCEEDED', 'submission', after(4 * minute + 100)),
+            ...contradicted(after(4 * minute + 200)),
+          ]),
+          bobPending: transactionAt('bob', 'b2', 6n, after(5 * minute)),
+        };
+        // Stored out of order: order must come from the query.
+        await readModel.commit('p', {
+          summaries: Object.values(stored).reverse(),
+          checkpoint: 6n,
+        });
+        return stored;
+      }
+
+      async function search(readModel: ReadModel, query: SearchSummariesQuery) {
+        return streamNames(await readModel.searchSummaries(query));
+      }
+
+      it('lists every owner, newest first, with no filter', async () => {
+        const readModel = await openEmpty();
+        const stored = await storeMixedTransactions(readModel);
+
+        const page = await readModel.searchSummaries({ limit: 10 });
+
+        expect(page.items).toStrictEqual(Object.values(stored).reverse());
+        expect(page.nextBefore).toBeNull();
+      });
+
+      it('filters by status, stage, owner, client id and transaction id', async () => {
+        const readModel = await openEmpty();
+        await storeMixedTransactions(readModel);
+
+        expect(await search(readModel, { status: 'PENDING', limit: 10 })).toStrictEqual([
+          'transaction-bob-b2',
+          'transaction-alice-a2',
+          'transaction-alice-a1',
+        ]);
+        expect(await search(readModel, { stage: 'needs_reconciliation', limit: 10 })).toEqual([
+          'transaction-alice-shared',
+        ]);
+        expect(await search(readModel, { stage: 'checking', limit: 10 })).toEqual([
+          'transaction-alice-a2',
+        ]);
+        expect(await search(readModel, { owner: 'bob', limit: 10 })).toStrictEqual([
+          'transaction-bob-b2',
+          'transaction-bob-b1',
+        ]);
+        expect(await search(readModel, { clientId: 'shared', limit: 10 })).toStrictEqual([
+          'transaction-alice-shared',
+          'transaction-carol-shared',
+        ]);
+        expect(
+          await search(readModel, { transactionId: 'id-carol-shared', limit: 10 }),
+        ).toStrictEqual(['transaction-carol-shared']);
+        expect(await search(readModel, { transactionId: 'id-nobody', limit: 10 })).toEqual([]);
+      });
+
+      it('combines filters with AND', async () => {
+        const readModel = await openEmpty();
+        await storeMixedTransactions(readModel);
+
+        expect(
+          await search(readModel, { owner: 'alice', status: 'PENDING', limit: 10 }),
+        ).toStrictEqual(['transaction-alice-a2', 'transaction-alice-a1']);
+        expect(
+          await search(readModel, { owner: 'alice', stage: 'final', limit: 10 }),
+        ).toStrictEqual([]);
+      });
+
+      it('filters by request time, the lower bound inclusive and the upper exclusive', async () => {
+        const readModel = await openEmpty();
+        await storeMixedTransactions(readModel);
+
+        expect(
+          await search(readModel, {
+            requestedFrom: after(60_000),
+            requestedTo: after(3 * 60_000),
+            limit: 10,
+          }),
+        ).toStrictEqual(['transaction-alice-a2', 'transaction-bob-b1']);
+        expect(await search(readModel, { requestedFrom: after(5 * 60_000), limit: 10 })).toEqual([
+          'transaction-bob-b2',
+        ]);
+        expect(await search(readModel, { requestedTo: after(1), limit: 10 })).toEqual([
+          'transaction-alice-a1',
+        ]);
+      });
+
+      it('follows stage changes made by later commits', async () => {
+        const readModel = await openEmpty();
+        const requestedAt = after(0);
+        await readModel.commit('p', {
+          summaries: [transactionAt('alice', 'a1', 1n, requestedAt)],
+          checkpoint: 1n,
+        });
+        await readModel.commit('p', {
+          summaries: [transactionAt('alice', 'a1', 1n, requestedAt, [deadlineExceeded(after(1))])],
+          checkpoint: 2n,
+        });
+
+        expect(await search(readModel, { stage: 'requested', limit: 10 })).toEqual([]);
+        expect(await search(readModel, { stage: 'needs_reconciliation', limit: 10 })).toEqual([
+          'transaction-alice-a1',
+        ]);
+      });
+
+      it.each([1, 2, 4])(
+        'walks every match exactly once, newest first (limit %p)',
+        async (limit) => {
+          const readModel = await openEmpty();
+          await storeMixedTransactions(readModel);
+          const query = { status: 'PENDING', limit };
+          const names: string[] = [];
+          let page = await readModel.searchSummaries(query);
+          names.push(...streamNames(page));
+          while (page.nextBefore !== null) {
+            const before: bigint = page.nextBefore;
+            page = await readModel.searchSummaries({ ...query, before });
+            if (page.nextBefore !== null && page.nextBefore >= before) {
+              throw new Error(`cursor ${page.nextBefore} does not move past ${before}`);
+            }
+            names.push(...streamNames(page));
+          }
+
+          expect(names).toStrictEqual([
+            'transaction-bob-b2',
+            'transaction-alice-a2',
+            'transaction-alice-a1',
+          ]);
+        },
+      );
+
+      it.each([0, -1, 1.5])('rejects limit %p', async (limit) => {
+        const readModel = await openEmpty();
+        await expect(readModel.searchSummaries({ limit })).rejects.toThrow(RangeError);
+      });
+    });
+
+    describe('reconciliationQueue', () => {
+      const PENDING_CUTOFF = after(10 * 60_000);
+
+      /** Oldest first by request; which belong in the queue with a 10-minute cutoff is noted. */
+      async function storeQueueCandidates(readModel: ReadModel) {
+        const stored = [
+          // Old and pending, no case: pending too long.
+          transactionAt('alice', 'old-pending', 1n, after(0), [submitted(after(1))]),
+          // Old but final and healthy: not queued.
+          transactionAt('alice', 'old-final', 2n, after(1_000), [
+            confirmed('SUCCEEDED', 'webhook', after(2_000)),
+          ]),
+          // Old, pending and its deadline passed: the case wins over the age.
+          transactionAt('bob', 'expired', 3n, after(2_000), [deadlineExceeded(after(3_000))]),
+          // A contradicted final status, requested after the cutoff: queued whatever its age.
+          transactionAt('bob', 'conflict', 4n, after(11 * 60_000), [
+            confirmed('SUCCEEDED', 'submission', after(11 * 60_000 + 1)),
+            ...contradicted(after(11 * 60_000 + 2)),
+          ]),
+          // A resolved case: out of the queue.
+          transactionAt('carol', 'resolved', 5n, after(3_000), [
+            confirmed('SUCCEEDED', 'submission', after(3_001)),
+            ...contradicted(after(3_002)),
+            resolved(after(3_003)),
+          ]),
+          // Requested exactly at the cutoff: not yet too long.
+          transactionAt('carol', 'at-cutoff', 6n, PENDING_CUTOFF),
+          // Young and pending: not queued.
+          transactionAt('carol', 'young', 7n, after(12 * 60_000)),
+        ];
+        await readModel.commit('p', { summaries: [...stored].reverse(), checkpoint: 7n });
+        return stored;
+      }
+
+      const reasons = (page: ReconciliationQueuePage) =>
+        page.items.map(({ summary: s, reason }) => [s.clientId, reason]);
+
+      it('holds open cases and old pending transactions, oldest first, each with its reason', async () => {
+        const readModel = await openEmpty();
+        const stored = await storeQueueCandidates(readModel);
+
+        const page = await readModel.reconciliationQueue({
+          pendingRequestedBefore: PENDING_CUTOFF,
+          limit: 10,
+        });
+
+        expect(reasons(page)).toStrictEqual([
+          ['old-pending', 'pending_too_long'],
+          ['expired', 'needs_reconciliation'],
+          ['conflict', 'needs_reconciliation'],
+        ]);
+        expect(page.items[0].summary).toStrictEqual(stored[0]);
+        expect(page.nextAfter).toBeNull();
+      });
+
+      it('takes the cutoff from the query: a later one makes more transactions too old', async () => {
+        const readModel = await openEmpty();
+        await storeQueueCandidates(readModel);
+
+        const page = await readModel.reconciliationQueue({
+          pendingRequestedBefore: after(13 * 60_000),
+          limit: 10,
+        });
+
+        expect(reasons(page)).toStrictEqual([
+          ['old-pending', 'pending_too_long'],
+          ['expired', 'needs_reconciliation'],
+          ['conflict', 'needs_reconciliation'],
+          ['at-cutoff', 'pending_too_long'],
+          ['young', 'pending_too_long'],
+        ]);
+      });
+
+      it.each([1, 2])('walks the queue exactly once, oldest first (limit %p)', async (limit) => {
+        const readModel = await openEmpty();
+        await storeQueueCandidates(readModel);
+        const query: ReconciliationQueueQuery = { pendingRequestedBefore: PENDING_CUTOFF, limit };
+        const walked: (string | bigint)[][] = [];
+        let page = await readModel.reconciliationQueue(query);
+        walked.push(...reasons(page));
+        while (page.nextAfter !== null) {
+          const cursor: bigint = page.nextAfter;
+          page = await readModel.reconciliationQueue({ ...query, after: cursor });
+          if (page.nextAfter !== null && page.nextAfter <= cursor) {
+            throw new Error(`cursor ${page.nextAfter} does not move past ${cursor}`);
+          }
+          expect(page.items.length).toBeLessThanOrEqual(limit);
+          walked.push(...reasons(page));
+        }
+
+        expect(walked).toStrictEqual([
+          ['old-pending', 'pending_too_long'],
+          ['expired', 'needs_reconciliation'],
+          ['conflict', 'needs_reconciliation'],
+        ]);
+      });
+
+      it('is empty when nothing needs attention', async () => {
+        const readModel = await openEmpty();
+        expect(
+          await readModel.reconciliationQueue({ pendingRequestedBefore: T0, limit: 5 }),
+        ).toStrictEqual({ items: [], nextAfter: null });
+      });
+
+      it.each([0, -1, 1.5])('rejects limit %p', async (limit) => {
+        const readModel = await openEmpty();
+        await expect(
+          readModel.reconciliationQueue({ pendingRequestedBefore: T0, limit }),
+        ).rejects.toThrow(RangeError);
+      });
+    });
+
+    describe('summaryStatistics', () => {
+      it('reports zeros, every histogram bucket included, for an empty store', async () => {
+        const readModel = await openEmpty();
+
+        expect(await readModel.summaryStatistics()).toStrictEqual({
+          transactions: 0,
+          byStatus: {},
+          byStage: {},
+          timeToFinal: [1, 5, 15, 60, 300, 900, null].map((belowSeconds) => ({
+            belowSeconds,
+            count: 0,
+          })),
+          statusChecks: { total: 0, mean: 0, max: 0 },
+          providerAttempts: {},
+          finalStatusSources: {},
+        });
+      });
+
+      it('counts statuses, stages, time to final, status checks, attempts and sources', async () => {
+        const readModel = await openEmpty();
+        const finalAfter = (clientId: string, position: bigint, ms: number, source: StatusSource) =>
+          transactionAt('alice', clientId, position, after(0), [
+            submitted(after(0)),
+            confirmed('SUCCEEDED', source, after(ms)),
+          ]);
+        await readModel.commit('p', {
+          summaries: [
+            finalAfter('f-999ms', 1n, 999, 'submission'),
+            // Exactly on a bound: that bucket's upper bound is exclusive.
+            finalAfter('f-1s', 2n, 1_000, 'submission'),
+            finalAfter('f-14s', 3n, 14_999, 'webhook'),
+            finalAfter('f-20m', 4n, 20 * 60_000, 'status_check'),
+            transactionAt('bob', 'checked-3', 5n, after(0), [
+              submitted(after(0)),
+              checked(1, after(1)),
+              checked(2, after(2)),
+              checked(3, after(3)),
+              confirmed('FAILED', 'status_check', after(61_000)),
+            ]),
+            transactionAt('bob', 'two-attempts', 6n, after(0), [
+              submitted(after(0)),
+              checked(1, after(1)),
+              ...resubmitted(after(2)),
+            ]),
+            transactionAt('carol', 'waiting', 7n, after(0)),
+            transactionAt('carol', 'conflict', 8n, after(0), [
+              submitted(after(0)),
+              confirmed('SUCCEEDED', 'submission', after(300_000)),
+              ...contradicted(after(300_001)),
+            ]),
+          ],
+          checkpoint: 8n,
+        });
+
+        expect(await readModel.summaryStatistics()).toStrictEqual({
+          transactions: 8,
+          byStatus: { PENDING: 2, SUCCEEDED: 5, FAILED: 1 },
+          byStage: { final: 5, submitted: 1, requested: 1, needs_reconciliation: 1 },
+          timeToFinal: [
+            { belowSeconds: 1, count: 1 },
+            { belowSeconds: 5, count: 1 },
+            { belowSeconds: 15, count: 1 },
+            { belowSeconds: 60, count: 0 },
+            { belowSeconds: 300, count: 1 },
+            { belowSeconds: 900, count: 1 },
+            { belowSeconds: null, count: 1 },
+          ],
+          statusChecks: { total: 4, mean: 0.5, max: 3 },
+          providerAttempts: { '0': 1, '1': 6, '2': 1 },
+          finalStatusSources: { submission: 3, webhook: 1, status_check: 2 },
+        });
       });
     });
 

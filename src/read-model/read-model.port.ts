@@ -31,6 +31,70 @@ export interface ListSummariesQuery {
   limit: number;
 }
 
+/** Support's search: every filter is optional and they combine with AND. */
+export interface SearchSummariesQuery {
+  status?: string;
+  stage?: string;
+  owner?: string;
+  clientId?: string;
+  transactionId?: string;
+  /** Inclusive lower bound on state.requestedAt, an ISO 8601 UTC timestamp (toISOString). */
+  requestedFrom?: string;
+  /** Exclusive upper bound on state.requestedAt, same format. */
+  requestedTo?: string;
+  /** Exclusive upper bound on requestedPosition (the cursor). */
+  before?: bigint;
+  limit: number;
+}
+
+/**
+ * Why a transaction is in the reconciliation queue: the domain opened a case for it
+ * (state.reconciliation), or it has been pending longer than the configured age.
+ */
+export type QueueReason = 'needs_reconciliation' | 'pending_too_long';
+
+export interface ReconciliationQueueQuery {
+  /** ISO 8601 UTC: a PENDING transaction requested before this is pending too long. */
+  pendingRequestedBefore: string;
+  /** Exclusive lower bound on requestedPosition (the cursor). */
+  after?: bigint;
+  limit: number;
+}
+
+export interface ReconciliationQueueItem {
+  summary: TransactionSummary;
+  reason: QueueReason;
+}
+
+export interface ReconciliationQueuePage {
+  /** Oldest first. */
+  items: ReconciliationQueueItem[];
+  /** requestedPosition of the last item when more may follow. */
+  nextAfter: bigint | null;
+}
+
+/** Time to final status, requestedAt to finalizedAt; `belowSeconds` null is the open last one. */
+export interface TimeToFinalBucket {
+  belowSeconds: number | null;
+  count: number;
+}
+
+export interface SummaryStatistics {
+  transactions: number;
+  byStatus: Record<string, number>;
+  byStage: Record<string, number>;
+  /** Every bucket of TIME_TO_FINAL_BUCKET_BOUNDS, in order, empty ones included. */
+  timeToFinal: TimeToFinalBucket[];
+  statusChecks: { total: number; mean: number; max: number };
+  /** Key: number of provider submission attempts; value: transactions with that many. */
+  providerAttempts: Record<string, number>;
+  /** Key: who gave the final status (StatusSource); final transactions only. */
+  finalStatusSources: Record<string, number>;
+}
+
+/** Upper bounds (exclusive, seconds) of the time-to-final histogram; a last bucket takes the rest. */
+export const TIME_TO_FINAL_BUCKET_BOUNDS: readonly number[] = [1, 5, 15, 60, 300, 900];
+
 /**
  * The query side's store. A projection's rows and its checkpoint are written together in
  * `commit`, so that after a crash a projection resumes exactly after the last event it applied.
@@ -55,6 +119,20 @@ export abstract class ReadModel {
 
   /** Rejects a limit that is not a positive integer (RangeError) rather than choose one. */
   abstract listSummaries(query: ListSummariesQuery): Promise<SummaryPage>;
+
+  abstract findSummaryByTransactionId(transactionId: string): Promise<TransactionSummary | null>;
+
+  /** Newest first across every owner. Rejects a bad limit like listSummaries. */
+  abstract searchSummaries(query: SearchSummariesQuery): Promise<SummaryPage>;
+
+  /**
+   * Oldest first: transactions with an open reconciliation case, and PENDING ones requested
+   * before the cutoff. The cutoff is a query parameter because "too long" depends on when
+   * one asks; it is not a stored fact. Rejects a bad limit like listSummaries.
+   */
+  abstract reconciliationQueue(query: ReconciliationQueueQuery): Promise<ReconciliationQueuePage>;
+
+  abstract summaryStatistics(): Promise<SummaryStatistics>;
 
   abstract ping(): Promise<void>;
 

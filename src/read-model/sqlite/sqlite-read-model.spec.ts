@@ -76,6 +76,56 @@ describe('SqliteReadModel', () => {
     }
   });
 
+  it('empties a file written by an older schema and resets its checkpoints, so projections rebuild it', async () => {
+    const path = newDatabasePath();
+    const old = new Database(path);
+    old.exec(`
+      CREATE TABLE checkpoints (projection TEXT PRIMARY KEY, position INTEGER NOT NULL) STRICT;
+      CREATE TABLE transaction_summaries (
+        stream_name TEXT PRIMARY KEY, owner TEXT NOT NULL, client_id TEXT NOT NULL,
+        status TEXT NOT NULL, requested_position INTEGER NOT NULL, revision INTEGER NOT NULL,
+        state TEXT NOT NULL
+      ) STRICT;
+      INSERT INTO checkpoints VALUES ('transaction-summaries', 42);
+      INSERT INTO transaction_summaries VALUES ('transaction-x', 'alice', 'c1', 'PENDING', 1, 0, '{}');
+    `);
+    old.close();
+
+    const readModel = open(path);
+
+    expect(await readModel.checkpoint('transaction-summaries')).toBeNull();
+    expect(await readModel.findSummary('alice', 'c1')).toBeNull();
+    await readModel.commit('transaction-summaries', {
+      summaries: [pendingSummary('alice', 'c1', 1n)],
+      checkpoint: 1n,
+    });
+    // A second opening of the now current file keeps what was rebuilt.
+    const reopened = open(path);
+    expect(await reopened.checkpoint('transaction-summaries')).toBe(1n);
+  });
+
+  it('opened read-only, reads a current file and refuses (without touching) one of another schema', async () => {
+    const path = newDatabasePath();
+    const writer = open(path);
+    await writer.commit('transaction-summaries', {
+      summaries: [pendingSummary('alice', 'c1', 1n)],
+      checkpoint: 1n,
+    });
+    const reader = new SqliteReadModel({ path, readOnly: true });
+    expect(await reader.checkpoint('transaction-summaries')).toBe(1n);
+    await reader.close();
+
+    const raw = new Database(path);
+    raw.pragma('user_version = 1');
+    raw.close();
+    expect(() => new SqliteReadModel({ path, readOnly: true })).toThrow(/schema 1/);
+    const check = new Database(path, { readonly: true });
+    expect(check.prepare('SELECT COUNT(*) AS n FROM transaction_summaries').get()).toEqual({
+      n: 1,
+    });
+    check.close();
+  });
+
   it('shows one connection the commits of another on the same file', async () => {
     const path = newDatabasePath();
     const writer = open(path);

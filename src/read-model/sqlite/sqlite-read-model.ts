@@ -1,9 +1,29 @@
 import Database from 'better-sqlite3';
 import type { TransactionState } from '../../transactions/transaction.decider';
-import { ListSummariesQuery, ReadModel, SummaryPage, TransactionSummary } from '../read-model.port';
+import {
+  ListSummariesQuery,
+  ReadModel,
+  ReconciliationQueuePage,
+  ReconciliationQueueQuery,
+  SearchSummariesQuery,
+  SummaryPage,
+  SummaryStatistics,
+  TIME_TO_FINAL_BUCKET_BOUNDS,
+  TransactionSummary,
+} from '../read-model.port';
+import { openSqliteDatabase } from '../../shared/sqlite';
+import { queueReasonOf } from '../reconciliation-queue';
 
 /** How long a write waits for another process holding the file's write lock before failing. */
-const BUSY_TIMEOUT_MS = 5_000;
+
+/**
+ * Bumped whenever a table's columns change. A file written under another version is emptied and
+ * rebuilt (see openSchema): the read model holds nothing that the event streams do not, so
+ * dropping it and resetting the checkpoints makes the projections replay every event into the
+ * new shape. Version 2 added the support columns (transaction_id, stage, requested_at,
+ * reconciliation).
+ */
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS checkpoints (
@@ -19,7 +39,13 @@ const SCHEMA = `
     requested_position INTEGER NOT NULL,
     revision INTEGER NOT NULL,
     -- TransactionState as JSON text (STRICT tables have no JSON type).
-    state TEXT NOT NULL
+    state TEXT NOT NULL,
+    -- Copied out of state so that support's searches can use indexes. NULL only for a state
+    -- that does not exist yet (which projections never store).
+    transaction_id TEXT,
+    stage TEXT,
+    requested_at TEXT,
+    reconciliation TEXT
   ) STRICT;
 
   CREATE UNIQUE INDEX IF NOT EXISTS transaction_summaries_by_client_id
@@ -28,10 +54,68 @@ const SCHEMA = `
     ON transaction_summaries (owner, requested_position DESC);
   CREATE INDEX IF NOT EXISTS transaction_summaries_by_status_newest_first
     ON transaction_summaries (owner, status, requested_position DESC);
+
+  -- Support: search across owners, and the reconciliation queue.
+  CREATE INDEX IF NOT EXISTS transaction_summaries_all_by_position
+    ON transaction_summaries (requested_position);
+  CREATE INDEX IF NOT EXISTS transaction_summaries_all_by_status
+    ON transaction_summaries (status, requested_position);
+  CREATE INDEX IF NOT EXISTS transaction_summaries_all_by_stage
+    ON transaction_summaries (stage, requested_position);
+  CREATE INDEX IF NOT EXISTS transaction_summaries_by_transaction_id
+    ON transaction_summaries (transaction_id);
+  CREATE INDEX IF NOT EXISTS transaction_summaries_by_client_id_only
+    ON transaction_summaries (client_id);
+  CREATE INDEX IF NOT EXISTS transaction_summaries_by_requested_at
+    ON transaction_summaries (requested_at);
+  CREATE INDEX IF NOT EXISTS transaction_summaries_open_cases
+    ON transaction_summaries (requested_position) WHERE reconciliation IS NOT NULL;
 `;
 
 const SUMMARY_COLUMNS =
   'stream_name, owner, client_id, status, requested_position, revision, state';
+
+const WRITTEN_COLUMNS = `${SUMMARY_COLUMNS}, transaction_id, stage, requested_at, reconciliation`;
+
+/** Milliseconds from request to final status, rounded so that float error never moves a bucket. */
+const TIME_TO_FINAL_MS = `CAST(ROUND(
+    (julianday(json_extract(state, '$.finalizedAt')) - julianday(requested_at)) * 86400000
+  ) AS INTEGER)`;
+
+/** The histogram bucket index of a row, generated from the shared bounds. */
+const TIME_TO_FINAL_BUCKET = `CASE
+    ${TIME_TO_FINAL_BUCKET_BOUNDS.map((bound, i) => `WHEN ${TIME_TO_FINAL_MS} < ${bound * 1000} THEN ${i}`).join('\n    ')}
+    ELSE ${TIME_TO_FINAL_BUCKET_BOUNDS.length}
+  END`;
+
+function assertLimit(limit: number): void {
+  if (!Number.isSafeInteger(limit) || limit < 1) {
+    throw new RangeError(`limit must be a positive integer, got ${limit}`);
+  }
+}
+
+/** Rows of `SELECT key, COUNT(*) AS count ... GROUP BY key` as a record, NULL keys left out. */
+function countsByKey(
+  rows: { key: string | bigint | null; count: bigint }[],
+): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const { key, count } of rows) if (key !== null) counts[String(key)] = Number(count);
+  return counts;
+}
+
+type SearchFilter = Exclude<keyof SearchSummariesQuery, 'limit'>;
+
+/** Each search filter's condition, bound by name to the query field of the same name. */
+const SEARCH_CONDITIONS: Record<SearchFilter, string> = {
+  status: 'status = :status',
+  stage: 'stage = :stage',
+  owner: 'owner = :owner',
+  clientId: 'client_id = :clientId',
+  transactionId: 'transaction_id = :transactionId',
+  requestedFrom: 'requested_at >= :requestedFrom',
+  requestedTo: 'requested_at < :requestedTo',
+  before: 'requested_position < :before',
+};
 
 /** A transaction_summaries row as read with safe integers on. */
 interface SummaryRow {
@@ -69,8 +153,26 @@ export class SqliteReadModel extends ReadModel {
   private readonly selectCheckpoint: Database.Statement<[string], { position: bigint }>;
   private readonly upsertCheckpoint: Database.Statement<[string, bigint]>;
   private readonly upsertSummary: Database.Statement<
-    [string, string, string, string, bigint, bigint, string]
+    [
+      string,
+      string,
+      string,
+      string,
+      bigint,
+      bigint,
+      string,
+      string | null,
+      string | null,
+      string | null,
+      string | null,
+    ]
   >;
+  private readonly selectSummaryByTransactionId: Database.Statement<[string], SummaryRow>;
+  private readonly selectQueue: Database.Statement<
+    { cutoff: string; after: bigint; limit: number },
+    SummaryRow
+  >;
+  private readonly readStatistics: Database.Transaction<() => SummaryStatistics>;
   private readonly selectSummariesByStreamNames: Database.Statement<[string], SummaryRow>;
   private readonly selectSummaryByClientId: Database.Statement<[string, string], SummaryRow>;
   private readonly selectOne: Database.Statement<[]>;
@@ -79,22 +181,41 @@ export class SqliteReadModel extends ReadModel {
   >;
   /** Keyed by `${hasStatus}/${hasBefore}`: one statement per shape, so each can use its index. */
   private readonly listStatements = new Map<string, Database.Statement<unknown[], SummaryRow>>();
+  /** Keyed by the filters present, for the same reason. */
+  private readonly searchStatements = new Map<
+    string,
+    Database.Statement<Record<string, unknown>, SummaryRow>
+  >();
 
-  constructor(options: { path: string }) {
+  /**
+   * `readOnly` is for tools that inspect a live file (the audit verifier): it never creates,
+   * migrates or empties anything, and refuses a file of another schema version, where a writable
+   * open would drop the tables so the projections rebuild them.
+   */
+  constructor(options: { path: string; readOnly?: boolean }) {
     super();
-    this.db = new Database(options.path);
-    // First, so that the schema set-up below also waits for other processes.
-    this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    // A commit of ~1000 summaries dirties thousands of pages, so the default checkpoint every
-    // 1000 pages ran (and synced) after nearly every commit. Checkpoint every ~40 MB instead, and
-    // truncate a WAL that a long-running reader let grow past 64 MB once it is reset.
-    this.db.pragma('wal_autocheckpoint = 10000');
-    this.db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
-    // Positions may exceed 2^53: every INTEGER is read as a bigint.
-    this.db.defaultSafeIntegers(true);
-    this.db.exec(SCHEMA);
+    if (options.readOnly) {
+      this.db = new Database(options.path, { readonly: true, fileMustExist: true });
+      this.db.defaultSafeIntegers(true);
+      const version = Number(this.db.pragma('user_version', { simple: true }));
+      if (version !== SCHEMA_VERSION) {
+        this.db.close();
+        throw new Error(
+          `${options.path} has read-model schema ${version}; this build reads ${SCHEMA_VERSION}. ` +
+            'Run the tool from the same build as the service.',
+        );
+      }
+    } else {
+      this.db = openSqliteDatabase(options.path, 'NORMAL');
+      // A commit of ~1000 summaries dirties thousands of pages, so the default checkpoint every
+      // 1000 pages ran (and synced) after nearly every commit. Checkpoint every ~40 MB instead,
+      // and truncate a WAL that a long-running reader let grow past 64 MB once it is reset.
+      this.db.pragma('wal_autocheckpoint = 10000');
+      this.db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
+      // Positions may exceed 2^53: every INTEGER is read as a bigint.
+      this.db.defaultSafeIntegers(true);
+      this.openSchema();
+    }
 
     this.selectCheckpoint = this.db.prepare(
       'SELECT position FROM checkpoints WHERE projection = ?',
@@ -108,12 +229,16 @@ export class SqliteReadModel extends ReadModel {
     // An update sets only the columns that change over a stream's life: SQLite rewrites the
     // entries of every index whose columns are SET, which made commits twice as slow. The WHERE
     // turns an attempt to change the fixed ones into zero changes, which commit rejects.
+    // transaction_id and requested_at come from TransactionRequested and never change.
     this.upsertSummary = this.db.prepare(
-      `INSERT INTO transaction_summaries (${SUMMARY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO transaction_summaries (${WRITTEN_COLUMNS})
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (stream_name) DO UPDATE SET
          status = excluded.status,
          revision = excluded.revision,
-         state = excluded.state
+         state = excluded.state,
+         stage = excluded.stage,
+         reconciliation = excluded.reconciliation
        WHERE owner = excluded.owner
          AND client_id = excluded.client_id
          AND requested_position = excluded.requested_position`,
@@ -126,6 +251,26 @@ export class SqliteReadModel extends ReadModel {
     this.selectSummaryByClientId = this.db.prepare(
       `SELECT ${SUMMARY_COLUMNS} FROM transaction_summaries WHERE owner = ? AND client_id = ?`,
     );
+    this.selectSummaryByTransactionId = this.db.prepare(
+      `SELECT ${SUMMARY_COLUMNS} FROM transaction_summaries WHERE transaction_id = ?`,
+    );
+    // Two index walks, each stopping after limit + 1 rows, merged: an OR over both conditions
+    // would make SQLite scan every summary in position order. UNION drops a row both find.
+    this.selectQueue = this.db.prepare(
+      `SELECT * FROM (
+         SELECT ${SUMMARY_COLUMNS} FROM transaction_summaries
+         WHERE reconciliation IS NOT NULL AND requested_position > :after
+         ORDER BY requested_position LIMIT :limit
+       )
+       UNION
+       SELECT * FROM (
+         SELECT ${SUMMARY_COLUMNS} FROM transaction_summaries
+         WHERE status = 'PENDING' AND requested_position > :after AND requested_at < :cutoff
+         ORDER BY requested_position LIMIT :limit
+       )
+       ORDER BY requested_position LIMIT :limit`,
+    );
+    this.readStatistics = this.prepareStatistics();
     this.selectOne = this.db.prepare('SELECT 1');
     this.writeCommit = this.db.transaction(
       (projection: string, summaries: TransactionSummary[], checkpoint: bigint) => {
@@ -138,6 +283,10 @@ export class SqliteReadModel extends ReadModel {
             s.requestedPosition,
             s.revision,
             JSON.stringify(s.state),
+            s.state.exists ? s.state.transactionId : null,
+            s.state.exists ? s.state.stage : null,
+            s.state.exists ? s.state.requestedAt : null,
+            s.state.exists ? s.state.reconciliation : null,
           );
           if (changes === 0) {
             throw new Error(
@@ -186,9 +335,7 @@ export class SqliteReadModel extends ReadModel {
 
   async listSummaries(query: ListSummariesQuery): Promise<SummaryPage> {
     const { owner, status, before, limit } = query;
-    if (!Number.isSafeInteger(limit) || limit < 1) {
-      throw new RangeError(`limit must be a positive integer, got ${limit}`);
-    }
+    assertLimit(limit);
     const params: unknown[] = [owner];
     if (status !== undefined) params.push(status);
     if (before !== undefined) params.push(before);
@@ -200,12 +347,138 @@ export class SqliteReadModel extends ReadModel {
     return { items, nextBefore };
   }
 
+  async findSummaryByTransactionId(transactionId: string): Promise<TransactionSummary | null> {
+    const row = this.selectSummaryByTransactionId.get(transactionId);
+    return row ? toSummary(row) : null;
+  }
+
+  async searchSummaries(query: SearchSummariesQuery): Promise<SummaryPage> {
+    const { limit, ...filters } = query;
+    assertLimit(limit);
+    const present = Object.fromEntries(
+      Object.entries(filters).filter(([, value]) => value !== undefined),
+    );
+    const rows = this.searchStatement(Object.keys(present)).all({ ...present, limit: limit + 1 });
+    const items = rows.slice(0, limit).map(toSummary);
+    const nextBefore = rows.length > limit ? items[items.length - 1].requestedPosition : null;
+    return { items, nextBefore };
+  }
+
+  async reconciliationQueue(query: ReconciliationQueueQuery): Promise<ReconciliationQueuePage> {
+    const { pendingRequestedBefore, after = -1n, limit } = query;
+    assertLimit(limit);
+    const rows = this.selectQueue.all({ cutoff: pendingRequestedBefore, after, limit: limit + 1 });
+    const items = rows.slice(0, limit).flatMap((row) => {
+      const summary = toSummary(row);
+      const reason = queueReasonOf(summary.state, pendingRequestedBefore);
+      return reason ? [{ summary, reason }] : [];
+    });
+    const nextAfter = rows.length > limit ? rows[limit - 1].requested_position : null;
+    return { items, nextAfter };
+  }
+
+  async summaryStatistics(): Promise<SummaryStatistics> {
+    return this.readStatistics();
+  }
+
   async ping(): Promise<void> {
     this.selectOne.get();
   }
 
   async close(): Promise<void> {
     this.db.close();
+  }
+
+  /**
+   * Creates the tables, first emptying a file written under another SCHEMA_VERSION. Under the
+   * write lock, so that of several processes opening one old file only the first rebuilds it.
+   */
+  private openSchema(): void {
+    this.db
+      .transaction(() => {
+        const version = Number(this.db.pragma('user_version', { simple: true }));
+        if (version !== SCHEMA_VERSION) {
+          this.db.exec(
+            'DROP TABLE IF EXISTS transaction_summaries; DROP TABLE IF EXISTS checkpoints;',
+          );
+          this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+        }
+        this.db.exec(SCHEMA);
+      })
+      .immediate();
+  }
+
+  /** One read transaction, so that every figure describes the same moment. */
+  private prepareStatistics(): Database.Transaction<() => SummaryStatistics> {
+    type KeyCount = { key: string | bigint | null; count: bigint };
+    const byStatus = this.db.prepare<[], KeyCount>(
+      'SELECT status AS key, COUNT(*) AS count FROM transaction_summaries GROUP BY status',
+    );
+    const byStage = this.db.prepare<[], KeyCount>(
+      'SELECT stage AS key, COUNT(*) AS count FROM transaction_summaries GROUP BY stage',
+    );
+    const byBucket = this.db.prepare<[], KeyCount>(
+      `SELECT ${TIME_TO_FINAL_BUCKET} AS key, COUNT(*) AS count FROM transaction_summaries
+       WHERE json_extract(state, '$.finalizedAt') IS NOT NULL
+       GROUP BY key`,
+    );
+    const byAttempts = this.db.prepare<[], KeyCount>(
+      `SELECT json_array_length(state, '$.attempts') AS key, COUNT(*) AS count
+       FROM transaction_summaries GROUP BY key`,
+    );
+    const bySource = this.db.prepare<[], KeyCount>(
+      `SELECT json_extract(state, '$.finalSource') AS key, COUNT(*) AS count
+       FROM transaction_summaries GROUP BY key`,
+    );
+    const checks = this.db.prepare<
+      [],
+      { transactions: bigint; total: bigint | null; max: bigint | null }
+    >(
+      `SELECT COUNT(*) AS transactions,
+              SUM(json_extract(state, '$.statusChecks')) AS total,
+              MAX(json_extract(state, '$.statusChecks')) AS max
+       FROM transaction_summaries`,
+    );
+    return this.db.transaction(() => {
+      const statusChecks = checks.get()!;
+      const transactions = Number(statusChecks.transactions);
+      const total = Number(statusChecks.total ?? 0);
+      const buckets = countsByKey(byBucket.all());
+      return {
+        transactions,
+        byStatus: countsByKey(byStatus.all()),
+        byStage: countsByKey(byStage.all()),
+        timeToFinal: [...TIME_TO_FINAL_BUCKET_BOUNDS, null].map((belowSeconds, i) => ({
+          belowSeconds,
+          count: buckets[String(i)] ?? 0,
+        })),
+        statusChecks: {
+          total,
+          mean: transactions === 0 ? 0 : total / transactions,
+          max: Number(statusChecks.max ?? 0),
+        },
+        providerAttempts: countsByKey(byAttempts.all()),
+        finalStatusSources: countsByKey(bySource.all()),
+      };
+    });
+  }
+
+  private searchStatement(
+    filters: string[],
+  ): Database.Statement<Record<string, unknown>, SummaryRow> {
+    const key = filters.sort().join('/');
+    let statement = this.searchStatements.get(key);
+    if (!statement) {
+      const conditions = filters.map((filter) => SEARCH_CONDITIONS[filter as SearchFilter]);
+      statement = this.db.prepare<Record<string, unknown>, SummaryRow>(
+        `SELECT ${SUMMARY_COLUMNS} FROM transaction_summaries
+         ${conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : ''}
+         ORDER BY requested_position DESC
+         LIMIT :limit`,
+      );
+      this.searchStatements.set(key, statement);
+    }
+    return statement;
   }
 
   private listStatement(

@@ -1,0 +1,31 @@
+import { Controller, Get, Param } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
+import { ProblemException } from '../../problem/problem';
+import type { TransactionSummary } from '../../read-model/read-model.port';
+import { SupportRoutes, TRANSACTION_ID_PATTERN } from '../support-route.decorator';
+import { SupportTransactionView, toSupportTransactionView } from '../support-transaction.view';
+import { GetSupportTransactionQuery } from './get-support-transaction.query';
+
+@SupportRoutes()
+@Controller('v1/support/transactions')
+export class GetSupportTransactionController {
+  constructor(private readonly queryBus: QueryBus) {}
+
+  @Get(':transactionId')
+  @ApiOperation({ summary: 'One transaction of any owner, by internal id' })
+  @ApiOkResponse({ type: SupportTransactionView })
+  @ApiNotFoundResponse({ description: 'No such transaction' })
+  async get(@Param('transactionId') transactionId: string): Promise<SupportTransactionView> {
+    const notFound = new ProblemException('notFound', {
+      detail: `No transaction ${transactionId}`,
+    });
+    if (!TRANSACTION_ID_PATTERN.test(transactionId)) throw notFound;
+    const summary = await this.queryBus.execute<
+      GetSupportTransactionQuery,
+      TransactionSummary | null
+    >(new GetSupportTransactionQuery(transactionId));
+    if (!summary?.state.exists) throw notFound;
+    return toSupportTransactionView(summary.state);
+  }
+}

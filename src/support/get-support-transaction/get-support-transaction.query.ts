@@ -1,0 +1,3 @@
+export class GetSupportTransactionQuery {
+  constructor(readonly transactionId: string) {}
+}

@@ -1,0 +1,40 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
+import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
+import type { ReconciliationQueuePage } from '../../read-model/read-model.port';
+import {
+  decodeCursor,
+  encodeCursor,
+} from '../../transactions/list-transactions/list-transactions.controller';
+import { SupportRoutes } from '../support-route.decorator';
+import { toSupportTransactionView } from '../support-transaction.view';
+import { ReconciliationQueueParams, ReconciliationQueueView } from './reconciliation-queue.dto';
+import { ReconciliationQueueQuery } from './reconciliation-queue.query';
+
+const DEFAULT_PAGE_SIZE = 20;
+
+@SupportRoutes()
+@Controller('v1/support/reconciliation')
+export class ReconciliationQueueController {
+  constructor(private readonly queryBus: QueryBus) {}
+
+  @Get()
+  @ApiOperation({
+    summary: 'The reconciliation queue, oldest first, with why each transaction is in it',
+  })
+  @ApiOkResponse({ type: ReconciliationQueueView })
+  async queue(@Query() params: ReconciliationQueueParams): Promise<ReconciliationQueueView> {
+    const page = await this.queryBus.execute<ReconciliationQueueQuery, ReconciliationQueuePage>(
+      new ReconciliationQueueQuery(
+        params.limit ?? DEFAULT_PAGE_SIZE,
+        params.cursor === undefined ? undefined : decodeCursor(params.cursor),
+      ),
+    );
+    return {
+      items: page.items.flatMap(({ summary, reason }) =>
+        summary.state.exists ? [{ ...toSupportTransactionView(summary.state), reason }] : [],
+      ),
+      nextCursor: page.nextAfter === null ? null : encodeCursor(page.nextAfter),
+    };
+  }
+}

@@ -1,0 +1,64 @@
+import { Body, Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import {
+  ApiConflictResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTooManyRequestsResponse,
+} from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { CurrentPrincipal } from '../../auth/auth.guard';
+import type { Principal } from '../../auth/token-verifier';
+import { ProblemException } from '../../problem/problem';
+import type { ExistingTransaction } from '../../transactions/transaction.decider';
+import { SupportRoutes, TRANSACTION_ID_PATTERN } from '../support-route.decorator';
+import { SupportTransactionView, toSupportTransactionView } from '../support-transaction.view';
+import { ResolveTransactionCommand } from './resolve-transaction.command';
+import { ResolveTransactionDto } from './resolve-transaction.dto';
+
+@SupportRoutes()
+@Controller('v1/support/transactions')
+export class ResolveTransactionController {
+  constructor(private readonly commandBus: CommandBus) {}
+
+  @Post(':transactionId/resolution')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Settle a reconciliation case',
+    description:
+      'Appends ResolvedBySupport (the status, the note, the provider answer if asked, and the ' +
+      'support user as actor). Only for a transaction that needs reconciliation: a confirmed ' +
+      'status is never overwritten otherwise (409).',
+  })
+  @ApiOkResponse({ type: SupportTransactionView, description: 'The transaction as resolved' })
+  @ApiNotFoundResponse({ description: 'No such transaction' })
+  @ApiConflictResponse({ description: 'The transaction does not need reconciliation' })
+  @ApiTooManyRequestsResponse({ description: 'checkProviderFirst: no status check allowed now' })
+  @ApiServiceUnavailableResponse({ description: 'checkProviderFirst: the provider did not answer' })
+  async resolve(
+    @Param('transactionId') transactionId: string,
+    @Body() body: ResolveTransactionDto,
+    @CurrentPrincipal() principal: Principal,
+    @Req() request: FastifyRequest,
+  ): Promise<SupportTransactionView> {
+    if (!TRANSACTION_ID_PATTERN.test(transactionId)) {
+      throw new ProblemException('notFound', { detail: `No transaction ${transactionId}` });
+    }
+    const resolved = await this.commandBus.execute<ResolveTransactionCommand, ExistingTransaction>(
+      new ResolveTransactionCommand(
+        transactionId,
+        body.status,
+        body.note,
+        body.checkProviderFirst ?? false,
+        {
+          correlationId: request.id,
+          causationId: request.id,
+          actor: `support:${principal.subject}`,
+        },
+      ),
+    );
+    return toSupportTransactionView(resolved);
+  }
+}

@@ -1,0 +1,87 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  IsISO8601,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  Min,
+} from 'class-validator';
+import { MAX_PAGE_SIZE } from '../../transactions/list-transactions/list-transactions.dto';
+import { CLIENT_ID_PATTERN } from '../../transactions/request-transaction/request-transaction.dto';
+import type { TransactionStage, TransactionStatus } from '../../transactions/transaction.decider';
+import { SupportTransactionView } from '../support-transaction.view';
+import { TRANSACTION_ID_PATTERN } from '../support-route.decorator';
+
+const STATUSES: TransactionStatus[] = ['PENDING', 'SUCCEEDED', 'FAILED'];
+const STAGES: TransactionStage[] = [
+  'requested',
+  'submitted',
+  'awaiting_provider',
+  'timed_out',
+  'checking',
+  'needs_reconciliation',
+  'final',
+];
+
+export class SearchTransactionsParams {
+  @ApiPropertyOptional({ enum: STATUSES })
+  @IsOptional()
+  @IsIn(STATUSES)
+  status?: TransactionStatus;
+
+  @ApiPropertyOptional({ enum: STAGES })
+  @IsOptional()
+  @IsIn(STAGES)
+  stage?: TransactionStage;
+
+  @ApiPropertyOptional({ description: 'The customer (token subject)' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  owner?: string;
+
+  @ApiPropertyOptional({ description: "The client's id (idempotency key), any owner" })
+  @IsOptional()
+  @Matches(CLIENT_ID_PATTERN, { message: 'id must be 1 to 64 characters of A-Z a-z 0-9 _ -' })
+  id?: string;
+
+  @ApiPropertyOptional({ description: 'The internal id (UUID)' })
+  @IsOptional()
+  @Matches(TRANSACTION_ID_PATTERN, { message: 'transactionId must be a lower-case UUID' })
+  transactionId?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'Requested at or after' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  from?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'Requested before' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  to?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: 20 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_PAGE_SIZE)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'nextCursor from the previous page' })
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_-]{1,40}$/, { message: 'cursor must be a nextCursor value' })
+  cursor?: string;
+}
+
+export class SupportTransactionPage {
+  @ApiProperty({ type: [SupportTransactionView] })
+  items!: SupportTransactionView[];
+  @ApiProperty({ type: String, nullable: true, description: 'Pass as cursor for the next page' })
+  nextCursor!: string | null;
+}

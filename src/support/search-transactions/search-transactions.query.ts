@@ -1,0 +1,5 @@
+import type { SearchSummariesQuery } from '../../read-model/read-model.port';
+
+export class SearchTransactionsQuery {
+  constructor(readonly search: SearchSummariesQuery) {}
+}

@@ -1,0 +1,20 @@
+import { Controller, Get } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
+import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
+import type { SummaryStatistics } from '../../read-model/read-model.port';
+import { SupportRoutes } from '../support-route.decorator';
+import { SupportStatsQuery } from './support-stats.query';
+import { SupportStatsView } from './support-stats.view';
+
+@SupportRoutes()
+@Controller('v1/support/stats')
+export class SupportStatsController {
+  constructor(private readonly queryBus: QueryBus) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Counts per status and stage, time to final, checks and attempts' })
+  @ApiOkResponse({ type: SupportStatsView })
+  stats(): Promise<SupportStatsView> {
+    return this.queryBus.execute<SupportStatsQuery, SummaryStatistics>(new SupportStatsQuery());
+  }
+}

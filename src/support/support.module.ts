@@ -1,0 +1,36 @@
+import { Module } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { AuthModule } from '../auth/auth.module';
+import { ProjectionsModule } from '../projections/projections.module';
+import { ProviderModule } from '../provider/provider.module';
+import { TransactionsModule } from '../transactions/transactions.module';
+import { GetSupportTransactionController } from './get-support-transaction/get-support-transaction.controller';
+import { GetSupportTransactionHandler } from './get-support-transaction/get-support-transaction.handler';
+import { ReconciliationQueueController } from './reconciliation-queue/reconciliation-queue.controller';
+import { ReconciliationQueueHandler } from './reconciliation-queue/reconciliation-queue.handler';
+import { ResolveTransactionController } from './resolve-transaction/resolve-transaction.controller';
+import { ResolveTransactionHandler } from './resolve-transaction/resolve-transaction.handler';
+import { SearchTransactionsController } from './search-transactions/search-transactions.controller';
+import { SearchTransactionsHandler } from './search-transactions/search-transactions.handler';
+import { SupportStatsController } from './support-stats/support-stats.controller';
+import { SupportStatsHandler } from './support-stats/support-stats.handler';
+
+/** Routes for support staff (role `support`): search, the reconciliation queue, stats, resolve. */
+@Module({
+  imports: [CqrsModule, AuthModule, ProjectionsModule, TransactionsModule, ProviderModule],
+  controllers: [
+    SearchTransactionsController,
+    ReconciliationQueueController,
+    SupportStatsController,
+    GetSupportTransactionController,
+    ResolveTransactionController,
+  ],
+  providers: [
+    SearchTransactionsHandler,
+    ReconciliationQueueHandler,
+    SupportStatsHandler,
+    GetSupportTransactionHandler,
+    ResolveTransactionHandler,
+  ],
+})
+export class SupportModule {}
