@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { AuditModule } from './audit/audit.module';
 import { AppConfig } from './config/app-config';
 import { CoreModule } from './config/core.module';
 import { EventStoreModule } from './event-store/event-store.module';
@@ -9,6 +10,7 @@ import { WorkStoreModule } from './process-manager/work-store.module';
 import { ProviderWebhooksModule } from './provider-webhooks/provider-webhooks.module';
 import { Clock } from './shared/clock';
 import { Random } from './shared/random';
+import { SupportModule } from './support/support.module';
 import { TransactionsModule } from './transactions/transactions.module';
 
 @Module({})
@@ -25,7 +27,9 @@ export class AppModule {
         TransactionsModule,
         ProviderWebhooksModule,
         ProcessManagerModule,
+        SupportModule,
         HealthModule,
+        AuditModule,
       ],
     };
   }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import {
   AppendResult,
+  EventData,
   EventStore,
   ExpectedRevision,
   RecordedEvent,
@@ -11,6 +12,7 @@ import { streamNameFor } from './transaction-id';
 import {
   TRANSACTION_EVENT_TYPES,
   TransactionEvent,
+  TransactionEventType,
   TransactionState,
   evolve,
   initialState,
@@ -23,7 +25,46 @@ export interface CausationContext {
   actor: string;
 }
 
-export const CURRENT_SCHEMA_VERSION = 1;
+/**
+ * The shape of event data this code writes (metadata.schemaVersion). Events are never rewritten,
+ * so a shape change bumps this number and registers an upcaster from the previous version below.
+ */
+export const CURRENT_SCHEMA_VERSION = 2;
+
+/** Pure: one event type's data at version v, turned into its shape at version v + 1. */
+export type Upcaster = (data: EventData) => EventData;
+
+/**
+ * UPCASTERS[v][type] lifts `type` from v to v + 1; a type without an entry kept its shape.
+ * The chain runs when events are read, never on the stored form, so hashes stay verifiable.
+ */
+export const UPCASTERS: Readonly<
+  Record<number, Readonly<Partial<Record<TransactionEventType, Upcaster>>>>
+> = {
+  // v2: TransactionRequested always carries `note`, null when the client sent none. A v1 writer
+  // could leave it out; evolve copies it into state.request, where an absent note would make an
+  // idempotent retry (which carries null) look like a different request.
+  1: { TransactionRequested: (data) => (data.note === undefined ? { ...data, note: null } : data) },
+};
+
+/** The data of an event stored at `schemaVersion`, in the current shape. */
+export function upcast(type: string, data: EventData, schemaVersion: number): EventData {
+  if (!Number.isSafeInteger(schemaVersion) || schemaVersion < 1) {
+    throw new Error(`${type} has no valid schema version (${String(schemaVersion)})`);
+  }
+  // Newer data than this code knows cannot be read truthfully: refuse rather than guess.
+  if (schemaVersion > CURRENT_SCHEMA_VERSION) {
+    throw new Error(
+      `${type} has schema version ${schemaVersion}, newer than ${CURRENT_SCHEMA_VERSION}`,
+    );
+  }
+  let current = data;
+  for (let version = schemaVersion; version < CURRENT_SCHEMA_VERSION; version++) {
+    const upcaster = UPCASTERS[version]?.[type as TransactionEventType];
+    if (upcaster) current = upcaster(current);
+  }
+  return current;
+}
 
 /** Each retry follows another writer's success, so this only bounds pathological contention. */
 const MAX_CONFLICT_RETRIES = 10;
@@ -34,12 +75,13 @@ export function isTransactionEvent(event: RecordedEvent): boolean {
   return KNOWN_TYPES.has(event.type);
 }
 
-/** Our own events, read back: the type is checked, the data is what we wrote. */
+/** Our own events, read back: the type is checked, the data upcast to the current shape. */
 export function toTransactionEvent(event: RecordedEvent): TransactionEvent {
   if (!isTransactionEvent(event)) {
     throw new Error(`Unknown transaction event type ${event.type} at position ${event.position}`);
   }
-  return { type: event.type, data: event.data } as unknown as TransactionEvent;
+  const data = upcast(event.type, event.data, event.metadata.schemaVersion);
+  return { type: event.type, data } as unknown as TransactionEvent;
 }
 
 export interface LoadedTransaction {

@@ -3,6 +3,7 @@ import { SignJWT } from 'jose';
 import { SqliteEventStore } from '../../src/event-store/sqlite/sqlite-event-store';
 import { SystemClock } from '../../src/shared/clock';
 import { streamNameFor, transactionIdFor } from '../../src/transactions/transaction-id';
+import { CURRENT_SCHEMA_VERSION } from '../../src/transactions/transaction-streams';
 import { ServiceHarness, freePort } from '../support/service-harness';
 
 const PROBLEM_PREFIX = 'urn:payment-ledger:problem:';
@@ -83,7 +84,7 @@ describe('transactions over HTTP (embedded default)', () => {
       expect(events[0].metadata).toMatchObject({
         correlationId: 'req-create-1',
         actor: 'customer:alice',
-        schemaVersion: 1,
+        schemaVersion: CURRENT_SCHEMA_VERSION,
       });
       // What the process manager does about it carries the same correlation id, and each event
       // names the event that caused it.
