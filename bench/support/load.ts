@@ -1,0 +1,99 @@
+import autocannon from 'autocannon';
+
+/** Small seeded PRNG (mulberry32): the same seed gives the same mix of unique ids and retries. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/**
+ * Request bodies for POST /v1/transactions: new ids, plus a share of retries of earlier ids.
+ * A body is a pure function of its index, so a retry is byte-for-byte the original request and
+ * the service must answer it as an idempotent replay.
+ */
+export class TransactionBodies {
+  private uniques = 0;
+  private retries = 0;
+
+  constructor(
+    private readonly prefix: string,
+    private readonly duplicateShare: number,
+    /**
+     * Retries pick among ids issued at least this many unique requests ago, so the original has
+     * almost always been answered: each connection has one request in flight at a time.
+     */
+    private readonly lag: number,
+    private readonly random: () => number,
+  ) {}
+
+  next(): string {
+    if (this.uniques > this.lag && this.random() < this.duplicateShare) {
+      this.retries++;
+      return this.bodyFor(Math.floor(this.random() * (this.uniques - this.lag)));
+    }
+    return this.bodyFor(this.uniques++);
+  }
+
+  /** Bodies built so far; up to one per connection is built but never sent when the run stops. */
+  get counts(): { unique: number; retries: number } {
+    return { unique: this.uniques, retries: this.retries };
+  }
+
+  private bodyFor(index: number): string {
+    return JSON.stringify({
+      id: `${this.prefix}-${index}`,
+      amount: 100 + (index % 9_900),
+      currency: 'KES',
+      recipient: `+2547${String(index % 100_000_000).padStart(8, '0')}`,
+      note: 'bench',
+    });
+  }
+}
+
+export interface LoadOptions {
+  url: string;
+  path: string;
+  headers: Record<string, string>;
+  connections: number;
+  durationSeconds: number;
+  bodies: TransactionBodies;
+}
+
+export interface LoadOutcome {
+  result: autocannon.Result;
+  /** Answers carrying `Idempotent-Replayed: true`. */
+  replayed: number;
+  statusCounts: Record<string, number>;
+}
+
+export async function runLoad(options: LoadOptions): Promise<LoadOutcome> {
+  let replayed = 0;
+  const statusCounts: Record<string, number> = {};
+  const result = await autocannon({
+    url: options.url,
+    connections: options.connections,
+    duration: options.durationSeconds,
+    requests: [
+      {
+        method: 'POST',
+        path: options.path,
+        headers: { 'content-type': 'application/json', ...options.headers },
+        setupRequest: (request) => ({ ...request, body: options.bodies.next() }),
+        onResponse: (status, _body, _context, headers) => {
+          statusCounts[status] = (statusCounts[status] ?? 0) + 1;
+          // autocannon keeps the header names as the server sent them.
+          for (const [name, value] of Object.entries(headers ?? {})) {
+            if (name.toLowerCase() === 'idempotent-replayed' && value === 'true') replayed++;
+          }
+        },
+      },
+    ],
+  });
+  return { result, replayed, statusCounts };
+}
