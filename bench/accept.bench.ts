@@ -34,6 +34,8 @@ retries) against a bare NestJS ceiling with the same DTO and ValidationPipe, and
   --duplicates <0-1>  share of requests that retry an earlier id (BENCH_DUPLICATES, default 0.1)
   --seed <n>          seed of the unique/retry mix      (BENCH_SEED, default 1)
   --only <target>     baseline | service | both         (BENCH_ONLY, default both)
+  --role <role>       SERVICE_ROLE of the measured service: api (the accept path; the process
+                      manager would run in another instance) or both (BENCH_ROLE, default api)
   --data-parent <dir> where the fresh DATA_DIR is made  (BENCH_DATA_PARENT, default the OS temp dir)
   --profile           run the servers with --cpu-prof into bench/results/profiles/
   --keep-data         keep the service's DATA_DIR afterwards
@@ -61,6 +63,8 @@ interface Options {
   profile: boolean;
   keepData: boolean;
   save: boolean;
+  /** `api`: the accept path alone (the process manager runs elsewhere); `both`: one process. */
+  role: 'api' | 'both';
 }
 
 interface TargetResult {
@@ -107,6 +111,7 @@ function parseOptions(): Options | null {
       profile: { type: 'boolean', default: false },
       'keep-data': { type: 'boolean', default: false },
       'no-save': { type: 'boolean', default: false },
+      role: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -127,7 +132,12 @@ function parseOptions(): Options | null {
   if (only !== 'both' && only !== 'baseline' && only !== 'service') {
     throw new Error(`--only: must be baseline, service or both (got "${only}")\n\n${USAGE}`);
   }
+  const role = values.role ?? env.BENCH_ROLE ?? 'api';
+  if (role !== 'api' && role !== 'both') {
+    throw new Error(`--role: must be api or both (got "${role}")\n\n${USAGE}`);
+  }
   return {
+    role,
     durationSeconds: number('--duration', values.duration ?? env.BENCH_DURATION, 10, positiveInt),
     warmupSeconds: number(
       '--warmup',
@@ -160,7 +170,11 @@ function parseOptions(): Options | null {
  * The service's environment: every setting the config reads is decided here, none inherited,
  * so a developer's shell cannot change what is measured.
  */
-function serviceEnvironment(dataDir: string, port: number): NodeJS.ProcessEnv {
+function serviceEnvironment(
+  dataDir: string,
+  port: number,
+  role: Options['role'],
+): NodeJS.ProcessEnv {
   const inherited = Object.fromEntries(
     Object.entries(process.env).filter(
       ([name]) => !(name in configSchema.shape) && !name.startsWith('SIM_'),
@@ -173,6 +187,7 @@ function serviceEnvironment(dataDir: string, port: number): NodeJS.ProcessEnv {
     PORT: String(port),
     HOST: LOOPBACK,
     LOG_LEVEL: 'warn',
+    SERVICE_ROLE: role,
     // The built-in simulator listens on a port of its own choosing, on loopback.
     SIM_PORT: '0',
     SIM_HOST: LOOPBACK,
@@ -220,7 +235,7 @@ async function startService(
   mkdirSync(options.dataParent, { recursive: true });
   const dataDir = mkdtempSync(join(options.dataParent, 'ledger-bench-'));
   const port = await freePort();
-  const env = serviceEnvironment(dataDir, port);
+  const env = serviceEnvironment(dataDir, port, options.role);
   // Same config and DATA_DIR as the service: this creates the development secret it will verify with.
   const config = AppConfig.fromEnvironment(env);
   const secret = signingSecret(config);
@@ -230,7 +245,9 @@ async function startService(
     roles: [],
     expiresIn: '1h',
   });
-  console.log(`service DATA_DIR ${dataDir} (${fileSystemType(dataDir)})`);
+  console.log(
+    `service DATA_DIR ${dataDir} (${fileSystemType(dataDir)}), SERVICE_ROLE=${options.role}`,
+  );
   const child = startChild({
     name: 'service',
     script: join(repoRoot, 'dist', 'src', 'main.js'),
@@ -527,6 +544,7 @@ async function main(): Promise<number> {
 
   const summary = {
     bench: 'accept',
+    serviceRole: opts.role,
     at: new Date().toISOString(),
     node: process.version,
     connections: opts.connections,

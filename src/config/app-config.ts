@@ -17,6 +17,8 @@ const durationMs = (fallback: number) => z.coerce.number().int().positive().defa
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** `api` serves HTTP only, `worker` also runs the process manager alone, `both` does all. */
+  SERVICE_ROLE: z.enum(['api', 'worker', 'both']).default('both'),
   HOST: z.string().min(1).default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().min(1).default('./data'),
@@ -87,6 +89,7 @@ export class ConfigError extends Error {
 export class AppConfig {
   readonly nodeEnv!: ParsedConfig['NODE_ENV'];
   readonly port!: number;
+  readonly role!: ParsedConfig['SERVICE_ROLE'];
   readonly host!: string;
   readonly logLevel!: ParsedConfig['LOG_LEVEL'];
   /** Absolute path of the folder holding the embedded stores and the development secret. */
@@ -173,6 +176,7 @@ export class AppConfig {
     return Object.assign(new AppConfig(), {
       nodeEnv: c.NODE_ENV,
       port: c.PORT,
+      role: c.SERVICE_ROLE,
       host: c.HOST,
       logLevel: c.LOG_LEVEL,
       dataDir: isAbsolute(c.DATA_DIR) ? c.DATA_DIR : resolve(process.cwd(), c.DATA_DIR),

@@ -34,8 +34,12 @@ export class HealthController {
       () => this.ping('readModel', () => this.readModel.ping()),
       () => {
         const session = this.indicators.check('projections');
-        const pm = this.processManager.status();
-        const all = [...this.projections.status(), { name: 'process-manager', ...pm }];
+        const all = this.processManager.enabled
+          ? [
+              ...this.projections.status(),
+              { name: 'process-manager', ...this.processManager.status() },
+            ]
+          : this.projections.status();
         const status = all.map((p) => ({
           name: p.name,
           checkpoint: p.checkpoint.toString(),

@@ -54,7 +54,13 @@ export class ProcessManagerWorker implements OnApplicationBootstrap, BeforeAppli
     this.planner = new ProjectionRunner(eventStore, projection);
   }
 
+  /** False on an instance in the `api` role: another instance runs the process manager. */
+  get enabled(): boolean {
+    return this.config.role !== 'api';
+  }
+
   async onApplicationBootstrap(): Promise<void> {
+    if (!this.enabled) return;
     this.running = true;
     this.unsubscribe = this.projection.onScheduled(() => this.wake?.());
     await this.planner.start();
@@ -63,6 +69,7 @@ export class ProcessManagerWorker implements OnApplicationBootstrap, BeforeAppli
 
   /** Stops claiming, then lets the steps in hand finish so nothing is left half-recorded. */
   async beforeApplicationShutdown(): Promise<void> {
+    if (!this.enabled) return;
     this.running = false;
     this.unsubscribe?.();
     this.wake?.();

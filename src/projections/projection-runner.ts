@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import { EventStore, RecordedEvent, Subscription } from '../event-store/event-store.port';
 
@@ -16,6 +17,12 @@ interface Waiter {
 }
 
 const BATCH_SIZE = 1000;
+/**
+ * After a partial batch the runner waits this long before taking the next, so that under load
+ * it commits a few large batches instead of one per group commit of the event store
+ * (bench:accept). Reads waiting for their own writes wait at most this much longer.
+ */
+const PARTIAL_BATCH_PAUSE_MS = 10;
 
 /**
  * Feeds one projection from `$all`, starting after its stored checkpoint. Every event is
@@ -58,6 +65,7 @@ export class ProjectionRunner {
         await this.projection.apply(events, last.position);
         this.position = last.position;
         this.wakeWaiters();
+        if (events.length < BATCH_SIZE) await delay(PARTIAL_BATCH_PAUSE_MS);
       },
     );
     this.subscription = subscription;
