@@ -17,8 +17,8 @@ const durationMs = (fallback: number) => z.coerce.number().int().positive().defa
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  /** `api` serves HTTP only, `worker` also runs the process manager alone, `both` does all. */
-  SERVICE_ROLE: z.enum(['api', 'worker', 'both']).default('both'),
+  /** `api` leaves the process manager to other instances on the same stores; `both` runs it. */
+  SERVICE_ROLE: z.enum(['api', 'both']).default('both'),
   HOST: z.string().min(1).default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().min(1).default('./data'),
