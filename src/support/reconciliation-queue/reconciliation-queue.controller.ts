@@ -2,16 +2,11 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { ReconciliationQueuePage } from '../../read-model/read-model.port';
-import {
-  decodeCursor,
-  encodeCursor,
-} from '../../transactions/list-transactions/list-transactions.controller';
+import { cursorPosition, encodeCursor, pageSize } from '../../shared/pagination';
 import { SupportRoutes } from '../support-route.decorator';
 import { toSupportTransactionView } from '../support-transaction.view';
 import { ReconciliationQueueParams, ReconciliationQueueView } from './reconciliation-queue.dto';
 import { ReconciliationQueueQuery } from './reconciliation-queue.query';
-
-const DEFAULT_PAGE_SIZE = 20;
 
 @SupportRoutes()
 @Controller('v1/support/reconciliation')
@@ -25,10 +20,7 @@ export class ReconciliationQueueController {
   @ApiOkResponse({ type: ReconciliationQueueView })
   async queue(@Query() params: ReconciliationQueueParams): Promise<ReconciliationQueueView> {
     const page = await this.queryBus.execute<ReconciliationQueueQuery, ReconciliationQueuePage>(
-      new ReconciliationQueueQuery(
-        params.limit ?? DEFAULT_PAGE_SIZE,
-        params.cursor === undefined ? undefined : decodeCursor(params.cursor),
-      ),
+      new ReconciliationQueueQuery(pageSize(params), cursorPosition(params)),
     );
     return {
       items: page.items.flatMap(({ summary, reason }) =>

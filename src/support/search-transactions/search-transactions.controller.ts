@@ -2,16 +2,11 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { SummaryPage } from '../../read-model/read-model.port';
-import {
-  decodeCursor,
-  encodeCursor,
-} from '../../transactions/list-transactions/list-transactions.controller';
+import { cursorPosition, encodeCursor, pageSize } from '../../shared/pagination';
 import { SupportRoutes } from '../support-route.decorator';
 import { toSupportTransactionView } from '../support-transaction.view';
 import { SearchTransactionsParams, SupportTransactionPage } from './search-transactions.dto';
 import { SearchTransactionsQuery } from './search-transactions.query';
-
-const DEFAULT_PAGE_SIZE = 20;
 
 /** The read model compares request times as toISOString text, so bounds take that form too. */
 const asStoredTime = (time: string | undefined) =>
@@ -35,8 +30,8 @@ export class SearchTransactionsController {
         transactionId: params.transactionId,
         requestedFrom: asStoredTime(params.from),
         requestedTo: asStoredTime(params.to),
-        before: params.cursor === undefined ? undefined : decodeCursor(params.cursor),
-        limit: params.limit ?? DEFAULT_PAGE_SIZE,
+        before: cursorPosition(params),
+        limit: pageSize(params),
       }),
     );
     return {

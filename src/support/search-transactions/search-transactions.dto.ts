@@ -1,17 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import {
-  IsISO8601,
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  Length,
-  Matches,
-  Max,
-  Min,
-} from 'class-validator';
-import { MAX_PAGE_SIZE } from '../../transactions/list-transactions/list-transactions.dto';
+import { IsISO8601, IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { PageParams } from '../../shared/pagination';
 import { CLIENT_ID_PATTERN } from '../../transactions/request-transaction/request-transaction.dto';
 import type { TransactionStage, TransactionStatus } from '../../transactions/transaction.decider';
 import { SupportTransactionView } from '../support-transaction.view';
@@ -28,7 +17,7 @@ const STAGES: TransactionStage[] = [
   'final',
 ];
 
-export class SearchTransactionsParams {
+export class SearchTransactionsParams extends PageParams {
   @ApiPropertyOptional({ enum: STATUSES })
   @IsOptional()
   @IsIn(STATUSES)
@@ -64,19 +53,6 @@ export class SearchTransactionsParams {
   @IsOptional()
   @IsISO8601({ strict: true })
   to?: string;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(MAX_PAGE_SIZE)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'nextCursor from the previous page' })
-  @IsOptional()
-  @Matches(/^[A-Za-z0-9_-]{1,40}$/, { message: 'cursor must be a nextCursor value' })
-  cursor?: string;
 }
 
 export class SupportTransactionPage {
