@@ -9,6 +9,7 @@ import {
 import { transactionIdFor } from '../../src/transactions/transaction-id';
 import { SCALE, compressedServiceEnv } from '../support/compressed-time';
 import { ServiceHarness, freePort } from '../support/service-harness';
+import { until } from '../support/polling';
 
 const PROVIDER_SECRET = `whsec_${Buffer.from('provider-signing-secret-0123456789').toString('base64')}`;
 const CLIENT_SECRET = `whsec_${Buffer.from('client-callback-secret-0123456789').toString('base64')}`;
@@ -45,19 +46,6 @@ async function startClientReceiver(): Promise<{
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return { server, url: `http://127.0.0.1:${port}/ledger-events`, deliveries };
-}
-
-async function until<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  ms = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe('a provider that signs its webhooks, and final statuses delivered to the client', () => {

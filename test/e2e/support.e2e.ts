@@ -8,6 +8,7 @@ import { SystemClock } from '../../src/shared/clock';
 import { streamNameFor, transactionIdFor } from '../../src/transactions/transaction-id';
 import { SCALE, compressedServiceEnv } from '../support/compressed-time';
 import { HttpResponse, ServiceHarness, freePort } from '../support/service-harness';
+import { until } from '../support/polling';
 
 const PROBLEM_PREFIX = 'urn:payment-ledger:problem:';
 
@@ -28,19 +29,6 @@ interface Page<T> {
 }
 
 type QueueItem = SupportView & { reason: string };
-
-async function until<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  ms = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** The stream as a second process reads it straight from the SQLite file. */
 async function streamOf(service: ServiceHarness, transactionId: string) {
