@@ -1,10 +1,10 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Res, ServiceUnavailableException } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { EventStore } from '../event-store/event-store.port';
-import { ProcessManagerWorker } from '../process-manager/process-manager.worker';
-import { ProjectionsService } from '../projections/projections.service';
 import { ReadModel } from '../read-model/read-model.port';
+import { ProjectionMonitor } from './projection-monitor';
 
 @ApiTags('operations')
 @Controller('health')
@@ -14,8 +14,7 @@ export class HealthController {
     private readonly indicators: HealthIndicatorService,
     private readonly eventStore: EventStore,
     private readonly readModel: ReadModel,
-    private readonly projections: ProjectionsService,
-    private readonly processManager: ProcessManagerWorker,
+    private readonly projections: ProjectionMonitor,
   ) {}
 
   /** The process is up and serving HTTP; says nothing about its dependencies. */
@@ -25,24 +24,36 @@ export class HealthController {
     return this.health.check([]);
   }
 
-  /** Ready to take traffic: the stores answer and no projection has stopped on an error. */
+  /**
+   * Ready to take traffic: the stores answer and no projection has stopped on an error. Each
+   * projection's checkpoint and lag are shown either way; lag alone never makes it down (a
+   * rebuild or a burst is not a reason to take the instance out of service).
+   */
   @Get('ready')
   @HealthCheck()
-  ready() {
+  async ready(@Res({ passthrough: true }) reply: FastifyReply) {
+    try {
+      return await this.checkReady();
+    } catch (error) {
+      // Answered here rather than by the problem filter, so that a 503 keeps terminus's details:
+      // which projection stopped, and why.
+      if (!(error instanceof ServiceUnavailableException)) throw error;
+      void reply.status(503);
+      return error.getResponse();
+    }
+  }
+
+  private checkReady() {
     return this.health.check([
       () => this.ping('eventStore', () => this.eventStore.ping()),
       () => this.ping('readModel', () => this.readModel.ping()),
-      () => {
+      async () => {
         const session = this.indicators.check('projections');
-        const all = this.processManager.enabled
-          ? [
-              ...this.projections.status(),
-              { name: 'process-manager', ...this.processManager.status() },
-            ]
-          : this.projections.status();
-        const status = all.map((p) => ({
+        const status = (await this.projections.report()).map((p) => ({
           name: p.name,
           checkpoint: p.checkpoint.toString(),
+          lagEvents: p.lag.events.toString(),
+          lagSeconds: p.lag.seconds,
           error: p.error,
         }));
         return status.some((p) => p.error !== null)

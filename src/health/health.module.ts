@@ -3,9 +3,12 @@ import { TerminusModule } from '@nestjs/terminus';
 import { ProcessManagerModule } from '../process-manager/process-manager.module';
 import { ProjectionsModule } from '../projections/projections.module';
 import { HealthController } from './health.controller';
+import { MetricsController } from './metrics.controller';
+import { ProjectionMonitor } from './projection-monitor';
 
 @Module({
   imports: [TerminusModule.forRoot({ logger: false }), ProjectionsModule, ProcessManagerModule],
-  controllers: [HealthController],
+  controllers: [HealthController, MetricsController],
+  providers: [ProjectionMonitor],
 })
 export class HealthModule {}

@@ -16,6 +16,26 @@ interface Waiter {
   timer: NodeJS.Timeout;
 }
 
+/**
+ * Why a projection stopped: the first event it could not apply, named so that an operator can
+ * find it (`npm run audit -- history`, the audit API) without reading the code.
+ */
+export class ProjectionFailure extends Error {
+  constructor(
+    readonly projection: string,
+    readonly event: Pick<RecordedEvent, 'position' | 'type' | 'streamName'>,
+    cause: unknown,
+  ) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(
+      `projection ${projection} stopped at position ${event.position} ` +
+        `(${event.type} in ${event.streamName}): ${reason}`,
+      { cause },
+    );
+    this.name = 'ProjectionFailure';
+  }
+}
+
 const BATCH_SIZE = 1000;
 /**
  * After a partial batch the runner waits this long before taking the next, so that under load
@@ -62,7 +82,7 @@ export class ProjectionRunner {
       async (events) => {
         const last = events.at(-1);
         if (!last) return;
-        await this.projection.apply(events, last.position);
+        await this.applyBatch(events, last.position);
         this.position = last.position;
         this.wakeWaiters();
         if (events.length < BATCH_SIZE) await delay(PARTIAL_BATCH_PAUSE_MS);
@@ -71,7 +91,18 @@ export class ProjectionRunner {
     this.subscription = subscription;
     subscription.done.catch((error: unknown) => {
       this.failure = error instanceof Error ? error : new Error(String(error));
-      this.logger.error({ err: this.failure, checkpoint: this.position }, 'projection stopped');
+      const failed = error instanceof ProjectionFailure ? error.event : null;
+      this.logger.error(
+        {
+          err: this.failure,
+          projection: this.projection.name,
+          checkpoint: this.position.toString(),
+          eventPosition: failed?.position.toString(),
+          eventType: failed?.type,
+          streamName: failed?.streamName,
+        },
+        this.failure.message,
+      );
     });
   }
 
@@ -99,6 +130,29 @@ export class ProjectionRunner {
       waiter.resolve(false);
     }
     this.waiters = [];
+  }
+
+  /**
+   * A failed batch is applied again one event at a time, so that the events before the bad one
+   * are kept and the error names the exact event. Nothing after it is applied: the subscription
+   * stops and the projection stays at the last good event until the cause is fixed.
+   */
+  private async applyBatch(events: RecordedEvent[], checkpoint: bigint): Promise<void> {
+    try {
+      await this.projection.apply(events, checkpoint);
+      return;
+    } catch (batchError) {
+      if (events.length === 1) throw new ProjectionFailure(this.name, events[0], batchError);
+    }
+    for (const event of events) {
+      try {
+        await this.projection.apply([event], event.position);
+      } catch (error) {
+        throw new ProjectionFailure(this.name, event, error);
+      }
+      this.position = event.position;
+      this.wakeWaiters();
+    }
   }
 
   private wakeWaiters(): void {

@@ -224,6 +224,125 @@ export function describeReadModelContract(adapterName: string, harness: ReadMode
         expect(await readModel.checkpoint('projection-b')).toBe(20n);
         expect(await readModel.checkpoint('projection-c')).toBeNull();
       });
+
+      it('never moves a checkpoint backwards', async () => {
+        const readModel = await openEmpty();
+        await readModel.commit('transaction-summaries', { summaries: [], checkpoint: 8n });
+        await readModel.commit('transaction-summaries', { summaries: [], checkpoint: 3n });
+        expect(await readModel.checkpoint('transaction-summaries')).toBe(8n);
+      });
+    });
+
+    describe('rebuild beside the live copy', () => {
+      const PROJECTION = 'transaction-summaries';
+
+      it('leaves the live copy and checkpoint untouched until finishRebuild swaps the copy in', async () => {
+        const readModel = await openEmpty();
+        const stale = summary('alice', 'c1', 1n);
+        const onlyLive = summary('carol', 'c3', 2n);
+        await readModel.commit(PROJECTION, { summaries: [stale, onlyLive], checkpoint: 2n });
+        const rebuilt = summary('alice', 'c1', 1n, { status: 'SUCCEEDED', revision: 2n });
+        const added = summary('bob', 'c2', 4n);
+
+        await readModel.beginRebuild(PROJECTION);
+        await readModel.commitRebuild(PROJECTION, { summaries: [rebuilt], checkpoint: 3n });
+        await readModel.commitRebuild(PROJECTION, { summaries: [added], checkpoint: 4n });
+
+        expect(await readModel.checkpoint(PROJECTION)).toBe(2n);
+        expect(await readModel.findSummary('alice', 'c1')).toStrictEqual(stale);
+        expect(await readModel.findSummary('bob', 'c2')).toBeNull();
+        expect(
+          await readModel.loadRebuildSummaries(PROJECTION, [rebuilt.streamName]),
+        ).toStrictEqual(new Map([[rebuilt.streamName, rebuilt]]));
+
+        expect(await readModel.finishRebuild(PROJECTION)).toStrictEqual({
+          swapped: true,
+          checkpoint: 4n,
+        });
+
+        expect(await readModel.checkpoint(PROJECTION)).toBe(4n);
+        expect(await readModel.findSummary('alice', 'c1')).toStrictEqual(rebuilt);
+        expect(await readModel.findSummary('bob', 'c2')).toStrictEqual(added);
+        expect(await readModel.findSummary('carol', 'c3')).toBeNull();
+        expect(await readModel.searchSummaries({ limit: 10 })).toStrictEqual({
+          items: [added, rebuilt],
+          nextBefore: null,
+        });
+      });
+
+      it('refuses to swap in a copy behind the live checkpoint, changing nothing', async () => {
+        const readModel = await openEmpty();
+        const live = summary('alice', 'c1', 1n, { revision: 1n });
+        await readModel.commit(PROJECTION, { summaries: [live], checkpoint: 6n });
+        await readModel.beginRebuild(PROJECTION);
+        await readModel.commitRebuild(PROJECTION, {
+          summaries: [summary('alice', 'c1', 1n)],
+          checkpoint: 5n,
+        });
+
+        expect(await readModel.finishRebuild(PROJECTION)).toStrictEqual({
+          swapped: false,
+          rebuildCheckpoint: 5n,
+          liveCheckpoint: 6n,
+        });
+        expect(await readModel.checkpoint(PROJECTION)).toBe(6n);
+        expect(await readModel.findSummary('alice', 'c1')).toStrictEqual(live);
+
+        // Caught up further, the same rebuild swaps in.
+        await readModel.commitRebuild(PROJECTION, { summaries: [live], checkpoint: 6n });
+        expect(await readModel.finishRebuild(PROJECTION)).toStrictEqual({
+          swapped: true,
+          checkpoint: 6n,
+        });
+      });
+
+      it('keeps a swapped-in copy when a live projection that was behind commits older work', async () => {
+        const readModel = await openEmpty();
+        const requested = summary('alice', 'c1', 1n);
+        await readModel.commit(PROJECTION, { summaries: [requested], checkpoint: 1n });
+        const final = summary('alice', 'c1', 1n, { status: 'SUCCEEDED', revision: 3n });
+        await readModel.beginRebuild(PROJECTION);
+        await readModel.commitRebuild(PROJECTION, { summaries: [final], checkpoint: 9n });
+        await readModel.finishRebuild(PROJECTION);
+
+        // The live runner computed revision 1 from the old copy before the swap.
+        const older = summary('alice', 'c1', 1n, { status: 'PENDING', revision: 1n });
+        await readModel.commit(PROJECTION, { summaries: [older], checkpoint: 4n });
+
+        expect(await readModel.checkpoint(PROJECTION)).toBe(9n);
+        expect(await readModel.findSummary('alice', 'c1')).toStrictEqual(final);
+      });
+
+      it('starts every rebuild empty, discarding an unfinished one', async () => {
+        const readModel = await openEmpty();
+        const leftover = summary('alice', 'c1', 1n);
+        await readModel.beginRebuild(PROJECTION);
+        await readModel.commitRebuild(PROJECTION, { summaries: [leftover], checkpoint: 1n });
+
+        await readModel.beginRebuild(PROJECTION);
+
+        expect((await readModel.loadRebuildSummaries(PROJECTION, [leftover.streamName])).size).toBe(
+          0,
+        );
+        expect(await readModel.finishRebuild(PROJECTION)).toMatchObject({
+          swapped: false,
+          rebuildCheckpoint: null,
+        });
+      });
+
+      it('abandons a rebuild without touching the live copy', async () => {
+        const readModel = await openEmpty();
+        const live = summary('alice', 'c1', 1n);
+        await readModel.commit(PROJECTION, { summaries: [live], checkpoint: 1n });
+        await readModel.beginRebuild(PROJECTION);
+        await readModel.commitRebuild(PROJECTION, { summaries: [], checkpoint: 7n });
+
+        await readModel.abandonRebuild(PROJECTION);
+
+        await expect(readModel.finishRebuild(PROJECTION)).rejects.toThrow();
+        expect(await readModel.checkpoint(PROJECTION)).toBe(1n);
+        expect(await readModel.findSummary('alice', 'c1')).toStrictEqual(live);
+      });
     });
 
     describe('summaries', () => {

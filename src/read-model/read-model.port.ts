@@ -95,9 +95,18 @@ export interface SummaryStatistics {
 /** Upper bounds (exclusive, seconds) of the time-to-final histogram; a last bucket takes the rest. */
 export const TIME_TO_FINAL_BUCKET_BOUNDS: readonly number[] = [1, 5, 15, 60, 300, 900];
 
+/** The outcome of finishRebuild: swapped in, or still behind the live projection. */
+export type RebuildSwap =
+  | { swapped: true; checkpoint: bigint }
+  | { swapped: false; rebuildCheckpoint: bigint | null; liveCheckpoint: bigint | null };
+
 /**
  * The query side's store. A projection's rows and its checkpoint are written together in
  * `commit`, so that after a crash a projection resumes exactly after the last event it applied.
+ *
+ * A projection can also be rebuilt beside the live copy while queries and the live projection
+ * carry on: beginRebuild, then loadRebuildSummaries/commitRebuild from position 0 up to the head,
+ * then finishRebuild swaps the copy in. Only one rebuild of a projection runs at a time.
  */
 export abstract class ReadModel {
   /** Position of the last event the projection applied, or null if it never ran. */
@@ -108,12 +117,43 @@ export abstract class ReadModel {
   /**
    * Atomic: the upserts and the new checkpoint land together or not at all. Rejects the whole
    * change if a summary alters its stream's fixed fields or claims another stream's
-   * (owner, clientId).
+   * (owner, clientId). Never moves backwards: a summary older (lower revision) than the stored
+   * one is left out, and the checkpoint only ever grows. A live projection that was behind a
+   * rebuild swapped in under it therefore re-applies nothing and loses nothing.
    */
   abstract commit(
     projection: string,
     change: { summaries: TransactionSummary[]; checkpoint: bigint },
   ): Promise<void>;
+
+  /**
+   * Starts a rebuild of `projection`: an empty copy beside the live one, with no checkpoint.
+   * Discards what an earlier, unfinished rebuild left behind.
+   */
+  abstract beginRebuild(projection: string): Promise<void>;
+
+  /** loadSummaries on the copy being rebuilt. */
+  abstract loadRebuildSummaries(
+    projection: string,
+    streamNames: string[],
+  ): Promise<Map<string, TransactionSummary>>;
+
+  /** commit on the copy being rebuilt; queries and the live checkpoint are untouched. */
+  abstract commitRebuild(
+    projection: string,
+    change: { summaries: TransactionSummary[]; checkpoint: bigint },
+  ): Promise<void>;
+
+  /**
+   * Atomically replaces the live copy and its checkpoint with the rebuilt ones, but only if the
+   * rebuilt checkpoint is at or past the live one: otherwise the live projection would skip the
+   * events in between. When behind, changes nothing and says how far the live one is, so the
+   * caller catches up further and tries again.
+   */
+  abstract finishRebuild(projection: string): Promise<RebuildSwap>;
+
+  /** Drops an unfinished rebuild's copy (a failed or interrupted run). */
+  abstract abandonRebuild(projection: string): Promise<void>;
 
   abstract findSummary(owner: string, clientId: string): Promise<TransactionSummary | null>;
 

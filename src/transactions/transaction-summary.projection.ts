@@ -63,6 +63,11 @@ export class TransactionSummaryProjection implements Projection {
       }
     }
     await this.readModel.commit(this.name, { summaries: [...changed.values()], checkpoint });
-    for (const summary of changed.values()) this.changes.publish(summary);
+    // Every stream the batch touched, changed here or not: after a rebuild swap the new copy may
+    // already hold these events, and a client waiting on them must still hear of them now.
+    for (const streamName of new Set(relevant.map((event) => event.streamName))) {
+      const summary = current.get(streamName);
+      if (summary) this.changes.publish(summary);
+    }
   }
 }

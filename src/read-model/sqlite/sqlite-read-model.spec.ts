@@ -137,6 +137,67 @@ describe('SqliteReadModel', () => {
     expect((await reader.findSummary('alice', 'c1'))?.streamName).toBe('transaction-alice-c1');
   });
 
+  it('swaps a rebuild in under another connection whose prepared statements keep working', async () => {
+    const path = newDatabasePath();
+    const service = open(path);
+    const rebuilder = open(path);
+    await service.commit('transaction-summaries', {
+      summaries: [pendingSummary('alice', 'c1', 1n)],
+      checkpoint: 1n,
+    });
+    // Every statement of the service's connection has run once, so all are prepared.
+    expect(await service.findSummary('alice', 'c1')).not.toBeNull();
+    expect((await service.listSummaries({ owner: 'alice', limit: 5 })).items).toHaveLength(1);
+
+    await rebuilder.beginRebuild('transaction-summaries');
+    await rebuilder.commitRebuild('transaction-summaries', {
+      summaries: [pendingSummary('alice', 'c1', 1n), pendingSummary('bob', 'c2', 2n)],
+      checkpoint: 2n,
+    });
+    expect(await rebuilder.finishRebuild('transaction-summaries')).toMatchObject({ swapped: true });
+
+    // The service reads and writes the renamed table through the statements it prepared before.
+    expect((await service.findSummary('bob', 'c2'))?.requestedPosition).toBe(2n);
+    expect((await service.listSummaries({ owner: 'bob', limit: 5 })).items).toHaveLength(1);
+    await service.commit('transaction-summaries', {
+      summaries: [pendingSummary('carol', 'c3', 3n)],
+      checkpoint: 3n,
+    });
+    expect(await rebuilder.findSummary('carol', 'c3')).not.toBeNull();
+    expect(await service.checkpoint('transaction-summaries')).toBe(3n);
+  });
+
+  it('keeps one set of indexes on a swapped-in table across reopening, and drops the old table', async () => {
+    const path = newDatabasePath();
+    const indexes = () => {
+      const inspector = new Database(path, { readonly: true });
+      try {
+        return inspector
+          .prepare<[], { tbl_name: string }>(
+            "SELECT tbl_name FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL",
+          )
+          .all()
+          .map((row) => row.tbl_name);
+      } finally {
+        inspector.close();
+      }
+    };
+    const readModel = open(path);
+    const before = indexes();
+    await readModel.beginRebuild('transaction-summaries');
+    await readModel.commitRebuild('transaction-summaries', { summaries: [], checkpoint: 1n });
+    await readModel.finishRebuild('transaction-summaries');
+    open(path);
+
+    expect(indexes()).toStrictEqual(before);
+    expect(new Set(before)).toStrictEqual(new Set(['transaction_summaries']));
+  });
+
+  it('rebuilds only the summary projection', async () => {
+    const readModel = open(newDatabasePath());
+    await expect(readModel.beginRebuild('process-manager')).rejects.toThrow(/no rebuildable/);
+  });
+
   it('waits for a write lock held by another connection instead of failing', async () => {
     const path = newDatabasePath();
     const readModel = open(path);

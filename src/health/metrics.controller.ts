@@ -1,0 +1,58 @@
+import { Controller, Get, Header } from '@nestjs/common';
+import { ApiExcludeEndpoint } from '@nestjs/swagger';
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { ProjectionMonitor } from './projection-monitor';
+
+type ProjectionGauge = Gauge<'projection'>;
+
+/**
+ * Prometheus text exposition: per-projection checkpoint, lag and failure, plus the process
+ * defaults. Unauthenticated like /health: it holds no transaction data.
+ */
+@Controller('metrics')
+export class MetricsController {
+  /** Per instance, not prom-client's global one: tests run several services in one process. */
+  private readonly registry = new Registry();
+  private readonly checkpoint: ProjectionGauge;
+  private readonly lagEvents: ProjectionGauge;
+  private readonly lagSeconds: ProjectionGauge;
+  private readonly failed: ProjectionGauge;
+
+  constructor(private readonly monitor: ProjectionMonitor) {
+    collectDefaultMetrics({ register: this.registry });
+    const gauge = (name: string, help: string): ProjectionGauge =>
+      new Gauge({ name, help, labelNames: ['projection'], registers: [this.registry] });
+    this.checkpoint = gauge(
+      'ledger_projection_checkpoint_position',
+      'Global position of the last event the projection applied',
+    );
+    this.lagEvents = gauge(
+      'ledger_projection_lag_events',
+      'Head position of $all minus the projection checkpoint',
+    );
+    this.lagSeconds = gauge(
+      'ledger_projection_lag_seconds',
+      'Age of the oldest event the projection has not applied yet; 0 when caught up',
+    );
+    this.failed = gauge(
+      'ledger_projection_failed',
+      '1 when the projection stopped on an event it could not apply (see /health/ready)',
+    );
+  }
+
+  @Get()
+  @ApiExcludeEndpoint()
+  @Header('Content-Type', Registry.PROMETHEUS_CONTENT_TYPE)
+  @Header('Cache-Control', 'no-store')
+  async metrics(): Promise<string> {
+    // Set from one report before rendering, so every gauge of a scrape describes one moment.
+    for (const report of await this.monitor.report()) {
+      const labels = { projection: report.name };
+      this.checkpoint.set(labels, Number(report.checkpoint));
+      this.lagEvents.set(labels, Number(report.lag.events));
+      this.lagSeconds.set(labels, report.lag.seconds);
+      this.failed.set(labels, report.error === null ? 0 : 1);
+    }
+    return this.registry.metrics();
+  }
+}
