@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AuditModule } from './audit/audit.module';
 import { AppConfig } from './config/app-config';
 import { CoreModule } from './config/core.module';
+import { ConsoleModule } from './console/console.module';
 import { EventStoreModule } from './event-store/event-store.module';
 import { HealthModule } from './health/health.module';
 import { ReadModelModule } from './read-model/read-model.module';
@@ -30,6 +31,7 @@ export class AppModule {
         SupportModule,
         HealthModule,
         AuditModule,
+        ConsoleModule,
       ],
     };
   }

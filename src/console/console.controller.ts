@@ -1,0 +1,76 @@
+import { Controller, Get, OnModuleInit, Param, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { readFile, readdir } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import { ProblemException } from '../problem/problem';
+
+/** `nest build` copies the folder beside the compiled controller (nest-cli.json `assets`). */
+const PUBLIC_DIR = join(__dirname, 'public');
+
+const CONTENT_TYPES: Readonly<Record<string, string>> = {
+  '.html': 'text/html; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+};
+
+/** Only the console's own files may run or style the page: no inline script or handler. */
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "connect-src 'self'",
+  "img-src 'self' data:",
+  "form-action 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+interface ConsoleFile {
+  body: Buffer;
+  contentType: string;
+}
+
+/**
+ * The support console: static files, open to anyone (the API calls the page makes carry the
+ * token). A fixed set read once at start-up, so a request path can never reach another file,
+ * and an unknown one is a problem+json 404 like every other route.
+ */
+@ApiExcludeController()
+@Controller('console')
+export class ConsoleController implements OnModuleInit {
+  private readonly files = new Map<string, ConsoleFile>();
+
+  async onModuleInit(): Promise<void> {
+    for (const name of await readdir(PUBLIC_DIR)) {
+      const contentType = CONTENT_TYPES[extname(name)];
+      if (contentType) {
+        this.files.set(name, { body: await readFile(join(PUBLIC_DIR, name)), contentType });
+      }
+    }
+  }
+
+  @Get()
+  page(@Res({ passthrough: true }) reply: FastifyReply): Buffer {
+    return this.send(reply, 'index.html');
+  }
+
+  @Get(':file')
+  file(@Param('file') name: string, @Res({ passthrough: true }) reply: FastifyReply): Buffer {
+    return this.send(reply, name);
+  }
+
+  private send(reply: FastifyReply, name: string): Buffer {
+    const file = this.files.get(name);
+    if (!file) throw new ProblemException('notFound', { detail: `No console file ${name}` });
+    void reply.headers({
+      'content-type': file.contentType,
+      'content-security-policy': CONTENT_SECURITY_POLICY,
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'no-referrer',
+      // A few small files, fetched again at every load: a deployment is seen at once.
+      'cache-control': 'no-cache',
+    });
+    return file.body;
+  }
+}

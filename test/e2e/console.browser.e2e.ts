@@ -1,0 +1,263 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
+import {
+  RunningProviderSimulator,
+  startProviderSimulator,
+} from '../../src/provider-simulator/provider-simulator';
+import { transactionIdFor } from '../../src/transactions/transaction-id';
+import { SCALE, compressedServiceEnv } from '../support/compressed-time';
+import { ServiceHarness } from '../support/service-harness';
+
+// Debian's chromium, driven by playwright-core (which downloads no browser of its own).
+const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const IN_CI = process.env.CI === 'true';
+const chromiumFound = existsSync(CHROMIUM_PATH);
+if (!chromiumFound && !IN_CI) {
+  process.stdout.write(
+    `\n[browser test] No Chromium at ${CHROMIUM_PATH}: the support console browser test is ` +
+      'SKIPPED. Install Debian\'s "chromium" or set CHROMIUM_PATH; with CI=true it fails instead.\n',
+  );
+}
+// CI installs Chromium (.ci/run): there a missing browser must fail, never skip silently.
+const describeInChromium = chromiumFound || IN_CI ? describe : describe.skip;
+
+/**
+ * The machine's network is closed: without these Chromium keeps trying to reach Google's
+ * services. Playwright adds --headless, --no-sandbox (chromiumSandbox: false) and a fresh
+ * temporary profile itself.
+ */
+const CHROMIUM_FLAGS = [
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Set it to keep the screenshot (a CI artefact, or to look at); otherwise a temporary folder. */
+const KEPT_SCREENSHOT_DIR = process.env.CONSOLE_SCREENSHOT_DIR;
+
+async function until<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  ms = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describeInChromium('the support console in headless Chromium', () => {
+  let simulator: RunningProviderSimulator;
+  let service: ServiceHarness;
+  let browser: Browser;
+  let screenshotDir: string;
+  /** Uncaught page errors and Content-Security-Policy refusals: none is expected. */
+  const pageFaults: string[] = [];
+
+  const OWNER = 'carol';
+  const idOf = (clientId: string) => transactionIdFor(OWNER, clientId);
+  /** The provider confirms each, then a webhook contradicts the two conflicts: two open cases. */
+  const CREATED = {
+    'ok-1': { outcome: 'ok-completed', webhook: 'once' },
+    'conflict-1': { outcome: 'ok-completed', webhook: 'contradicting' },
+    'conflict-2': { outcome: 'ok-completed', webhook: 'contradicting' },
+  } as const;
+
+  beforeAll(async () => {
+    if (!chromiumFound) {
+      throw new Error(`CI=true but no Chromium at ${CHROMIUM_PATH}: .ci/run must install it`);
+    }
+    simulator = await startProviderSimulator({ timeScale: SCALE, seed: 11 });
+    service = await ServiceHarness.start(compressedServiceEnv(simulator.url));
+    const customer = await service.token(OWNER);
+    for (const [clientId, { outcome, webhook }] of Object.entries(CREATED)) {
+      simulator.script({
+        forceOutcomes: { [idOf(clientId)]: outcome },
+        webhookBehaviour: { [idOf(clientId)]: webhook },
+      });
+      const created = await service.call('POST', '/v1/transactions', {
+        token: customer,
+        body: { id: clientId, amount: 700, currency: 'KES', recipient: 'dan' },
+      });
+      expect(created.status).toBe(202);
+    }
+    const support = await service.token('sam', ['support']);
+    const queue = await until(
+      async () =>
+        (await service.call('GET', '/v1/support/reconciliation', { token: support })).body as {
+          items: { id: string }[];
+        },
+      (page) => page.items.length === 2,
+    );
+    expect(queue.items.map((item) => item.id)).toEqual(['conflict-1', 'conflict-2']);
+
+    browser = await chromium.launch({
+      executablePath: CHROMIUM_PATH,
+      headless: true,
+      chromiumSandbox: false,
+      args: CHROMIUM_FLAGS,
+    });
+    screenshotDir = KEPT_SCREENSHOT_DIR ?? mkdtempSync(join(tmpdir(), 'console-browser-'));
+    mkdirSync(screenshotDir, { recursive: true });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await service?.close();
+    await simulator?.close();
+    if (screenshotDir && !KEPT_SCREENSHOT_DIR) rmSync(screenshotDir, { recursive: true });
+  });
+
+  /** A fresh browser context (no session storage) on the console, signed in with `roles`. */
+  async function signedInConsole(
+    roles: ('support' | 'auditor')[],
+  ): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    page.on('pageerror', (error) => pageFaults.push(error.message));
+    page.on('console', (message) => {
+      if (message.text().includes('Content Security Policy')) pageFaults.push(message.text());
+    });
+    await page.goto(`${service.baseUrl}/console`);
+    await page.getByLabel('Support token').fill(await service.token('sam', roles));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('#signed-in-as').waitFor();
+    return { context, page };
+  }
+
+  const queueRegion = (page: Page) => page.getByRole('region', { name: 'Reconciliation queue' });
+  const detailRegion = (page: Page) => page.locator('#detail');
+
+  it('serves the page and its files with their content types; unknown files are problem+json 404s', async () => {
+    for (const [path, type] of [
+      ['/console', 'text/html'],
+      ['/console/console.js', 'text/javascript'],
+      ['/console/console.css', 'text/css'],
+    ]) {
+      const response = await service.call('GET', path);
+      expect(response.status).toBe(200);
+      expect(response.headers['content-type']).toContain(type);
+      expect(response.headers['content-security-policy']).toContain("script-src 'self'");
+    }
+    for (const path of [
+      '/console/nope.js',
+      '/console/..%2Fconsole.controller.ts',
+      '/console/a/b',
+    ]) {
+      const response = await service.call('GET', path);
+      expect(response.status).toBe(404);
+      expect(response.headers['content-type']).toContain('application/problem+json');
+    }
+  });
+
+  it('signs in, shows the queue, opens a case with its timeline, resolves it and shows the new status', async () => {
+    const { context, page } = await signedInConsole(['support', 'auditor']);
+    expect(await page.locator('#signed-in-as').innerText()).toContain('sam');
+
+    const queue = queueRegion(page);
+    await queue.getByRole('button', { name: 'conflict-1' }).waitFor();
+    const rows = await queue.locator('tbody tr').allInnerTexts();
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toContain('conflict-1');
+    expect(rows[0]).toContain('needs_reconciliation: conflicting_reports');
+    expect(rows[1]).toContain('conflict-2');
+
+    await queue.getByRole('button', { name: 'conflict-1' }).click();
+    const detail = detailRegion(page);
+    await detail.getByRole('heading', { name: 'carol / conflict-1' }).waitFor();
+    const timeline = detail.locator('#timeline > li');
+    const eventTypes = await timeline.locator('.event-type').allInnerTexts();
+    expect(eventTypes[0]).toBe('TransactionRequested');
+    expect(eventTypes).toEqual(
+      expect.arrayContaining(['StatusConfirmed', 'ConflictingStatusReported']),
+    );
+    expect(eventTypes.at(-1)).toBe('ReconciliationRequired');
+
+    await detail.getByLabel('FAILED').check();
+    await detail.getByLabel(/^Note/).fill('Provider statement shows it declined');
+    await detail.getByRole('button', { name: 'Resolve' }).click();
+
+    await page.getByText('Resolved carol / conflict-1: now FAILED.').waitFor();
+    await timeline.filter({ hasText: 'ResolvedBySupport' }).waitFor();
+    expect(await timeline.last().innerText()).toContain('support:sam');
+    expect(await detail.locator('.fields .status').innerText()).toBe('FAILED');
+    expect(await detail.locator('#resolve-form').isHidden()).toBe(true);
+    await queue.getByRole('button', { name: 'conflict-1' }).waitFor({ state: 'detached' });
+
+    const screenshot = join(screenshotDir, 'support-console.png');
+    await page.screenshot({ path: screenshot, fullPage: true });
+    expect(statSync(screenshot).size).toBeGreaterThan(20_000);
+    expect(pageFaults).toEqual([]);
+    await context.close();
+  });
+
+  it('shows the problem details when a colleague settled the case first (409)', async () => {
+    const { context, page } = await signedInConsole(['support', 'auditor']);
+    await queueRegion(page).getByRole('button', { name: 'conflict-2' }).click();
+    const detail = detailRegion(page);
+    await detail.getByRole('heading', { name: 'carol / conflict-2' }).waitFor();
+
+    const colleague = await service.call(
+      'POST',
+      `/v1/support/transactions/${idOf('conflict-2')}/resolution`,
+      {
+        token: await service.token('sue', ['support']),
+        body: { status: 'SUCCEEDED', note: 'settled by a colleague' },
+      },
+    );
+    expect(colleague.status).toBe(200);
+
+    await detail.getByLabel('SUCCEEDED').check();
+    await detail.getByLabel(/^Note/).fill('too late');
+    await detail.getByRole('button', { name: 'Resolve' }).click();
+    const alert = detail.locator('#resolve-problem');
+    await alert.getByText('urn:payment-ledger:problem:resolution-not-allowed').waitFor();
+    expect(await alert.innerText()).toContain(
+      '409 Only a transaction that needs reconciliation can be resolved',
+    );
+    expect(pageFaults).toEqual([]);
+    await context.close();
+  });
+
+  it('finds a transaction by search and, without the auditor role, shows the summary’s times', async () => {
+    const { context, page } = await signedInConsole(['support']);
+    const search = page.getByRole('region', { name: 'Search' });
+    await search.getByLabel('Client id').fill('ok-1');
+    await search.getByRole('button', { name: 'Search' }).click();
+    await search.getByRole('button', { name: 'ok-1' }).click();
+
+    const detail = detailRegion(page);
+    await detail.getByRole('heading', { name: 'carol / ok-1' }).waitFor();
+    expect(await detail.locator('#timeline-source').innerText()).toContain(
+      'The raw events need the auditor role',
+    );
+    expect(await detail.locator('#timeline .event-type').allInnerTexts()).toEqual([
+      'Requested',
+      'Last change',
+      'Final',
+    ]);
+    expect(await detail.locator('#resolve-form').isHidden()).toBe(true);
+    expect(pageFaults).toEqual([]);
+    await context.close();
+  });
+
+  it('refuses a customer token on the sign-in form with the problem details', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    await page.goto(`${service.baseUrl}/console`);
+    await page.getByLabel('Support token').fill(await service.token(OWNER));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('#sign-in-problem').getByText('403 Not allowed for this caller').waitFor();
+    expect(await page.locator('#workspace').isHidden()).toBe(true);
+    await context.close();
+  });
+});
