@@ -1,19 +1,11 @@
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { streamNameFor, transactionIdFor } from '../../src/transactions/transaction-id';
 import { CURRENT_SCHEMA_VERSION } from '../../src/transactions/transaction-streams';
+import { AUDIT_CLI, runCli } from '../support/cli-process';
 import { ServiceHarness, freePort } from '../support/service-harness';
 
 const PROBLEM_PREFIX = 'urn:payment-ledger:problem:';
-const AUDIT_CLI = join(__dirname, '..', '..', 'dist', 'src', 'audit', 'audit.cli.js');
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 interface AuditEvent {
   id: string;
@@ -25,23 +17,6 @@ interface AuditEvent {
   metadata: Record<string, unknown>;
   previousHash: string | null;
   hash: string;
-}
-
-/** The built CLI as an operator runs it: its own process, configured by DATA_DIR only. */
-function runAuditCli(dataDir: string, args: string[]): Promise<CliResult> {
-  if (!existsSync(AUDIT_CLI)) throw new Error(`${AUDIT_CLI} is missing: run npm run build first`);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [AUDIT_CLI, ...args], {
-      env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, LOG_LEVEL: 'silent' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
 }
 
 describe('audit over HTTP and the audit CLI (embedded default)', () => {
@@ -177,7 +152,7 @@ describe('audit over HTTP and the audit CLI (embedded default)', () => {
 
   describe('npm run audit', () => {
     it('history prints the timeline of one transaction by owner/clientId', async () => {
-      const result = await runAuditCli(service.dataDir, ['history', 'alice/audit-2']);
+      const result = await runCli(AUDIT_CLI, service.dataDir, ['history', 'alice/audit-2']);
       expect(result.code).toBe(0);
       expect(result.stdout).toContain(streamOf('audit-2'));
       expect(result.stdout).toMatch(
@@ -187,7 +162,7 @@ describe('audit over HTTP and the audit CLI (embedded default)', () => {
     });
 
     it('verify passes on a clean store while the service keeps writing', async () => {
-      const result = await runAuditCli(service.dataDir, ['verify']);
+      const result = await runCli(AUDIT_CLI, service.dataDir, ['verify']);
       expect(result.stdout).toMatch(/audit verify: 3 streams, \d+ events .* 0 differences/);
       expect(result.code).toBe(0);
     });
@@ -213,7 +188,7 @@ describe('audit over HTTP and the audit CLI (embedded default)', () => {
             INSERT INTO transaction_summaries SELECT * FROM ghost;
           `);
 
-          const result = await runAuditCli(service.dataDir, ['verify']);
+          const result = await runCli(AUDIT_CLI, service.dataDir, ['verify']);
 
           expect(result.code).toBe(1);
           expect(result.stdout).toContain('2 differences');
@@ -232,7 +207,7 @@ describe('audit over HTTP and the audit CLI (embedded default)', () => {
             .run();
           readModel.close();
         }
-        expect((await runAuditCli(service.dataDir, ['verify'])).code).toBe(0);
+        expect((await runCli(AUDIT_CLI, service.dataDir, ['verify'])).code).toBe(0);
       });
 
       it('verify catches an event changed in the event store, naming its hash', async () => {
@@ -249,7 +224,7 @@ describe('audit over HTTP and the audit CLI (embedded default)', () => {
           events.close();
         }
 
-        const result = await runAuditCli(service.dataDir, ['verify']);
+        const result = await runCli(AUDIT_CLI, service.dataDir, ['verify']);
 
         expect(result.code).toBe(1);
         expect(result.stdout).toMatch(

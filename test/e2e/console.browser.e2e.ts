@@ -9,6 +9,7 @@ import {
 import { transactionIdFor } from '../../src/transactions/transaction-id';
 import { SCALE, compressedServiceEnv } from '../support/compressed-time';
 import { ServiceHarness } from '../support/service-harness';
+import { until } from '../support/polling';
 
 // Debian's chromium, driven by playwright-core (which downloads no browser of its own).
 const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -39,19 +40,6 @@ const CHROMIUM_FLAGS = [
 
 /** Set it to keep the screenshot (a CI artefact, or to look at); otherwise a temporary folder. */
 const KEPT_SCREENSHOT_DIR = process.env.CONSOLE_SCREENSHOT_DIR;
-
-async function until<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  ms = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describeInChromium('the support console in headless Chromium', () => {
   let simulator: RunningProviderSimulator;
