@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -30,6 +30,8 @@ against the goal of ${(100_000).toLocaleString('en')} events/s.
   --batch-events <n>  rebuild: events per commit (default: the CLI's)
   --data-parent <dir> where the store is made (default the OS temp dir)
   --keep-data         keep the store (then: DATA_DIR=<dir> npm run projections -- status)
+  --store <dir>       time rebuilds of the events.sqlite already in <dir> (one made with
+                      --keep-data) into a fresh read model, instead of generating one
 `;
 
 const GOAL_EVENTS_PER_SECOND = 100_000;
@@ -191,6 +193,7 @@ async function main(): Promise<number> {
       'batch-events': { type: 'string' },
       'data-parent': { type: 'string', default: tmpdir() },
       'keep-data': { type: 'boolean', default: false },
+      store: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -201,21 +204,27 @@ async function main(): Promise<number> {
     console.error(USAGE);
     return values.help ? 0 : 2;
   }
+  if (values.store !== undefined && !existsSync(join(values.store, 'events.sqlite'))) {
+    console.error(`${join(values.store, 'events.sqlite')} does not exist`);
+    return 2;
+  }
   const dataDir = mkdtempSync(join(values['data-parent'], 'ledger-rebuild-bench-'));
-  const store = new SqliteEventStore({
-    path: join(dataDir, 'events.sqlite'),
-    clock: new SystemClock(),
-  });
+  const storePath = join(values.store ?? dataDir, 'events.sqlite');
+  const store = new SqliteEventStore({ path: storePath, clock: new SystemClock() });
   const readModel = new SqliteReadModel({ path: join(dataDir, 'read-model.sqlite') });
   try {
-    const generateStart = performance.now();
-    await generate(store, events, batch);
-    const generateSeconds = (performance.now() - generateStart) / 1000;
-    const head = await store.headPosition();
-    console.log(
-      `store: ${head} events generated in ${generateSeconds.toFixed(1)} s ` +
-        `(${Math.round(Number(head) / generateSeconds)} events/s) in ${dataDir}`,
-    );
+    if (values.store === undefined) {
+      const generateStart = performance.now();
+      await generate(store, events, batch);
+      const generateSeconds = (performance.now() - generateStart) / 1000;
+      const head = await store.headPosition();
+      console.log(
+        `store: ${head} events generated in ${generateSeconds.toFixed(1)} s ` +
+          `(${Math.round(Number(head) / generateSeconds)} events/s) in ${dataDir}`,
+      );
+    } else {
+      console.log(`store: ${await store.headPosition()} events in ${storePath}`);
+    }
     let met = true;
     for (const label of ['rebuild into an empty read model', 'rebuild replacing that copy']) {
       const result = await timedRebuild(label, store, readModel, batchEvents);
