@@ -6,7 +6,8 @@ import { parseArgs } from 'node:util';
 import { signingSecret } from '../src/auth/signing-key';
 import { issueToken } from '../src/auth/token-issuer';
 import { AppConfig, configSchema } from '../src/config/app-config';
-import { LoadOutcome, TransactionBodies, runLoad, seededRandom } from './support/load';
+import { SeededRandom } from '../src/shared/random';
+import { LoadOutcome, TransactionBodies, runLoad } from './support/load';
 import {
   ExitInfo,
   LOOPBACK,
@@ -300,7 +301,7 @@ async function measure(
       durationSeconds: seconds,
       bodies,
     });
-  const random = seededRandom(options.seed);
+  const random = new SeededRandom(options.seed);
 
   if (options.warmupSeconds > 0) {
     // Warm-up ids differ from measured ones so every measured "unique" request is really new.

@@ -1,16 +1,5 @@
 import autocannon from 'autocannon';
-
-/** Small seeded PRNG (mulberry32): the same seed gives the same mix of unique ids and retries. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+import type { Random } from '../../src/shared/random';
 
 /**
  * Request bodies for POST /v1/transactions: new ids, plus a share of retries of earlier ids.
@@ -29,13 +18,13 @@ export class TransactionBodies {
      * almost always been answered: each connection has one request in flight at a time.
      */
     private readonly lag: number,
-    private readonly random: () => number,
+    private readonly random: Random,
   ) {}
 
   next(): string {
-    if (this.uniques > this.lag && this.random() < this.duplicateShare) {
+    if (this.uniques > this.lag && this.random.next() < this.duplicateShare) {
       this.retries++;
-      return this.bodyFor(Math.floor(this.random() * (this.uniques - this.lag)));
+      return this.bodyFor(Math.floor(this.random.next() * (this.uniques - this.lag)));
     }
     return this.bodyFor(this.uniques++);
   }

@@ -6,6 +6,7 @@ import {
   WorkKind,
   WorkStore,
 } from './work-store.port';
+import { SeededRandom } from '../shared/random';
 
 /**
  * The WorkStore contract: every adapter's spec calls describeWorkStoreContract with a harness
@@ -52,18 +53,6 @@ const keys = (items: WorkItem[]) => items.map((item) => `${item.transactionId}/$
 function retryAtOf(decision: BudgetDecision): number {
   if (decision.granted) throw new Error('Expected the status check to be refused');
   return decision.retryAt;
-}
-
-/** Deterministic numbers in [0, 1) (mulberry32), so a failing simulation replays exactly. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 /**
@@ -532,12 +521,12 @@ export function describeWorkStoreContract(adapterName: string, harness: WorkStor
 
       it('keeps the rate over a simulated minute of frequent polls from two instances', async () => {
         const instances = [store, await openAnotherInstance()];
-        const random = seededRandom(20_250_101);
+        const random = new SeededRandom(20_250_101);
         const grants: { at: number; instance: number }[] = [];
         const wrongRetryAts: { at: number; retryAt: number }[] = [];
 
-        for (let at = T0; at < T0 + 60_000; at += 1 + Math.floor(random() * 30)) {
-          const instance = Math.floor(random() * instances.length);
+        for (let at = T0; at < T0 + 60_000; at += 1 + Math.floor(random.next() * 30)) {
+          const instance = Math.floor(random.next() * instances.length);
           const decision = await instances[instance].takeStatusCheck(at, BUDGET);
           if (decision.granted) {
             grants.push({ at, instance });
