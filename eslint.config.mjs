@@ -13,14 +13,23 @@ export default tseslint.config(
     },
     rules: {
       '@typescript-eslint/no-extraneous-class': 'off',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
       '@typescript-eslint/consistent-type-imports': 'off',
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/require-await': 'off',
     },
   },
   {
-    files: ['**/*.spec.ts', '**/*.contract.ts', '**/*.e2e.ts', 'test/**/*.ts'],
+    files: [
+      '**/*.spec.ts',
+      '**/*.contract.ts',
+      '**/*.e2e.ts',
+      '**/*.containers.ts',
+      'test/**/*.ts',
+    ],
     rules: {
       '@typescript-eslint/unbound-method': 'off',
       '@typescript-eslint/no-non-null-assertion': 'off',

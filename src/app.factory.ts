@@ -8,12 +8,14 @@ import pino from 'pino';
 import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
 import { PinoNestLogger } from './logging/pino-nest.logger';
-import { FieldError, ProblemException } from './problem/problem';
+import { FieldError, ProblemException, problem } from './problem/problem';
 import { ProblemFilter } from './problem/problem.filter';
 import { Clock, SystemClock } from './shared/clock';
 import { MathRandom, Random } from './shared/random';
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** What an instance in the worker role serves: probes and metrics. */
+const WORKER_ROUTES = /^\/(health|metrics)(\/|\?|$)/;
 
 /** A caller's X-Request-Id becomes the correlation id when it is sane; otherwise a new one. */
 function correlationIdFor(request: IncomingMessage): string {
@@ -74,6 +76,21 @@ export async function createApp(
   fastify.addHook('onSend', async (request, reply) => {
     void reply.header('X-Request-Id', request.id);
   });
+  if (config.role === 'worker') {
+    // A worker runs the process manager only; load balancers send API traffic elsewhere.
+    fastify.addHook('onRequest', async (request, reply) => {
+      if (WORKER_ROUTES.test(request.url)) return;
+      await reply
+        .code(404)
+        .type('application/problem+json')
+        .send(
+          problem('notFound', {
+            detail:
+              'This instance runs in the worker role (SERVICE_ROLE=worker): only /health and /metrics are served',
+          }),
+        );
+    });
+  }
   // Only JSON bodies are accepted: anything else is answered 415 by fastify.
   fastify.removeContentTypeParser(['text/plain']);
   app.useGlobalFilters(new ProblemFilter());

@@ -24,6 +24,21 @@ describe('configuration', () => {
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ AUTH_JWT_SECRET: 'short' }, 'AUTH_JWT_SECRET'],
     [{ MAX_AMOUNT_MINOR: '-5' }, 'MAX_AMOUNT_MINOR'],
+    [{ SERVICE_ROLE: 'cron' }, 'SERVICE_ROLE'],
+    [{ READ_MODEL: 'mongodb', MONGODB_URL: 'http://mongo:27017' }, 'MONGODB_URL'],
+    [{ READ_MODEL: 'mongodb' }, 'MONGODB_URL'],
+    [
+      { READ_MODEL: 'mongodb', MONGODB_URL: 'mongodb://m/', MONGODB_DATABASE: 'a.b' },
+      'MONGODB_DATABASE',
+    ],
+    [
+      { EVENT_STORE: 'eventstoredb', READ_MODEL: 'mongodb', MONGODB_URL: 'mongodb://m/' },
+      'EVENTSTOREDB_CONNECTION_STRING',
+    ],
+    [
+      { EVENT_STORE: 'eventstoredb', EVENTSTOREDB_CONNECTION_STRING: 'esdb://e:2113?tls=false' },
+      'READ_MODEL',
+    ],
   ])('rejects %j naming %s and what it allows', (env, variable) => {
     const problems = problemsOf(env);
     expect(problems).toHaveLength(1);
@@ -53,6 +68,23 @@ describe('configuration', () => {
     [{ PROVIDER_SUBMIT_TIMEOUT_MS: '20000' }, 'PROVIDER_SUBMIT_TIMEOUT_MS'],
   ])('rejects the inconsistent %j naming %s', (env, variable) => {
     expect(problemsOf(env)[0]).toMatch(new RegExp(`^${variable}`));
+  });
+
+  it('selects EventStoreDB and MongoDB with their connection settings', () => {
+    const config = AppConfig.fromEnvironment({
+      EVENT_STORE: 'eventstoredb',
+      EVENTSTOREDB_CONNECTION_STRING: 'esdb://eventstore:2113?tls=false',
+      READ_MODEL: 'mongodb',
+      MONGODB_URL: 'mongodb://mongo:27017/?replicaSet=rs0',
+      SERVICE_ROLE: 'worker',
+    });
+    expect(config).toMatchObject({
+      eventStore: 'eventstoredb',
+      eventStoreDb: { connectionString: 'esdb://eventstore:2113?tls=false' },
+      readModel: 'mongodb',
+      mongo: { url: 'mongodb://mongo:27017/?replicaSet=rs0', database: 'payment_ledger' },
+      role: 'worker',
+    });
   });
 
   it('treats an empty variable as unset', () => {

@@ -17,13 +17,33 @@ const durationMs = (fallback: number) => z.coerce.number().int().positive().defa
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  /** `api` leaves the process manager to other instances on the same stores; `both` runs it. */
-  SERVICE_ROLE: z.enum(['api', 'both']).default('both'),
+  /**
+   * `api` serves HTTP (and keeps its read model up to date), `worker` runs the process manager
+   * (planner and scheduled work) behind health and metrics only, `both` does everything.
+   */
+  SERVICE_ROLE: z.enum(['api', 'worker', 'both']).default('both'),
   HOST: z.string().min(1).default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().min(1).default('./data'),
-  EVENT_STORE: z.enum(['sqlite']).default('sqlite'),
-  READ_MODEL: z.enum(['sqlite']).default('sqlite'),
+  EVENT_STORE: z.enum(['sqlite', 'eventstoredb']).default('sqlite'),
+  /** Read model, timers, leases and the provider budget live together in this store. */
+  READ_MODEL: z.enum(['sqlite', 'mongodb']).default('sqlite'),
+  /** e.g. `esdb://eventstore:2113?tls=false`; required when EVENT_STORE=eventstoredb. */
+  EVENTSTOREDB_CONNECTION_STRING: z
+    .string()
+    .regex(/^(esdb|esdb\+discover|kurrentdb|kurrentdb\+discover):\/\/\S+$/, {
+      message: 'must be an esdb:// (or kurrentdb://) connection string',
+    })
+    .optional(),
+  /** e.g. `mongodb://mongo:27017/?replicaSet=rs0`; required when READ_MODEL=mongodb. */
+  MONGODB_URL: z
+    .string()
+    .regex(/^mongodb(\+srv)?:\/\/\S+$/, { message: 'must be a mongodb:// connection string' })
+    .optional(),
+  MONGODB_DATABASE: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,63}$/, { message: 'letters, digits, _ and -, at most 63' })
+    .default('payment_ledger'),
   /** How often a SQLite subscription looks for events appended by another process. */
   SQLITE_POLL_INTERVAL_MS: durationMs(200),
   AUTH_JWT_SECRET: z.string().min(32).optional(),
@@ -73,6 +93,13 @@ export const configSchema = z.object({
   WORKER_LEASE_MS: durationMs(15_000),
   WORKER_POLL_INTERVAL_MS: durationMs(500),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(256),
+  /**
+   * The process manager's planner runs on one instance at a time under this lease; another
+   * instance takes over at most this long after the holder dies.
+   */
+  PLANNER_LEASE_MS: durationMs(10_000),
+  /** A step that fails unexpectedly this many times in a row is parked for support. */
+  WORKER_MAX_STEP_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;
@@ -97,6 +124,8 @@ export class AppConfig {
   readonly eventStore!: ParsedConfig['EVENT_STORE'];
   readonly readModel!: ParsedConfig['READ_MODEL'];
   readonly sqlitePollIntervalMs!: number;
+  readonly eventStoreDb!: { connectionString: string } | null;
+  readonly mongo!: { url: string; database: string } | null;
   readonly auth!: {
     jwtSecret?: string;
     jwksFile?: string;
@@ -123,7 +152,13 @@ export class AppConfig {
   };
   readonly clientCallback!: { url: string; secret: string } | null;
   readonly reconciliationPendingAgeMs!: number;
-  readonly worker!: { leaseMs: number; pollIntervalMs: number; concurrency: number };
+  readonly worker!: {
+    leaseMs: number;
+    pollIntervalMs: number;
+    concurrency: number;
+    plannerLeaseMs: number;
+    maxStepFailures: number;
+  };
   /** The built-in provider simulator's settings (SIM_*), when no PROVIDER_URL is set. */
   readonly simulator!: ProviderSimulatorConfig | null;
 
@@ -151,6 +186,17 @@ export class AppConfig {
       problems.push(
         'PROVIDER_URL: required when NODE_ENV=production (the simulator is for development)',
       );
+    }
+    if (c.EVENT_STORE === 'eventstoredb' && !c.EVENTSTOREDB_CONNECTION_STRING) {
+      problems.push('EVENTSTOREDB_CONNECTION_STRING: required when EVENT_STORE=eventstoredb');
+    }
+    if (c.EVENT_STORE === 'eventstoredb' && c.READ_MODEL !== 'mongodb') {
+      problems.push(
+        'READ_MODEL: must be mongodb when EVENT_STORE=eventstoredb (its positions do not fit SQLite integers, and the embedded files are for one machine)',
+      );
+    }
+    if (c.READ_MODEL === 'mongodb' && !c.MONGODB_URL) {
+      problems.push('MONGODB_URL: required when READ_MODEL=mongodb');
     }
     if (Boolean(c.CLIENT_CALLBACK_URL) !== Boolean(c.CLIENT_CALLBACK_SECRET)) {
       problems.push('CLIENT_CALLBACK_URL and CLIENT_CALLBACK_SECRET: set both or neither');
@@ -183,6 +229,10 @@ export class AppConfig {
       eventStore: c.EVENT_STORE,
       readModel: c.READ_MODEL,
       sqlitePollIntervalMs: c.SQLITE_POLL_INTERVAL_MS,
+      eventStoreDb: c.EVENTSTOREDB_CONNECTION_STRING
+        ? { connectionString: c.EVENTSTOREDB_CONNECTION_STRING }
+        : null,
+      mongo: c.MONGODB_URL ? { url: c.MONGODB_URL, database: c.MONGODB_DATABASE } : null,
       auth: {
         jwtSecret: c.AUTH_JWT_SECRET,
         jwksFile: c.AUTH_JWKS_FILE,
@@ -227,6 +277,8 @@ export class AppConfig {
         leaseMs: c.WORKER_LEASE_MS,
         pollIntervalMs: c.WORKER_POLL_INTERVAL_MS,
         concurrency: c.WORKER_CONCURRENCY,
+        plannerLeaseMs: c.PLANNER_LEASE_MS,
+        maxStepFailures: c.WORKER_MAX_STEP_FAILURES,
       },
       simulator,
     });

@@ -1,8 +1,13 @@
-import { DynamicModule, Global, Module } from '@nestjs/common';
+import { DynamicModule, Global, Module, Type } from '@nestjs/common';
 import type { AppConfig } from '../config/app-config';
+import { EventStoreDbEventStoreModule } from './eventstoredb/eventstoredb-event-store.module';
 import { SqliteEventStoreModule } from './sqlite/sqlite-event-store.module';
 
-const adapterModules = { sqlite: SqliteEventStoreModule } as const;
+/** Every EVENT_STORE value has its adapter module, and nothing else is listed. */
+const adapterModules: Record<AppConfig['eventStore'], Type> = {
+  sqlite: SqliteEventStoreModule,
+  eventstoredb: EventStoreDbEventStoreModule,
+};
 
 /** Provides the EventStore port with the adapter that EVENT_STORE selects. */
 @Global()

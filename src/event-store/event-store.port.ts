@@ -93,6 +93,20 @@ export interface Subscription {
   readonly done: Promise<void>;
 }
 
+/** Whether a stream at revision `actual` admits an append expecting `expected`. */
+export function revisionMatches(expected: ExpectedRevision, actual: bigint | 'no_stream'): boolean {
+  switch (expected) {
+    case 'any':
+      return true;
+    case 'no_stream':
+      return actual === 'no_stream';
+    case 'stream_exists':
+      return actual !== 'no_stream';
+    default:
+      return actual === expected;
+  }
+}
+
 export class WrongExpectedRevisionError extends Error {
   constructor(
     readonly streamName: string,

@@ -28,7 +28,10 @@ export class ProjectionMonitor {
 
   async report(): Promise<ProjectionReport[]> {
     const running = this.processManager.enabled
-      ? [...this.projections.status(), { name: 'process-manager', ...this.processManager.status() }]
+      ? [
+          ...this.projections.status(),
+          { name: 'process-manager', ...(await this.processManager.status()) },
+        ]
       : this.projections.status();
     const head = await this.eventStore.headPosition();
     const now = this.clock.now();

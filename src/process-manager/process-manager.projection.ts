@@ -56,7 +56,10 @@ export class ProcessManagerProjection implements Projection {
           (reaction) => traced(reaction, event),
         ),
       );
-    await this.workStore.commit(netChange(reactions), checkpoint);
+    await this.workStore.commit(netChange(reactions), {
+      firstPosition: events[0].position,
+      checkpoint,
+    });
     if (reactions.length > 0) for (const listener of this.listeners) listener();
   }
 

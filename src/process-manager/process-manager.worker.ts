@@ -8,7 +8,6 @@ import {
 } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { EventStore } from '../event-store/event-store.port';
-import { ProjectionRunner } from '../projections/projection-runner';
 import { PaymentProvider } from '../provider/payment-provider.port';
 import { WebhookUrls } from '../provider-webhooks/webhook-urls';
 import { Clock } from '../shared/clock';
@@ -16,11 +15,14 @@ import { Random } from '../shared/random';
 import { CausationContext, TransactionStreams } from '../transactions/transaction-streams';
 import { StatusCheckResult, SubmissionResult, decide } from '../transactions/transaction.decider';
 import { ClientNotifier } from './client-notifier';
+import { LeasedPlanner, PlannerStatus } from './leased-planner';
 import { ProcessManagerProjection } from './process-manager.projection';
 import { ClaimedWork, WorkStore } from './work-store.port';
 
 /** How long a step that failed unexpectedly waits before it is tried again. */
 const RETRY_AFTER_ERROR_MS = 5_000;
+/** Payload key counting a step's unexpected failures in a row. */
+const STEP_FAILURES = 'stepFailures';
 
 /**
  * Runs the process manager's scheduled work: claims due items under a lease (so any instance
@@ -36,8 +38,8 @@ export class ProcessManagerWorker implements OnApplicationBootstrap, BeforeAppli
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
   private unsubscribe: (() => void) | null = null;
-  /** Feeds the process manager's decisions from `$all` into the work store. */
-  private readonly planner: ProjectionRunner;
+  /** Feeds the process manager's decisions from `$all` into the work store, on one instance. */
+  private readonly planner: LeasedPlanner;
 
   constructor(
     private readonly workStore: WorkStore,
@@ -51,10 +53,17 @@ export class ProcessManagerWorker implements OnApplicationBootstrap, BeforeAppli
     private readonly config: AppConfig,
     eventStore: EventStore,
   ) {
-    this.planner = new ProjectionRunner(eventStore, projection);
+    this.planner = new LeasedPlanner(
+      eventStore,
+      projection,
+      workStore,
+      clock,
+      this.owner,
+      config.worker.plannerLeaseMs,
+    );
   }
 
-  /** False on an instance in the `api` role: another instance runs the process manager. */
+  /** False on an instance in the `api` role: other instances run the process manager. */
   get enabled(): boolean {
     return this.config.role !== 'api';
   }
@@ -78,9 +87,9 @@ export class ProcessManagerWorker implements OnApplicationBootstrap, BeforeAppli
     await this.planner.stop();
   }
 
-  /** The planner's progress through `$all`, and its error if it stopped. */
-  status(): { checkpoint: bigint; error: string | null } {
-    return { checkpoint: this.planner.checkpoint, error: this.planner.error?.message ?? null };
+  /** The planner's progress through `$all`, its error if it stopped, and whether it runs here. */
+  status(): Promise<PlannerStatus> {
+    return this.planner.status();
   }
 
   private async run(): Promise<void> {
@@ -136,17 +145,43 @@ export class ProcessManagerWorker implements OnApplicationBootstrap, BeforeAppli
     try {
       const done = await this.step(work);
       if (done === true) await this.workStore.complete(work);
-      else await this.workStore.reschedule(work, done.retryAt, done.payload);
+      else {
+        const { [STEP_FAILURES]: previousFailures, ...payload } = done.payload ?? work.payload;
+        await this.workStore.reschedule(work, done.retryAt, payload);
+      }
     } catch (error) {
-      this.logger.error({ err: error, work }, 'step failed; will retry');
-      await this.workStore
-        .reschedule(work, this.now() + RETRY_AFTER_ERROR_MS)
-        .catch((rescheduleError: unknown) =>
-          this.logger.error({ err: rescheduleError }, 'reschedule failed; the lease will expire'),
-        );
+      await this.failed(work, error).catch((recordError: unknown) =>
+        this.logger.error(
+          { err: recordError },
+          'could not record the failure; the lease will expire',
+        ),
+      );
     } finally {
       clearInterval(renewal);
     }
+  }
+
+  /**
+   * An unexpected error is retried a few times, then the item is parked for support (listed at
+   * GET /support/parked-work) instead of failing forever in a loop: a poison item must not eat
+   * the provider budget or hide the others.
+   */
+  private async failed(work: ClaimedWork, error: unknown): Promise<void> {
+    const failures = Number(work.payload[STEP_FAILURES] ?? 0) + 1;
+    const reason = error instanceof Error ? error.message : String(error);
+    if (failures >= this.config.worker.maxStepFailures) {
+      this.logger.error(
+        { err: error, work, failures },
+        'step failed too often; parked for support',
+      );
+      await this.workStore.park(work, this.now(), reason);
+      return;
+    }
+    this.logger.error({ err: error, work, failures }, 'step failed; will retry');
+    await this.workStore.reschedule(work, this.now() + RETRY_AFTER_ERROR_MS, {
+      ...work.payload,
+      [STEP_FAILURES]: failures,
+    });
   }
 
   private context(work: ClaimedWork): CausationContext {

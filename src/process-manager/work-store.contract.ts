@@ -2,6 +2,8 @@ import {
   BudgetDecision,
   BudgetSettings,
   ClaimedWork,
+  PlannedBatch,
+  StaleCheckpointError,
   WorkItem,
   WorkKind,
   WorkStore,
@@ -47,6 +49,11 @@ function work(
 ): WorkItem {
   return { transactionId, kind, dueAt, payload };
 }
+
+const batch = (firstPosition: bigint, checkpoint: bigint): PlannedBatch => ({
+  firstPosition,
+  checkpoint,
+});
 
 const keys = (items: WorkItem[]) => items.map((item) => `${item.transactionId}/${item.kind}`);
 
@@ -103,14 +110,18 @@ export function describeWorkStoreContract(adapterName: string, harness: WorkStor
       store = await openAnotherInstance();
     }
 
-    async function schedule(...items: WorkItem[]): Promise<void> {
+    /** The next one-event batch of `$all`. */
+    function nextBatch(): PlannedBatch {
       lastPosition += 1n;
-      await store.commit({ schedule: items, cancel: [] }, lastPosition);
+      return { firstPosition: lastPosition, checkpoint: lastPosition };
+    }
+
+    async function schedule(...items: WorkItem[]): Promise<void> {
+      await store.commit({ schedule: items, cancel: [] }, nextBatch());
     }
 
     async function cancel(transactionId: string, ...kinds: WorkKind[]): Promise<void> {
-      lastPosition += 1n;
-      await store.commit({ schedule: [], cancel: [{ transactionId, kinds }] }, lastPosition);
+      await store.commit({ schedule: [], cancel: [{ transactionId, kinds }] }, nextBatch());
     }
 
     /** Claims the one item due at `now` for `owner`, failing unless there is exactly one. */
@@ -126,10 +137,10 @@ export function describeWorkStoreContract(adapterName: string, harness: WorkStor
       });
 
       it('sets the checkpoint on every commit, even an empty one, beyond 2^53 too', async () => {
-        await store.commit({ schedule: [], cancel: [] }, 7n);
+        await store.commit({ schedule: [], cancel: [] }, batch(1n, 7n));
         expect(await store.checkpoint()).toBe(7n);
 
-        await store.commit({ schedule: [], cancel: [] }, BEYOND_SAFE_INTEGER);
+        await store.commit({ schedule: [], cancel: [] }, batch(8n, BEYOND_SAFE_INTEGER));
 
         expect(await store.checkpoint()).toBe(BEYOND_SAFE_INTEGER);
         expect(await (await openAnotherInstance()).checkpoint()).toBe(BEYOND_SAFE_INTEGER);
@@ -178,7 +189,7 @@ export function describeWorkStoreContract(adapterName: string, harness: WorkStor
             schedule: [work('tx-1', 'check', T0 + 700, { check: 2 })],
             cancel: [{ transactionId: 'tx-1', kinds: ['check'] }],
           },
-          2n,
+          nextBatch(),
         );
 
         expect(await store.pending('tx-1')).toEqual([
@@ -187,7 +198,7 @@ export function describeWorkStoreContract(adapterName: string, harness: WorkStor
       });
 
       it('lands nothing, not even the checkpoint, when a commit fails part-way', async () => {
-        await store.commit({ schedule: [work('tx-1', 'check', T0)], cancel: [] }, 1n);
+        await store.commit({ schedule: [work('tx-1', 'check', T0)], cancel: [] }, batch(1n, 1n));
         const cyclic: Record<string, unknown> = {};
         cyclic.self = cyclic;
 
@@ -197,7 +208,7 @@ export function describeWorkStoreContract(adapterName: string, harness: WorkStor
               schedule: [work('tx-2', 'check', T0), work('tx-3', 'check', T0, cyclic)],
               cancel: [{ transactionId: 'tx-1', kinds: ['check'] }],
             },
-            2n,
+            batch(2n, 2n),
           ),
         ).rejects.toThrow();
 
@@ -210,6 +221,195 @@ export function describeWorkStoreContract(adapterName: string, harness: WorkStor
       it('rejects a dueAt that is not whole epoch milliseconds', async () => {
         await expect(schedule(work('tx-1', 'check', T0 + 0.5))).rejects.toThrow(RangeError);
         expect(await store.pending('tx-1')).toEqual([]);
+      });
+
+      it('refuses, writing nothing, a batch whose events the store has already applied', async () => {
+        await store.commit({ schedule: [work('tx-1', 'check', T0)], cancel: [] }, batch(1n, 10n));
+        const other = await openAnotherInstance();
+
+        for (const [firstPosition, checkpoint] of [
+          [10n, 12n],
+          [5n, 12n],
+          [1n, 10n],
+        ]) {
+          const stale = other.commit(
+            {
+              schedule: [work('tx-2', 'check', T0)],
+              cancel: [{ transactionId: 'tx-1', kinds: ['check'] }],
+            },
+            batch(firstPosition, checkpoint),
+          );
+          await expect(stale).rejects.toBeInstanceOf(StaleCheckpointError);
+          await expect(stale).rejects.toMatchObject({ stored: 10n, firstPosition });
+        }
+
+        expect(await store.checkpoint()).toBe(10n);
+        expect(await store.pending('tx-1')).toEqual([work('tx-1', 'check', T0)]);
+        expect(await store.pending('tx-2')).toEqual([]);
+      });
+
+      it('accepts the batch right after the checkpoint, and any later one, beyond 2^53 too', async () => {
+        await store.commit({ schedule: [], cancel: [] }, batch(1n, 10n));
+        await store.commit({ schedule: [], cancel: [] }, batch(11n, 11n));
+        await store.commit(
+          { schedule: [], cancel: [] },
+          batch(BEYOND_SAFE_INTEGER, BEYOND_SAFE_INTEGER + 3n),
+        );
+
+        expect(await store.checkpoint()).toBe(BEYOND_SAFE_INTEGER + 3n);
+        await expect(
+          store.commit(
+            { schedule: [], cancel: [] },
+            batch(BEYOND_SAFE_INTEGER + 3n, BEYOND_SAFE_INTEGER + 4n),
+          ),
+        ).rejects.toBeInstanceOf(StaleCheckpointError);
+      });
+
+      it('lets exactly one of two planners racing with the same batch apply it', async () => {
+        const other = await openAnotherInstance();
+        const change = (transactionId: string) => ({
+          schedule: [work(transactionId, 'check', T0)],
+          cancel: [],
+        });
+
+        const results = await Promise.allSettled([
+          store.commit(change('tx-a'), batch(1n, 5n)),
+          other.commit(change('tx-b'), batch(1n, 5n)),
+        ]);
+
+        expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+        const [failure] = results.filter((result) => result.status === 'rejected');
+        expect(failure.reason).toBeInstanceOf(StaleCheckpointError);
+        const planned = [...(await store.pending('tx-a')), ...(await store.pending('tx-b'))];
+        expect(planned).toHaveLength(1);
+      });
+    });
+
+    describe('named leases', () => {
+      it('gives a free lease to one owner; another owner gets it only once it has run out', async () => {
+        const other = await openAnotherInstance();
+
+        expect(await store.acquireLease('planner', 'A', T0, LEASE_MS)).toBe(true);
+        expect(await other.acquireLease('planner', 'B', T0 + 1, LEASE_MS)).toBe(false);
+        expect(await other.acquireLease('planner', 'B', T0 + LEASE_MS - 1, LEASE_MS)).toBe(false);
+
+        expect(await other.acquireLease('planner', 'B', T0 + LEASE_MS, LEASE_MS)).toBe(true);
+        expect(await store.acquireLease('planner', 'A', T0 + LEASE_MS + 1, LEASE_MS)).toBe(false);
+      });
+
+      it('renews for the holder, pushing the expiry out', async () => {
+        expect(await store.acquireLease('planner', 'A', T0, LEASE_MS)).toBe(true);
+        expect(await store.acquireLease('planner', 'A', T0 + 20_000, LEASE_MS)).toBe(true);
+
+        expect(await store.acquireLease('planner', 'B', T0 + LEASE_MS, LEASE_MS)).toBe(false);
+        expect(await store.acquireLease('planner', 'B', T0 + 20_000 + LEASE_MS, LEASE_MS)).toBe(
+          true,
+        );
+      });
+
+      it('keeps leases of different names apart', async () => {
+        expect(await store.acquireLease('planner', 'A', T0, LEASE_MS)).toBe(true);
+        expect(await store.acquireLease('other-job', 'B', T0, LEASE_MS)).toBe(true);
+      });
+
+      it('frees the lease on release by its holder only', async () => {
+        expect(await store.acquireLease('planner', 'A', T0, LEASE_MS)).toBe(true);
+
+        await store.releaseLease('planner', 'B');
+        expect(await store.acquireLease('planner', 'B', T0 + 1, LEASE_MS)).toBe(false);
+
+        await store.releaseLease('planner', 'A');
+        expect(await store.acquireLease('planner', 'B', T0 + 1, LEASE_MS)).toBe(true);
+      });
+
+      it('gives a free lease to exactly one of many instances asking at once', async () => {
+        const handles = [store, await openAnotherInstance(), await openAnotherInstance()];
+
+        const won = await Promise.all(
+          handles.flatMap((handle, h) =>
+            [0, 1, 2].map((n) => handle.acquireLease('planner', `owner-${h}-${n}`, T0, LEASE_MS)),
+          ),
+        );
+
+        expect(won.filter(Boolean)).toHaveLength(1);
+      });
+
+      it('rejects a lease that is not a positive integer', async () => {
+        await expect(store.acquireLease('planner', 'A', T0, 0)).rejects.toThrow(RangeError);
+      });
+    });
+
+    describe('parking', () => {
+      it('takes a claimed item out of rotation and lists it for support, oldest first', async () => {
+        await schedule(work('tx-1', 'check', T0, { check: 3 }), work('tx-2', 'submit', T0));
+        const [first, second] = await store.claimDue('A', T0, LEASE_MS, 10);
+
+        await store.park(second, T0 + 200, 'second failure');
+        await store.park(first, T0 + 100, 'provider answer not understood');
+
+        expect(await store.claimDue('B', T0 + LEASE_MS * 10, LEASE_MS, 10)).toEqual([]);
+        expect(await store.nextDueAt()).toBeNull();
+        expect(await store.parkedWork(10)).toEqual([
+          {
+            ...work(first.transactionId, first.kind, T0, first.payload),
+            parkedAt: T0 + 100,
+            reason: 'provider answer not understood',
+          },
+          {
+            ...work(second.transactionId, second.kind, T0, second.payload),
+            parkedAt: T0 + 200,
+            reason: 'second failure',
+          },
+        ]);
+        expect(await store.parkedWork(1)).toHaveLength(1);
+        expect(await store.pending(first.transactionId)).toEqual([
+          work(first.transactionId, first.kind, T0, first.payload),
+        ]);
+      });
+
+      it('puts a parked item back, due at once, for any instance to claim', async () => {
+        await schedule(work('tx-1', 'check', T0, { check: 3 }));
+        const claimed = await claimOnly('A', T0);
+        await store.park(claimed, T0 + 100, 'failed');
+        const other = await openAnotherInstance();
+
+        expect(await other.retryParked('tx-1', 'check', T0 + 5_000)).toBe(true);
+
+        expect(await store.parkedWork(10)).toEqual([]);
+        expect(await store.nextDueAt()).toBe(T0 + 5_000);
+        const again = await claimOnly('B', T0 + 5_000, other);
+        expect(again).toMatchObject({
+          transactionId: 'tx-1',
+          kind: 'check',
+          payload: { check: 3 },
+        });
+        expect(await other.retryParked('tx-1', 'check', T0 + 6_000)).toBe(false);
+        expect(await other.retryParked('tx-unknown', 'check', T0 + 6_000)).toBe(false);
+      });
+
+      it('does not park an item that a newer plan replaced', async () => {
+        await schedule(work('tx-1', 'check', T0));
+        const claimed = await claimOnly('A', T0);
+        await schedule(work('tx-1', 'check', T0 + 50, { check: 2 }));
+
+        await store.park(claimed, T0 + 100, 'failed');
+
+        expect(await store.parkedWork(10)).toEqual([]);
+        expect(await claimOnly('B', T0 + 50)).toMatchObject({ payload: { check: 2 } });
+      });
+
+      it('lets a newer plan replace a parked item, which puts it back in rotation', async () => {
+        await schedule(work('tx-1', 'check', T0));
+        await store.park(await claimOnly('A', T0), T0 + 100, 'failed');
+
+        await schedule(work('tx-1', 'check', T0 + 300, { check: 2 }));
+
+        expect(await store.parkedWork(10)).toEqual([]);
+        expect(await claimOnly('B', T0 + 300)).toMatchObject({ payload: { check: 2 } });
+      });
+
+      it('rejects a limit that is not a positive integer', async () => {
+        await expect(store.parkedWork(0)).rejects.toThrow(RangeError);
       });
     });
 
@@ -642,7 +842,7 @@ export function describeWorkStoreContract(adapterName: string, harness: WorkStor
             ],
             cancel: [],
           },
-          41n,
+          batch(1n, 41n),
         );
         const claimed = await claimOnly('A', T0 + 20);
         expect(await store.takeStatusCheck(T0 + 20, BUDGET)).toEqual({ granted: true });

@@ -1,8 +1,13 @@
-import { DynamicModule, Global, Module } from '@nestjs/common';
+import { DynamicModule, Global, Module, Type } from '@nestjs/common';
 import type { AppConfig } from '../config/app-config';
+import { MongoWorkStoreModule } from './mongodb/mongodb-work-store.module';
 import { SqliteWorkStoreModule } from './sqlite/sqlite-work-store.module';
 
-const adapterModules = { sqlite: SqliteWorkStoreModule } as const;
+/** Every READ_MODEL value needs its module here: the work store lives beside the read model. */
+const adapterModules: Record<AppConfig['readModel'], Type> = {
+  sqlite: SqliteWorkStoreModule,
+  mongodb: MongoWorkStoreModule,
+};
 
 /** Provides the WorkStore port; it lives beside the read model (READ_MODEL selects it). */
 @Global()

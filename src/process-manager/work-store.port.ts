@@ -30,6 +30,35 @@ export interface ScheduleChange {
   cancel: { transactionId: string; kinds: WorkKind[] }[];
 }
 
+/** A step that failed too often, taken out of rotation until support retries it. */
+export interface ParkedWork extends WorkItem {
+  parkedAt: number;
+  reason: string;
+}
+
+/** The batch a planner commit covers: it applies the events from firstPosition to checkpoint. */
+export interface PlannedBatch {
+  firstPosition: bigint;
+  checkpoint: bigint;
+}
+
+/**
+ * A commit for events the store has already applied: another planner got there first (its lease
+ * was taken over while this one stalled). Nothing was written; the caller must stand down.
+ */
+export class StaleCheckpointError extends Error {
+  constructor(
+    readonly stored: bigint,
+    readonly firstPosition: bigint,
+  ) {
+    super(
+      `the work store's checkpoint is at ${stored}, past the batch starting at ${firstPosition}: ` +
+        'another planner applied these events',
+    );
+    this.name = 'StaleCheckpointError';
+  }
+}
+
 export type BudgetDecision = { granted: true } | { granted: false; retryAt: number };
 
 export interface BudgetSettings {
@@ -43,8 +72,27 @@ export abstract class WorkStore {
   /** Position of the last `$all` event the process manager applied, null if never. */
   abstract checkpoint(): Promise<bigint | null>;
 
-  /** Atomic: the schedule changes and the checkpoint land together. */
-  abstract commit(change: ScheduleChange, checkpoint: bigint): Promise<void>;
+  /**
+   * Atomic: the schedule changes and the checkpoint land together. Rejects with
+   * StaleCheckpointError, writing nothing, when the stored checkpoint is already at or past
+   * `batch.firstPosition`, so that no event is ever applied twice even if two planners overlap.
+   */
+  abstract commit(change: ScheduleChange, batch: PlannedBatch): Promise<void>;
+
+  /**
+   * Takes the named lease (one holder at a time, e.g. the planner) for `owner` until
+   * `now + leaseMs` when it is free, expired or already held by `owner` (a renewal); false when
+   * another owner holds it.
+   */
+  abstract acquireLease(
+    name: string,
+    owner: string,
+    now: number,
+    leaseMs: number,
+  ): Promise<boolean>;
+
+  /** Gives the named lease up if `owner` still holds it, so another instance can take it at once. */
+  abstract releaseLease(name: string, owner: string): Promise<void>;
 
   /**
    * Claims up to `limit` items due at `now` whose lease is free or expired, leasing them to
@@ -69,6 +117,19 @@ export abstract class WorkStore {
     dueAt: number,
     payload?: Record<string, unknown>,
   ): Promise<void>;
+
+  /**
+   * Takes a claimed item out of rotation, unless a newer plan replaced it: claimDue and nextDueAt
+   * ignore it until retryParked, or until a new plan for the same (transactionId, kind) replaces
+   * it. `pending` still lists it.
+   */
+  abstract park(work: ClaimedWork, now: number, reason: string): Promise<void>;
+
+  /** Parked items, oldest parkedAt first. Rejects a limit that is not a positive integer. */
+  abstract parkedWork(limit: number): Promise<ParkedWork[]>;
+
+  /** Puts a parked item back in rotation, due at `now`; false when no such item is parked. */
+  abstract retryParked(transactionId: string, kind: WorkKind, now: number): Promise<boolean>;
 
   /** Earliest dueAt of any item, for the executor to sleep until; null when empty. */
   abstract nextDueAt(): Promise<number | null>;

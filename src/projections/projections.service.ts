@@ -4,6 +4,7 @@ import {
   Logger,
   OnApplicationBootstrap,
 } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
 import { EventStore } from '../event-store/event-store.port';
 import { TransactionSummaryProjection } from '../transactions/transaction-summary.projection';
 import { ProjectionRunner } from './projection-runner';
@@ -14,7 +15,10 @@ export interface ProjectionStatus {
   error: string | null;
 }
 
-/** Runs every projection of this instance and lets queries wait for them to catch up. */
+/**
+ * Runs every read-model projection of this instance and lets queries wait for them to catch up.
+ * An instance in the worker role serves no queries and runs none.
+ */
 @Injectable()
 export class ProjectionsService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Projections');
@@ -23,8 +27,9 @@ export class ProjectionsService implements OnApplicationBootstrap, BeforeApplica
   constructor(
     private readonly eventStore: EventStore,
     summaries: TransactionSummaryProjection,
+    config: AppConfig,
   ) {
-    this.runners = [new ProjectionRunner(eventStore, summaries)];
+    this.runners = config.role === 'worker' ? [] : [new ProjectionRunner(eventStore, summaries)];
   }
 
   async onApplicationBootstrap(): Promise<void> {

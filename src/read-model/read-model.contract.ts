@@ -995,6 +995,28 @@ export function describeReadModelContract(adapterName: string, harness: ReadMode
       });
     });
 
+    describe('cursors from clients', () => {
+      it('takes any cursor, even far beyond every stored position, as a bound', async () => {
+        const readModel = await openEmpty();
+        const alice = summary('alice', 'c1', 7n);
+        await readModel.commit('p', { summaries: [alice], checkpoint: 7n });
+        const far = 2n ** 100n;
+
+        expect(
+          (await readModel.listSummaries({ owner: 'alice', before: far, limit: 5 })).items,
+        ).toStrictEqual([alice]);
+        expect((await readModel.searchSummaries({ before: far, limit: 5 })).items).toStrictEqual([
+          alice,
+        ]);
+        const queue = await readModel.reconciliationQueue({
+          pendingRequestedBefore: '2999-01-01T00:00:00.000Z',
+          after: far,
+          limit: 5,
+        });
+        expect(queue.items).toStrictEqual([]);
+      });
+    });
+
     describe('lifecycle', () => {
       it('keeps summaries and checkpoints across close and reopen', async () => {
         const opened = await open();

@@ -18,7 +18,7 @@ export class PageParams {
 
   @ApiPropertyOptional({ description: 'nextCursor from the previous page' })
   @IsOptional()
-  @Matches(/^[A-Za-z0-9_-]{1,40}$/, { message: 'cursor must be a nextCursor value' })
+  @Matches(/^[A-Za-z0-9_-]{1,60}$/, { message: 'cursor must be a nextCursor value' })
   cursor?: string;
 }
 
@@ -33,7 +33,8 @@ export function encodeCursor(position: bigint): string {
 
 export function decodeCursor(cursor: string): bigint {
   const decoded = Buffer.from(cursor, 'base64url').toString();
-  if (!/^\d{1,20}$/.test(decoded)) {
+  // Up to 40 digits: EventStoreDB positions pack two 64-bit numbers into one.
+  if (!/^\d{1,40}$/.test(decoded)) {
     throw new ProblemException('validationFailed', {
       detail: 'cursor is not a value this API returned',
       errors: [{ field: 'cursor', message: 'cursor must be a nextCursor value' }],

@@ -6,6 +6,9 @@ import { ProviderModule } from '../provider/provider.module';
 import { TransactionsModule } from '../transactions/transactions.module';
 import { GetSupportTransactionController } from './get-support-transaction/get-support-transaction.controller';
 import { GetSupportTransactionHandler } from './get-support-transaction/get-support-transaction.handler';
+import { ParkedWorkController } from './parked-work/parked-work.controller';
+import { ParkedWorkHandler } from './parked-work/parked-work.handler';
+import { RetryParkedWorkHandler } from './parked-work/retry-parked-work.handler';
 import { ReconciliationQueueController } from './reconciliation-queue/reconciliation-queue.controller';
 import { ReconciliationQueueHandler } from './reconciliation-queue/reconciliation-queue.handler';
 import { ResolveTransactionController } from './resolve-transaction/resolve-transaction.controller';
@@ -15,7 +18,10 @@ import { SearchTransactionsHandler } from './search-transactions/search-transact
 import { SupportStatsController } from './support-stats/support-stats.controller';
 import { SupportStatsHandler } from './support-stats/support-stats.handler';
 
-/** Routes for support staff (role `support`): search, the reconciliation queue, stats, resolve. */
+/**
+ * Routes for support staff (role `support`): search, the reconciliation queue, stats, resolve,
+ * parked process-manager steps.
+ */
 @Module({
   imports: [CqrsModule, AuthModule, ProjectionsModule, TransactionsModule, ProviderModule],
   controllers: [
@@ -24,6 +30,7 @@ import { SupportStatsHandler } from './support-stats/support-stats.handler';
     SupportStatsController,
     GetSupportTransactionController,
     ResolveTransactionController,
+    ParkedWorkController,
   ],
   providers: [
     SearchTransactionsHandler,
@@ -31,6 +38,8 @@ import { SupportStatsHandler } from './support-stats/support-stats.handler';
     SupportStatsHandler,
     GetSupportTransactionHandler,
     ResolveTransactionHandler,
+    ParkedWorkHandler,
+    RetryParkedWorkHandler,
   ],
 })
 export class SupportModule {}

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { SqliteEventStore } from '../../src/event-store/sqlite/sqlite-event-store';
+import { SqliteWorkStore } from '../../src/process-manager/sqlite/sqlite-work-store';
 import {
   RunningProviderSimulator,
   startProviderSimulator,
@@ -414,5 +415,54 @@ describe('the reconciliation queue when the provider never answers', () => {
       409,
       'resolution-not-allowed',
     );
+  });
+
+  it('lists a parked process-manager step with its error, and puts it back on request', async () => {
+    await service.call('POST', '/v1/transactions', {
+      token: customer,
+      body: { id: 'parked-1', amount: 1, currency: 'KES', recipient: 'bob' },
+    });
+    const transactionId = transactionIdFor('gina', 'parked-1');
+    // Another instance on the same work store takes the transaction's next step and gives up on
+    // it, as the worker does after WORKER_MAX_STEP_FAILURES unexpected errors in a row.
+    const otherInstance = new SqliteWorkStore({ path: join(service.dataDir, 'work.sqlite') });
+    try {
+      const step = await until(
+        async () =>
+          (await otherInstance.claimDue('other', Date.now() + 86_400_000, 60_000, 100)).find(
+            (work) => work.transactionId === transactionId,
+          ),
+        (work) => work !== undefined,
+        5_000,
+      );
+      await otherInstance.park(step!, Date.now(), 'provider answer not understood');
+
+      const listed = await service.call('GET', '/v1/support/parked-work', { token: support });
+      expect(listed.status).toBe(200);
+      expect(listed.body).toEqual([
+        expect.objectContaining({
+          transactionId,
+          kind: step!.kind,
+          reason: 'provider answer not understood',
+        }),
+      ]);
+      expect(await otherInstance.pending(transactionId)).toContainEqual(
+        expect.objectContaining({ kind: step!.kind }),
+      );
+
+      const retry = (kind: string, id = transactionId, token = support) =>
+        service.call('POST', `/v1/support/parked-work/${id}/${kind}/retry`, { token });
+      expectProblem(await retry(step!.kind, transactionId, customer), 403, 'forbidden');
+      expectProblem(await retry('explode'), 400, 'validation-failed');
+      expectProblem(await retry(step!.kind, 'not-a-uuid'), 400, 'validation-failed');
+
+      expect((await retry(step!.kind)).status).toBe(204);
+      expect(
+        (await service.call('GET', '/v1/support/parked-work', { token: support })).body,
+      ).toEqual([]);
+      expectProblem(await retry(step!.kind), 404, 'not-found');
+    } finally {
+      await otherInstance.close();
+    }
   });
 });

@@ -15,7 +15,9 @@ import {
   SubscribeToAllOptions,
   Subscription,
   WrongExpectedRevisionError,
+  revisionMatches,
 } from '../event-store.port';
+import { maxBatchSizeOf, startSubscription } from '../subscriptions';
 import { openSqliteDatabase } from '../../shared/sqlite';
 import { chainHash } from '../hash-chain';
 
@@ -34,7 +36,6 @@ export interface SqliteEventStoreOptions {
 
 const DEFAULT_POLL_INTERVAL_MS = 200;
 const DEFAULT_GROUP_COMMIT_WINDOW_MS = 2;
-const DEFAULT_MAX_BATCH_SIZE = 1000;
 /** Bounds the event-loop pause of one group commit; the rest of the queue waits for the next. */
 const MAX_APPENDS_PER_COMMIT = 500;
 /** The largest SQLite integer: "from the end" for backward reads, "no bound" for $all pages. */
@@ -125,19 +126,6 @@ function prepareEvent(event: NewEvent, recordedAt: string): PreparedEvent {
     dataJson,
     metadataJson,
   };
-}
-
-function revisionMatches(expected: ExpectedRevision, actual: bigint | 'no_stream'): boolean {
-  switch (expected) {
-    case 'any':
-      return true;
-    case 'no_stream':
-      return actual === 'no_stream';
-    case 'stream_exists':
-      return actual !== 'no_stream';
-    default:
-      return actual === expected;
-  }
 }
 
 function sqlLimit(maxCount: number | undefined): number {
@@ -309,26 +297,11 @@ export class SqliteEventStore extends EventStore {
   }
 
   override subscribeToAll(options: SubscribeToAllOptions, handler: BatchHandler): Subscription {
-    const maxBatchSize = options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
-    if (!Number.isSafeInteger(maxBatchSize) || maxBatchSize < 1) {
-      throw new RangeError(`maxBatchSize must be a positive integer, got ${maxBatchSize}`);
-    }
-    const stopping = new AbortController();
-    const done = this.deliverAll(options, maxBatchSize, handler, stopping.signal);
-    // The error reaches whoever awaits `done`; this keeps a subscriber that only ever calls
-    // stop() from crashing the process with an unhandled rejection.
-    done.catch(() => undefined);
-    const subscription: Subscription = {
-      done,
-      stop: async () => {
-        stopping.abort();
-        await done.catch(() => undefined);
-      },
-    };
-    this.subscriptions.add(subscription);
-    const forget = () => this.subscriptions.delete(subscription);
-    done.then(forget, forget);
-    return subscription;
+    const maxBatchSize = maxBatchSizeOf(options);
+    return startSubscription(
+      (stopping) => this.deliverAll(options, maxBatchSize, handler, stopping),
+      this.subscriptions,
+    );
   }
 
   override async ping(): Promise<void> {

@@ -129,7 +129,7 @@ describe('SqliteWorkStore', () => {
         .prepare<[], string>("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
         .pluck()
         .all();
-      expect(tables).toEqual(['budget', 'pm_checkpoint', 'work', 'work_version']);
+      expect(tables).toEqual(['budget', 'leases', 'pm_checkpoint', 'work', 'work_version']);
     } finally {
       inspector.close();
     }
@@ -149,7 +149,7 @@ describe('SqliteWorkStore', () => {
           })),
           cancel: [],
         },
-        1n,
+        { firstPosition: 1n, checkpoint: 1n },
       );
 
       const won = await raceInTwoThreads(path, 'claim', itemCount);

@@ -1,23 +1,26 @@
 import Database from 'better-sqlite3';
 import { openSqliteDatabase } from '../../shared/sqlite';
 import {
+  BudgetState,
+  BudgetStep,
+  fullBudget,
+  recoverBudget,
+  slowDownBudget,
+  takeToken,
+} from '../status-check-budget';
+import { assertBudgetSettings, assertEpochMs, assertPositiveInteger } from '../work-arguments';
+import {
   BudgetDecision,
   BudgetSettings,
   ClaimedWork,
+  ParkedWork,
+  PlannedBatch,
   ScheduleChange,
+  StaleCheckpointError,
   WorkItem,
   WorkKind,
   WorkStore,
 } from '../work-store.port';
-
-/** Each successful status check gives back this share of the configured rate after a slowdown. */
-const RECOVERY_STEP = 0.1;
-
-/**
- * Float noise ignored when rounding the next token's time up to whole milliseconds: a rate
- * recovered to 1.9999999999999998 puts it 500.00000000000006 ms after a grant, which means 500.
- */
-const BUDGET_EPSILON_MS = 1e-6;
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS work (
@@ -49,6 +52,13 @@ const SCHEMA = `
     position INTEGER NOT NULL
   ) STRICT;
 
+  -- Singleton jobs (the planner): one holder at a time, until the lease runs out.
+  CREATE TABLE IF NOT EXISTS leases (
+    name TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    lease_until INTEGER NOT NULL
+  ) STRICT;
+
   CREATE TABLE IF NOT EXISTS budget (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     tokens REAL NOT NULL,
@@ -57,6 +67,13 @@ const SCHEMA = `
     blocked_until INTEGER NOT NULL
   ) STRICT;
 `;
+
+/**
+ * Schema 2 parks work: a parked row keeps its place (a new plan for it replaces it as usual) but
+ * is never claimed until support puts it back. Work files from schema 1 gain the two columns.
+ */
+const SCHEMA_VERSION = 2;
+const PARKING_COLUMNS = ['parked_at INTEGER', 'parked_reason TEXT'];
 
 const WORK_COLUMNS = 'transaction_id, kind, due_at, payload';
 
@@ -67,6 +84,11 @@ interface WorkRow {
   payload: string;
 }
 
+interface ParkedRow extends WorkRow {
+  parked_at: number;
+  parked_reason: string;
+}
+
 function toWorkItem(row: WorkRow): WorkItem {
   return {
     transactionId: row.transaction_id,
@@ -74,118 +96,6 @@ function toWorkItem(row: WorkRow): WorkItem {
     dueAt: row.due_at,
     payload: JSON.parse(row.payload) as Record<string, unknown>,
   };
-}
-
-function assertEpochMs(name: string, value: number): void {
-  if (!Number.isSafeInteger(value)) {
-    throw new RangeError(`${name} must be an integer number of epoch milliseconds, got ${value}`);
-  }
-}
-
-function assertPositiveInteger(name: string, value: number): void {
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new RangeError(`${name} must be a positive integer, got ${value}`);
-  }
-}
-
-function assertBudgetSettings(settings: BudgetSettings): void {
-  const { ratePerSecond, minRatePerSecond } = settings;
-  if (!(minRatePerSecond > 0 && minRatePerSecond <= ratePerSecond && isFinite(ratePerSecond))) {
-    throw new RangeError(
-      `Budget needs 0 < minRatePerSecond <= ratePerSecond, got ${minRatePerSecond} and ` +
-        `${ratePerSecond}`,
-    );
-  }
-}
-
-// Functional core of the status-check budget: a token bucket holding at most one token.
-
-/** The budget row: `tokens` held at `updatedAt`, refilling at `rate` per second. */
-interface BudgetState {
-  tokens: number;
-  updatedAt: number;
-  rate: number;
-  /** Epoch ms until which every check is refused (the provider's ban); 0 when none. */
-  blockedUntil: number;
-}
-
-function fullBudget(now: number, settings: BudgetSettings): BudgetState {
-  return { tokens: 1, updatedAt: now, rate: settings.ratePerSecond, blockedUntil: 0 };
-}
-
-/** The state brought forward to `now`: tokens refilled up to the capacity of one. */
-function refill(state: BudgetState, now: number, settings: BudgetSettings): BudgetState {
-  // Settings may have changed since the row was written (a restart with new configuration).
-  const rate = Math.min(Math.max(state.rate, settings.minRatePerSecond), settings.ratePerSecond);
-  // Instances' clocks may disagree slightly: the bucket's time never runs backwards.
-  const at = Math.max(now, state.updatedAt);
-  const tokens = Math.min(1, state.tokens + ((at - state.updatedAt) * rate) / 1000);
-  return { ...state, tokens, updatedAt: at, rate };
-}
-
-/** When the bucket, refilled to `state.updatedAt`, holds a whole token again. */
-function tokenAvailableAt(state: BudgetState): number {
-  return state.updatedAt + ((1 - state.tokens) * 1000) / state.rate;
-}
-
-/**
- * One budget operation: from the stored row (absent until first written), its result and the
- * state to store, if any.
- */
-type BudgetStep<T> = (stored: BudgetState | undefined) => { result: T; next?: BudgetState | null };
-
-/** Returns the decision and, when it changes the bucket, the state to store. */
-function takeToken(
-  stored: BudgetState,
-  now: number,
-  settings: BudgetSettings,
-): { decision: BudgetDecision; next?: BudgetState } {
-  if (now < stored.blockedUntil) {
-    return { decision: { granted: false, retryAt: stored.blockedUntil } };
-  }
-  const state = refill(stored, now, settings);
-  // Grants and retryAt both follow from this one whole-millisecond time, so they always agree.
-  const nextTokenAt = Math.ceil(tokenAvailableAt(state) - BUDGET_EPSILON_MS);
-  if (now < nextTokenAt) {
-    // A refusal stores nothing: polling often costs no write.
-    return { decision: { granted: false, retryAt: nextTokenAt } };
-  }
-  return { decision: { granted: true }, next: { ...state, tokens: 0 } };
-}
-
-/**
- * A 429 halves the rate once per ban: instances whose checks were already in flight report the
- * same ban, and those reports arrive while it is on, so they only extend it. The ban ends with one
- * token ready, so the first check is allowed at `until`.
- */
-function slowDownBudget(
-  stored: BudgetState,
-  now: number,
-  until: number,
-  settings: BudgetSettings,
-): BudgetState {
-  const state = refill(stored, now, settings);
-  const alreadyBlocked = now < state.blockedUntil;
-  const rate = alreadyBlocked ? state.rate : Math.max(settings.minRatePerSecond, state.rate / 2);
-  const blockedUntil = Math.max(state.blockedUntil, until);
-  return { tokens: 1, updatedAt: blockedUntil, rate, blockedUntil };
-}
-
-/**
- * Each successful check raises the rate by RECOVERY_STEP of the configured rate, up to it: from
- * half the rate, five successes restore it. Returns null when there is nothing to change: the
- * rate is already the configured one, or a ban is on (a check sent before it does not end it).
- */
-function recoverBudget(
-  stored: BudgetState,
-  now: number,
-  settings: BudgetSettings,
-): BudgetState | null {
-  if (now < stored.blockedUntil) return null;
-  const state = refill(stored, now, settings);
-  const configured = settings.ratePerSecond;
-  if (state.rate >= configured) return null;
-  return { ...state, rate: Math.min(configured, state.rate + configured * RECOVERY_STEP) };
 }
 
 // Imperative shell.
@@ -220,12 +130,17 @@ export class SqliteWorkStore extends WorkStore {
   private readonly selectEarliestUnleased: Database.Statement<[], number>;
   private readonly selectEarliestLeaseEnd: Database.Statement<[], number | null>;
   private readonly selectPending: Database.Statement<[string], WorkRow>;
+  private readonly selectParked: Database.Statement<[number], ParkedRow>;
+  private readonly parkWork: Database.Statement<[number, string, number, string, string, number]>;
+  private readonly unparkWork: Database.Statement<[number, number, string, string]>;
+  private readonly takeLease: Database.Statement<[string, string, number, number, string]>;
+  private readonly dropLease: Database.Statement<[string, string]>;
   private readonly selectBudget: Database.Statement<[], BudgetState>;
   private readonly upsertBudget: Database.Statement<[BudgetState]>;
   private readonly selectOne: Database.Statement<[]>;
 
   private readonly writeCommit: Database.Transaction<
-    (change: ScheduleChange, checkpoint: bigint) => void
+    (change: ScheduleChange, batch: PlannedBatch) => void
   >;
   private readonly writeClaim: Database.Transaction<
     (owner: string, now: number, leaseMs: number, limit: number) => ClaimedWork[]
@@ -238,7 +153,7 @@ export class SqliteWorkStore extends WorkStore {
   constructor(options: { path: string }) {
     super();
     this.db = openSqliteDatabase(options.path, 'FULL');
-    this.db.exec(SCHEMA);
+    this.openSchema();
 
     // Positions may exceed 2^53: the checkpoint is read as a bigint. Every other number here
     // (epoch ms, versions) stays far below it.
@@ -262,7 +177,9 @@ export class SqliteWorkStore extends WorkStore {
          payload = excluded.payload,
          version = excluded.version,
          lease_owner = NULL,
-         lease_until = NULL`,
+         lease_until = NULL,
+         parked_at = NULL,
+         parked_reason = NULL`,
     );
     this.deleteWorkOfKinds = this.db.prepare(
       'DELETE FROM work WHERE transaction_id = ? AND kind IN (SELECT value FROM json_each(?))',
@@ -270,7 +187,7 @@ export class SqliteWorkStore extends WorkStore {
     // A lease is valid while now < lease_until, so at lease_until the item is free again.
     this.selectClaimable = this.db.prepare(
       `SELECT ${WORK_COLUMNS} FROM work
-       WHERE due_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
+       WHERE due_at <= ? AND (lease_until IS NULL OR lease_until <= ?) AND parked_at IS NULL
        ORDER BY due_at, transaction_id, kind
        LIMIT ?`,
     );
@@ -294,7 +211,8 @@ export class SqliteWorkStore extends WorkStore {
     );
     this.selectEarliestUnleased = this.db
       .prepare<[], number>(
-        'SELECT due_at FROM work WHERE lease_until IS NULL ORDER BY due_at LIMIT 1',
+        `SELECT due_at FROM work WHERE lease_until IS NULL AND parked_at IS NULL
+         ORDER BY due_at LIMIT 1`,
       )
       .pluck();
     this.selectEarliestLeaseEnd = this.db
@@ -305,6 +223,26 @@ export class SqliteWorkStore extends WorkStore {
     this.selectPending = this.db.prepare(
       `SELECT ${WORK_COLUMNS} FROM work WHERE transaction_id = ? ORDER BY due_at, kind`,
     );
+    this.selectParked = this.db.prepare(
+      `SELECT ${WORK_COLUMNS}, parked_at, parked_reason FROM work WHERE parked_at IS NOT NULL
+       ORDER BY parked_at, transaction_id, kind LIMIT ?`,
+    );
+    this.parkWork = this.db.prepare(
+      `UPDATE work SET parked_at = ?, parked_reason = ?, version = ?,
+         lease_owner = NULL, lease_until = NULL
+       WHERE transaction_id = ? AND kind = ? AND version = ?`,
+    );
+    this.unparkWork = this.db.prepare(
+      `UPDATE work SET parked_at = NULL, parked_reason = NULL, due_at = ?, version = ?
+       WHERE transaction_id = ? AND kind = ? AND parked_at IS NOT NULL`,
+    );
+    // Free, expired (lease_until <= now) or already ours: take or renew it; otherwise no change.
+    this.takeLease = this.db.prepare(
+      `INSERT INTO leases (name, owner, lease_until) VALUES (?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until
+       WHERE leases.lease_until <= ? OR leases.owner = ?`,
+    );
+    this.dropLease = this.db.prepare('DELETE FROM leases WHERE name = ? AND owner = ?');
     this.selectBudget = this.db.prepare(
       `SELECT tokens, updated_at AS updatedAt, rate, blocked_until AS blockedUntil
        FROM budget WHERE id = 1`,
@@ -320,7 +258,11 @@ export class SqliteWorkStore extends WorkStore {
     );
     this.selectOne = this.db.prepare('SELECT 1');
 
-    this.writeCommit = this.db.transaction((change: ScheduleChange, checkpoint: bigint) => {
+    this.writeCommit = this.db.transaction((change: ScheduleChange, batch: PlannedBatch) => {
+      const stored = this.selectCheckpoint.get();
+      if (stored !== undefined && stored >= batch.firstPosition) {
+        throw new StaleCheckpointError(stored, batch.firstPosition);
+      }
       // Cancels first: a batch that cancels a kind and plans it again keeps the new plan.
       for (const { transactionId, kinds } of change.cancel) {
         this.deleteWorkOfKinds.run(transactionId, JSON.stringify(kinds));
@@ -331,7 +273,7 @@ export class SqliteWorkStore extends WorkStore {
         const payload = JSON.stringify(item.payload);
         this.upsertWork.run(item.transactionId, item.kind, item.dueAt, payload, version++);
       }
-      this.upsertCheckpoint.run(checkpoint);
+      this.upsertCheckpoint.run(batch.checkpoint);
     });
     this.writeClaim = this.db.transaction(
       (owner: string, now: number, leaseMs: number, limit: number) => {
@@ -367,10 +309,10 @@ export class SqliteWorkStore extends WorkStore {
    * derives it again from the event store. The next FULL commit (a claim, a completion) syncs
    * the log up to here anyway. bench:accept found one fsync per planner batch costly.
    */
-  override async commit(change: ScheduleChange, checkpoint: bigint): Promise<void> {
+  override async commit(change: ScheduleChange, batch: PlannedBatch): Promise<void> {
     this.db.pragma('synchronous = NORMAL');
     try {
-      this.writeCommit.immediate(change, checkpoint);
+      this.writeCommit.immediate(change, batch);
     } finally {
       this.db.pragma('synchronous = FULL');
     }
@@ -413,6 +355,50 @@ export class SqliteWorkStore extends WorkStore {
     assertEpochMs('dueAt', dueAt);
     const payloadJson = payload === undefined ? null : JSON.stringify(payload);
     this.writeReschedule.immediate(work, dueAt, payloadJson);
+  }
+
+  override async acquireLease(
+    name: string,
+    owner: string,
+    now: number,
+    leaseMs: number,
+  ): Promise<boolean> {
+    assertEpochMs('now', now);
+    assertPositiveInteger('leaseMs', leaseMs);
+    return this.takeLease.run(name, owner, now + leaseMs, now, owner).changes === 1;
+  }
+
+  override async releaseLease(name: string, owner: string): Promise<void> {
+    this.dropLease.run(name, owner);
+  }
+
+  override async park(work: ClaimedWork, now: number, reason: string): Promise<void> {
+    assertEpochMs('now', now);
+    this.db
+      .transaction(() => {
+        const version = this.takeVersions(1);
+        this.parkWork.run(now, reason, version, work.transactionId, work.kind, work.version);
+      })
+      .immediate();
+  }
+
+  override async parkedWork(limit: number): Promise<ParkedWork[]> {
+    assertPositiveInteger('limit', limit);
+    return this.selectParked.all(limit).map((row) => ({
+      ...toWorkItem(row),
+      parkedAt: row.parked_at,
+      reason: row.parked_reason,
+    }));
+  }
+
+  override async retryParked(transactionId: string, kind: WorkKind, now: number): Promise<boolean> {
+    assertEpochMs('now', now);
+    return this.db
+      .transaction(() => {
+        const version = this.takeVersions(1);
+        return this.unparkWork.run(now, version, transactionId, kind).changes === 1;
+      })
+      .immediate();
   }
 
   /**
@@ -466,6 +452,25 @@ export class SqliteWorkStore extends WorkStore {
 
   override async close(): Promise<void> {
     if (this.db.open) this.db.close();
+  }
+
+  /** Creates the schema, or brings a schema 1 file up to date without losing its work. */
+  private openSchema(): void {
+    this.db
+      .transaction(() => {
+        this.db.exec(SCHEMA);
+        const version = Number(this.db.pragma('user_version', { simple: true }));
+        if (version >= SCHEMA_VERSION) return;
+        const columns = new Set(
+          (this.db.pragma('table_info(work)') as { name: string }[]).map((column) => column.name),
+        );
+        for (const column of PARKING_COLUMNS) {
+          if (!columns.has(column.split(' ')[0]))
+            this.db.exec(`ALTER TABLE work ADD COLUMN ${column}`);
+        }
+        this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      })
+      .immediate();
   }
 
   /** Runs `step` on the budget row under the write lock and stores the `next` it returns. */

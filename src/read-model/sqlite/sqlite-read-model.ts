@@ -122,6 +122,18 @@ const TIME_TO_FINAL_BUCKET = `CASE
     ELSE ${TIME_TO_FINAL_BUCKET_BOUNDS.length}
   END`;
 
+const INT64_MAX = 2n ** 63n - 1n;
+const INT64_MIN = -(2n ** 63n);
+
+/**
+ * A cursor from a client may name any position; SQLite integers stop at 64 bits, and every
+ * stored position is inside them, so a bound beyond them means the same as the nearest end.
+ */
+function int64Bound(position: bigint): bigint {
+  if (position > INT64_MAX) return INT64_MAX;
+  return position < INT64_MIN ? INT64_MIN : position;
+}
+
 function assertLimit(limit: number): void {
   if (!Number.isSafeInteger(limit) || limit < 1) {
     throw new RangeError(`limit must be a positive integer, got ${limit}`);
@@ -442,7 +454,7 @@ export class SqliteReadModel extends ReadModel {
     assertLimit(limit);
     const params: unknown[] = [owner];
     if (status !== undefined) params.push(status);
-    if (before !== undefined) params.push(before);
+    if (before !== undefined) params.push(int64Bound(before));
     // One row more than asked tells whether another page follows.
     params.push(limit + 1);
     const rows = this.listStatement(status !== undefined, before !== undefined).all(...params);
@@ -460,7 +472,10 @@ export class SqliteReadModel extends ReadModel {
     const { limit, ...filters } = query;
     assertLimit(limit);
     const present = Object.fromEntries(
-      Object.entries(filters).filter(([, value]) => value !== undefined),
+      Object.entries({
+        ...filters,
+        before: filters.before === undefined ? undefined : int64Bound(filters.before),
+      }).filter(([, value]) => value !== undefined),
     );
     const rows = this.searchStatement(Object.keys(present)).all({ ...present, limit: limit + 1 });
     const items = rows.slice(0, limit).map(toSummary);
@@ -471,7 +486,11 @@ export class SqliteReadModel extends ReadModel {
   async reconciliationQueue(query: ReconciliationQueueQuery): Promise<ReconciliationQueuePage> {
     const { pendingRequestedBefore, after = -1n, limit } = query;
     assertLimit(limit);
-    const rows = this.selectQueue.all({ cutoff: pendingRequestedBefore, after, limit: limit + 1 });
+    const rows = this.selectQueue.all({
+      cutoff: pendingRequestedBefore,
+      after: int64Bound(after),
+      limit: limit + 1,
+    });
     const items = rows.slice(0, limit).flatMap((row) => {
       const summary = toSummary(row);
       const reason = queueReasonOf(summary.state, pendingRequestedBefore);

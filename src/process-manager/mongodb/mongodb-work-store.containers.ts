@@ -1,0 +1,91 @@
+import { Test } from '@nestjs/testing';
+import { MongoClient } from 'mongodb';
+import { describeWithContainers, StartedMongo, startMongo } from '../../../test/support/containers';
+import { AppConfig } from '../../config/app-config';
+import { MONGO_CLIENT_OPTIONS } from '../../mongodb/mongo-connection.module';
+import { CoreModule } from '../../config/core.module';
+import { SystemClock } from '../../shared/clock';
+import { MathRandom } from '../../shared/random';
+import { describeWorkStoreContract } from '../work-store.contract';
+import { WorkStore } from '../work-store.port';
+import { MongoWorkStore, WORK_STORE_COLLECTIONS } from './mongodb-work-store';
+import { MongoWorkStoreModule } from './mongodb-work-store.module';
+
+/** Pulling the image and initiating the replica set takes longer than a test may. */
+const CONTAINER_START_MS = 180_000;
+
+/** A client as the service makes it. */
+async function connect(url: string): Promise<MongoClient> {
+  const client = new MongoClient(url, MONGO_CLIENT_OPTIONS);
+  await client.connect();
+  return client;
+}
+
+describeWithContainers('MongoWorkStore on a MongoDB replica set', () => {
+  let mongo: StartedMongo;
+  let client: MongoClient;
+  let databaseCount = 0;
+
+  beforeAll(async () => {
+    mongo = await startMongo();
+    client = await connect(mongo.url);
+  }, CONTAINER_START_MS);
+
+  afterAll(async () => {
+    await client?.close();
+    await mongo?.stop();
+  });
+
+  describeWorkStoreContract('MongoDB', {
+    async openEmpty() {
+      databaseCount += 1;
+      const name = `work_store_${databaseCount}`;
+      // Every other handle has its own client, as another service instance would.
+      const otherClients: MongoClient[] = [];
+      return {
+        store: await MongoWorkStore.open(client.db(name)),
+        openAnotherHandle: async () => {
+          const other = await connect(mongo.url);
+          otherClients.push(other);
+          return MongoWorkStore.open(other.db(name));
+        },
+        dispose: async () => {
+          await Promise.all(otherClients.map((other) => other.close()));
+          await client.db(name).dropDatabase();
+        },
+      };
+    },
+  });
+
+  describe('MongoWorkStoreModule', () => {
+    it('opens the store on the configured database and closes it on shutdown', async () => {
+      const database = 'work_store_module';
+      const config = AppConfig.fromEnvironment({
+        READ_MODEL: 'mongodb',
+        MONGODB_URL: mongo.url,
+        MONGODB_DATABASE: database,
+      });
+      const moduleRef = await Test.createTestingModule({
+        imports: [
+          CoreModule.forRoot(config, new SystemClock(), new MathRandom()),
+          MongoWorkStoreModule,
+        ],
+      }).compile();
+      const workStore = moduleRef.get(WorkStore);
+
+      await workStore.ping();
+      const indexes = await client.db(database).collection(WORK_STORE_COLLECTIONS.work).indexes();
+      expect(indexes.map((index) => index.name).sort()).toEqual([
+        '_id_',
+        'work_by_due_at',
+        'work_by_key',
+        'work_leased',
+        'work_parked',
+      ]);
+
+      await moduleRef.close();
+      await expect(workStore.ping()).rejects.toThrow();
+      await client.db(database).dropDatabase();
+    });
+  });
+});

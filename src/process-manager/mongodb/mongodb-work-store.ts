@@ -1,0 +1,475 @@
+import {
+  ClientSession,
+  Collection,
+  Db,
+  IndexDescription,
+  Long,
+  TransactionOptions,
+  WriteConcern,
+} from 'mongodb';
+import {
+  BudgetState,
+  BudgetStep,
+  fullBudget,
+  recoverBudget,
+  slowDownBudget,
+  takeToken,
+} from '../status-check-budget';
+import { assertBudgetSettings, assertEpochMs, assertPositiveInteger } from '../work-arguments';
+import {
+  BudgetDecision,
+  BudgetSettings,
+  ClaimedWork,
+  ParkedWork,
+  PlannedBatch,
+  ScheduleChange,
+  StaleCheckpointError,
+  WorkItem,
+  WorkKind,
+  WorkStore,
+} from '../work-store.port';
+import { isDuplicateKeyError } from './duplicate-key';
+import { fromSortableString, toSortableString } from '../../mongodb/sortable-bigint';
+import {
+  BudgetDocument,
+  CheckpointDocument,
+  CLAIM_ORDER,
+  claimableFilter,
+  claimedVersionFilter,
+  commitOperations,
+  LEASED,
+  LeaseDocument,
+  NO_LEASE,
+  NOT_PARKED,
+  PARKED,
+  PARKED_ORDER,
+  PENDING_ORDER,
+  planWork,
+  takeableLeaseFilter,
+  toParkedWork,
+  toWorkItem,
+  UNLEASED_IN_ROTATION,
+  VersionCounterDocument,
+  WorkDocument,
+} from './work-documents';
+
+/** Collection names, prefixed so that they sit beside the read model's in the same database. */
+export const WORK_STORE_COLLECTIONS = {
+  work: 'work_items',
+  versions: 'work_versions',
+  checkpoint: 'work_checkpoint',
+  leases: 'work_leases',
+  budget: 'work_budget',
+} as const;
+
+const VERSION_COUNTER_ID = 'work';
+const CHECKPOINT_ID = 'process-manager';
+const BUDGET_ID = 'status-checks';
+const MISSING_CHECKPOINT = 'The work store has no checkpoint document (open() creates it)';
+
+const WORK_INDEXES: IndexDescription[] = [
+  { name: 'work_by_key', key: { transactionId: 1, kind: 1 }, unique: true },
+  { name: 'work_by_due_at', key: { dueAt: 1, transactionId: 1, kind: 1 } },
+  // Only leased items: few (the work in flight), and nextDueAt looks at all of them.
+  {
+    name: 'work_leased',
+    key: { leaseUntil: 1 },
+    partialFilterExpression: { leaseUntil: { $exists: true } },
+  },
+  {
+    name: 'work_parked',
+    key: { parkedAt: 1, transactionId: 1, kind: 1 },
+    partialFilterExpression: { parkedAt: { $exists: true } },
+  },
+];
+
+/**
+ * Snapshot reads and majority commit: the commit's stale-checkpoint check then reads
+ * majority-committed data, and what it writes survives a failover.
+ */
+const COMMIT_TRANSACTION: TransactionOptions = {
+  readConcern: { level: 'snapshot' },
+  writeConcern: new WriteConcern('majority'),
+  readPreference: 'primary',
+};
+
+/**
+ * Rounds of read, decide, conditional write on the budget document before giving up. Each round
+ * that fails lost to a write that succeeded, and a refusal writes nothing, so a caller needs more
+ * than a few only when many instances are granted checks at the same moment.
+ */
+const BUDGET_ATTEMPTS = 100;
+
+interface WorkCollections {
+  work: Collection<WorkDocument>;
+  versions: Collection<VersionCounterDocument>;
+  checkpoint: Collection<CheckpointDocument>;
+  leases: Collection<LeaseDocument>;
+  budget: Collection<BudgetDocument>;
+}
+
+/**
+ * The scaled-out work store: documents in the MongoDB database the read model uses, shared by
+ * every instance. A replica set is required (the commit is a transaction).
+ *
+ * Every read-modify-write holds with instances racing:
+ * - claims take one item at a time with findOneAndUpdate, whose filter repeats the claimable
+ *   condition, so two instances claiming at once never get the same item;
+ * - renew, complete, reschedule and park match the claim's version (and renew the owner too);
+ * - a commit's cancels, upserts and checkpoint land in one transaction, which checks the stored
+ *   checkpoint by writing the checkpoint document first;
+ * - the budget is one document changed under optimistic concurrency (a revision).
+ *
+ * The store does not own the MongoClient (MongoConnectionModule does): close() only stops this
+ * handle from being used.
+ */
+export class MongoWorkStore extends WorkStore {
+  private readonly mongo: WorkCollections;
+  private closed = false;
+
+  private constructor(private readonly db: Db) {
+    super();
+    this.mongo = {
+      work: db.collection<WorkDocument>(WORK_STORE_COLLECTIONS.work),
+      versions: db.collection<VersionCounterDocument>(WORK_STORE_COLLECTIONS.versions),
+      checkpoint: db.collection<CheckpointDocument>(WORK_STORE_COLLECTIONS.checkpoint),
+      leases: db.collection<LeaseDocument>(WORK_STORE_COLLECTIONS.leases),
+      budget: db.collection<BudgetDocument>(WORK_STORE_COLLECTIONS.budget),
+    };
+  }
+
+  /**
+   * Opens the store on `db`, creating its indexes and its two singleton documents if missing.
+   * Safe to run from several instances at once: each step is idempotent.
+   */
+  static async open(db: Db): Promise<MongoWorkStore> {
+    const store = new MongoWorkStore(db);
+    await store.ensureSchema();
+    return store;
+  }
+
+  override async checkpoint(): Promise<bigint | null> {
+    const stored = await this.collections().checkpoint.findOne({ _id: CHECKPOINT_ID });
+    if (stored === null) throw new Error(MISSING_CHECKPOINT);
+    return stored.position === null ? null : fromSortableString(stored.position);
+  }
+
+  override async commit(change: ScheduleChange, batch: PlannedBatch): Promise<void> {
+    const { work, checkpoint } = this.collections();
+    // Everything that can reject the input does so before the first write.
+    const planned = change.schedule.map(planWork);
+    const position = toSortableString(batch.checkpoint);
+    // Versions are taken outside the transaction: the counter is written by every claim, and in
+    // a transaction it would abort the commit with a write conflict whenever one claimed
+    // meanwhile. Versions lost to a failed commit are harmless gaps.
+    const firstVersion = planned.length > 0 ? await this.takeVersions(planned.length) : 0;
+    const operations = commitOperations(change.cancel, planned, firstVersion);
+
+    await this.inTransaction(async (session) => {
+      // Written first: a planner committing the same batch at once now conflicts with this
+      // transaction and, once withTransaction retried it, finds the checkpoint already moved on.
+      const before = await checkpoint.findOneAndUpdate(
+        { _id: CHECKPOINT_ID },
+        { $set: { position } },
+        { session, returnDocument: 'before' },
+      );
+      if (before === null) throw new Error(MISSING_CHECKPOINT);
+      const stored = before.position === null ? null : fromSortableString(before.position);
+      // Thrown inside: withTransaction aborts, so nothing of this commit lands.
+      if (stored !== null && stored >= batch.firstPosition) {
+        throw new StaleCheckpointError(stored, batch.firstPosition);
+      }
+      if (operations.length > 0) await work.bulkWrite(operations, { session, ordered: true });
+    });
+  }
+
+  override async acquireLease(
+    name: string,
+    owner: string,
+    now: number,
+    leaseMs: number,
+  ): Promise<boolean> {
+    assertEpochMs('now', now);
+    assertPositiveInteger('leaseMs', leaseMs);
+    const { leases } = this.collections();
+    const takeable = takeableLeaseFilter(name, owner, now);
+    const take = { $set: { owner, until: now + leaseMs } };
+    try {
+      // Matches a free, expired or own lease, or inserts the name when nobody ever held it.
+      await leases.updateOne(takeable, take, { upsert: true });
+      return true;
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+      // The filter matched nothing, so the upsert tried to insert a name that exists: another
+      // owner holds the lease, or a concurrent call of this owner inserted it first, in which
+      // case this update renews it.
+      const { matchedCount } = await leases.updateOne(takeable, take);
+      return matchedCount === 1;
+    }
+  }
+
+  override async releaseLease(name: string, owner: string): Promise<void> {
+    await this.collections().leases.deleteOne({ _id: name, owner });
+  }
+
+  override async claimDue(
+    owner: string,
+    now: number,
+    leaseMs: number,
+    limit: number,
+  ): Promise<ClaimedWork[]> {
+    assertEpochMs('now', now);
+    assertPositiveInteger('leaseMs', leaseMs);
+    assertPositiveInteger('limit', limit);
+    const { work } = this.collections();
+    // A read first, so that an idle poll writes nothing, and versions are taken only for items
+    // that may be claimed.
+    const claimable = await work.countDocuments(claimableFilter(now), { limit });
+    if (claimable === 0) return [];
+    const firstVersion = await this.takeVersions(claimable);
+    const leaseUntil = now + leaseMs;
+
+    const claimed: ClaimedWork[] = [];
+    while (claimed.length < claimable) {
+      const version = firstVersion + claimed.length;
+      // One item per call, the earliest still claimable when the server applies it: an item
+      // another instance took meanwhile no longer matches, and this call takes the next one.
+      const taken = await work.findOneAndUpdate(
+        claimableFilter(now),
+        { $set: { version, leaseOwner: owner, leaseUntil } },
+        { sort: CLAIM_ORDER, returnDocument: 'after' },
+      );
+      if (taken === null) break;
+      claimed.push({ ...toWorkItem(taken), version, leaseOwner: owner, leaseUntil });
+    }
+    return claimed;
+  }
+
+  /**
+   * The version alone proves the claim (it changes on every claim and plan); the owner is checked
+   * too, so a forged or mixed-up ClaimedWork cannot extend someone else's lease. A lease that ran
+   * out is still renewed if nobody claimed the item since.
+   */
+  override async renewLease(work: ClaimedWork, now: number, leaseMs: number): Promise<boolean> {
+    assertEpochMs('now', now);
+    assertPositiveInteger('leaseMs', leaseMs);
+    const { matchedCount } = await this.collections().work.updateOne(
+      { ...claimedVersionFilter(work), leaseOwner: work.leaseOwner },
+      { $set: { leaseUntil: now + leaseMs } },
+    );
+    return matchedCount === 1;
+  }
+
+  override async complete(work: ClaimedWork): Promise<void> {
+    await this.collections().work.deleteOne(claimedVersionFilter(work));
+  }
+
+  override async reschedule(
+    work: ClaimedWork,
+    dueAt: number,
+    payload?: Record<string, unknown>,
+  ): Promise<void> {
+    assertEpochMs('dueAt', dueAt);
+    const collections = this.collections();
+    const payloadJson = payload === undefined ? undefined : JSON.stringify(payload);
+    const version = await this.takeVersions(1);
+    await collections.work.updateOne(claimedVersionFilter(work), {
+      $set: payloadJson === undefined ? { dueAt, version } : { dueAt, version, payloadJson },
+      $unset: NO_LEASE,
+    });
+  }
+
+  override async park(work: ClaimedWork, now: number, reason: string): Promise<void> {
+    assertEpochMs('now', now);
+    const collections = this.collections();
+    const version = await this.takeVersions(1);
+    await collections.work.updateOne(claimedVersionFilter(work), {
+      $set: { parkedAt: now, parkedReason: reason, version },
+      $unset: NO_LEASE,
+    });
+  }
+
+  override async parkedWork(limit: number): Promise<ParkedWork[]> {
+    assertPositiveInteger('limit', limit);
+    const parked = await this.collections()
+      .work.find(PARKED, { sort: PARKED_ORDER, limit })
+      .toArray();
+    return parked.map(toParkedWork);
+  }
+
+  override async retryParked(transactionId: string, kind: WorkKind, now: number): Promise<boolean> {
+    assertEpochMs('now', now);
+    const collections = this.collections();
+    const version = await this.takeVersions(1);
+    const { matchedCount } = await collections.work.updateOne(
+      { transactionId, kind, ...PARKED },
+      { $set: { dueAt: now, version }, $unset: NOT_PARKED },
+    );
+    return matchedCount === 1;
+  }
+
+  /**
+   * When claimDue can next return something: an item's dueAt, or for a leased item the end of
+   * its lease if later. A plain minimum of dueAt would wake the executor in a loop for as long as
+   * it works on an item that was already due.
+   */
+  override async nextDueAt(): Promise<number | null> {
+    const { work } = this.collections();
+    const [unleased, leaseEnd] = await Promise.all([
+      work.findOne(UNLEASED_IN_ROTATION, { sort: { dueAt: 1 }, projection: { dueAt: 1 } }),
+      work
+        .aggregate<{ at: number }>([
+          { $match: LEASED },
+          { $group: { _id: null, at: { $min: { $max: ['$dueAt', '$leaseUntil'] } } } },
+        ])
+        .toArray(),
+    ]);
+    const candidates = [unleased?.dueAt, leaseEnd[0]?.at].filter(
+      (time) => typeof time === 'number',
+    );
+    return candidates.length > 0 ? Math.min(...candidates) : null;
+  }
+
+  override async pending(transactionId: string): Promise<WorkItem[]> {
+    const items = await this.collections()
+      .work.find({ transactionId }, { sort: PENDING_ORDER })
+      .toArray();
+    return items.map(toWorkItem);
+  }
+
+  override async takeStatusCheck(now: number, settings: BudgetSettings): Promise<BudgetDecision> {
+    assertEpochMs('now', now);
+    assertBudgetSettings(settings);
+    return this.changeBudget((stored) => {
+      const { decision, next } = takeToken(stored ?? fullBudget(now, settings), now, settings);
+      return { result: decision, next };
+    });
+  }
+
+  override async slowDown(now: number, until: number, settings: BudgetSettings): Promise<void> {
+    assertEpochMs('now', now);
+    assertEpochMs('until', until);
+    assertBudgetSettings(settings);
+    await this.changeBudget((stored) => ({
+      result: undefined,
+      next: slowDownBudget(stored ?? fullBudget(now, settings), now, until, settings),
+    }));
+  }
+
+  override async recover(now: number, settings: BudgetSettings): Promise<void> {
+    assertEpochMs('now', now);
+    assertBudgetSettings(settings);
+    await this.changeBudget((stored) => ({
+      result: undefined,
+      // No document yet means the budget was never slowed down: nothing to recover.
+      next: stored && recoverBudget(stored, now, settings),
+    }));
+  }
+
+  override async ping(): Promise<void> {
+    this.collections();
+    await this.db.command({ ping: 1 });
+  }
+
+  override async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private collections(): WorkCollections {
+    if (this.closed) throw new Error('The MongoDB work store is closed');
+    return this.mongo;
+  }
+
+  private async ensureSchema(): Promise<void> {
+    const { work, versions, checkpoint } = this.mongo;
+    // Same names and options every time, so a second instance's call changes nothing.
+    await work.createIndexes(WORK_INDEXES);
+    // Created outside any transaction; the commit transaction only ever updates it. The counter
+    // is a 64-bit integer from the start: $inc keeps it one, so it never overflows 32 bits.
+    await ignoringDuplicateKey(
+      versions.updateOne(
+        { _id: VERSION_COUNTER_ID },
+        { $inc: { last: Long.ZERO } },
+        { upsert: true },
+      ),
+    );
+    await ignoringDuplicateKey(
+      checkpoint.updateOne(
+        { _id: CHECKPOINT_ID },
+        { $setOnInsert: { position: null } },
+        { upsert: true },
+      ),
+    );
+  }
+
+  /**
+   * Reserves `count` versions from the store-wide counter; returns the first. Versions come from
+   * the counter, never from the item: an item deleted and scheduled again must not get back a
+   * version that an old claim still holds.
+   */
+  private async takeVersions(count: number): Promise<number> {
+    const counter = await this.mongo.versions.findOneAndUpdate(
+      { _id: VERSION_COUNTER_ID },
+      { $inc: { last: Long.fromNumber(count) } },
+      // An int64 comes back as a number while it is a safe integer, whatever the client's options.
+      { returnDocument: 'after', promoteLongs: true, useBigInt64: false },
+    );
+    if (counter === null) throw new Error('The work store has no version counter document');
+    if (!Number.isSafeInteger(counter.last)) {
+      throw new Error(`The work store's version counter is out of range: ${String(counter.last)}`);
+    }
+    return counter.last - count + 1;
+  }
+
+  /**
+   * Runs `work` in a transaction that withTransaction retries on transient errors (write
+   * conflicts, failovers): `work` must only act through `session`, so that a retry is clean.
+   */
+  private async inTransaction(work: (session: ClientSession) => Promise<void>): Promise<void> {
+    await this.db.client.withSession((session) =>
+      session.withTransaction(() => work(session), COMMIT_TRANSACTION),
+    );
+  }
+
+  /**
+   * Runs `step` on the stored budget and stores the `next` it returns, unless another instance
+   * changed the budget since it was read; then it starts again from what that instance stored.
+   */
+  private async changeBudget<T>(step: BudgetStep<T>): Promise<T> {
+    const { budget } = this.collections();
+    for (let attempt = 0; attempt < BUDGET_ATTEMPTS; attempt += 1) {
+      const stored = await budget.findOne({ _id: BUDGET_ID });
+      const { result, next } = step(stored?.state);
+      if (!next || (await this.storeBudget(stored, next))) return result;
+    }
+    throw new Error(`The status-check budget changed under ${BUDGET_ATTEMPTS} attempts in a row`);
+  }
+
+  /** Writes `next` if the budget is still as `read`; false when another instance got there first. */
+  private async storeBudget(read: BudgetDocument | null, next: BudgetState): Promise<boolean> {
+    const { budget } = this.mongo;
+    if (read === null) {
+      try {
+        await budget.insertOne({ _id: BUDGET_ID, revision: 1, state: next });
+        return true;
+      } catch (error) {
+        if (isDuplicateKeyError(error)) return false;
+        throw error;
+      }
+    }
+    const { matchedCount } = await budget.updateOne(
+      { _id: BUDGET_ID, revision: read.revision },
+      { $set: { state: next, revision: read.revision + 1 } },
+    );
+    return matchedCount === 1;
+  }
+}
+
+/** For an upsert that only creates a document: a concurrent one that won has created it too. */
+async function ignoringDuplicateKey(write: Promise<unknown>): Promise<void> {
+  try {
+    await write;
+  } catch (error) {
+    if (!isDuplicateKeyError(error)) throw error;
+  }
+}

@@ -1,0 +1,34 @@
+import { ApiProperty, PickType } from '@nestjs/swagger';
+import { IsIn, Matches } from 'class-validator';
+import type { WorkKind } from '../../process-manager/work-store.port';
+import { PageParams } from '../../shared/pagination';
+import { TRANSACTION_ID_PATTERN } from '../support-route.decorator';
+
+export const WORK_KINDS: readonly WorkKind[] = ['submit', 'check', 'deadline', 'notify'];
+
+/** Oldest first and few: one page, no cursor. */
+export class ParkedWorkParams extends PickType(PageParams, ['limit'] as const) {}
+
+export class RetryParkedWorkParams {
+  @ApiProperty({ description: 'The internal transaction id (a UUID)' })
+  @Matches(TRANSACTION_ID_PATTERN, { message: 'transactionId must be a transaction id (UUID)' })
+  transactionId!: string;
+
+  @ApiProperty({ enum: WORK_KINDS })
+  @IsIn(WORK_KINDS)
+  kind!: WorkKind;
+}
+
+export class ParkedWorkView {
+  @ApiProperty() transactionId!: string;
+  @ApiProperty({ enum: WORK_KINDS }) kind!: WorkKind;
+  @ApiProperty({ description: 'When it was due when it last failed (ISO 8601)' }) dueAt!: string;
+  @ApiProperty({ description: 'When it was parked (ISO 8601)' }) parkedAt!: string;
+  @ApiProperty({ description: 'The last error' }) reason!: string;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: 'The step: attempt, check number, delivery, failures so far',
+  })
+  payload!: Record<string, unknown>;
+}

@@ -1,0 +1,3 @@
+export class ParkedWorkQuery {
+  constructor(readonly limit: number) {}
+}

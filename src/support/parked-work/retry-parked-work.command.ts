@@ -1,0 +1,10 @@
+import type { WorkKind } from '../../process-manager/work-store.port';
+
+export class RetryParkedWorkCommand {
+  constructor(
+    readonly transactionId: string,
+    readonly kind: WorkKind,
+    /** The support user, for the log. */
+    readonly actor: string,
+  ) {}
+}

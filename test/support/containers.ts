@@ -1,0 +1,74 @@
+import { MongoDBContainer, StartedMongoDBContainer } from '@testcontainers/mongodb';
+
+/**
+ * Container suites (`*.containers.ts`) run only where the global setup found a container runtime
+ * (or CONTAINER_TESTS=force); elsewhere they are skipped and the setup prints why, once.
+ */
+export const describeWithContainers =
+  process.env.CONTAINER_RUNTIME === 'yes' ? describe : describe.skip;
+
+/** The server line the adapters target (transactions need a replica set; the container initiates one). */
+export const MONGODB_IMAGE = 'mongo:8.0';
+
+export interface StartedMongo {
+  /** A connection string to the single-node replica set (transactions work). */
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** A single-node MongoDB replica set, initiated and ready. */
+export async function startMongo(): Promise<StartedMongo> {
+  const container: StartedMongoDBContainer = await new MongoDBContainer(MONGODB_IMAGE).start();
+  const base = container.getConnectionString();
+  const options = base.includes('?') ? '&directConnection=true' : '/?directConnection=true';
+  return {
+    // The replica set advertises the container's own host name; connect to the mapped port.
+    url: `${base}${options}`,
+    stop: async () => {
+      await container.stop();
+    },
+  };
+}
+
+import { GenericContainer, Wait } from 'testcontainers';
+
+/** The server line the EventStoreDB adapter targets: KurrentDB is EventStoreDB renamed. */
+export const EVENTSTOREDB_IMAGE = 'kurrentplatform/kurrentdb:26.1.1';
+
+const EVENTSTOREDB_PORT = 2113;
+
+export interface StartedEventStoreDb {
+  /** An `esdb://` connection string to the node (insecure: no TLS, no credentials). */
+  connectionString: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A single KurrentDB node for tests: insecure, its database in memory, the standard projections
+ * running (as in production, so system events appear in `$all`). Ready once /health/live answers
+ * 2xx, the check the image's own HEALTHCHECK runs.
+ */
+export async function startEventStoreDb(): Promise<StartedEventStoreDb> {
+  const container = await new GenericContainer(EVENTSTOREDB_IMAGE)
+    .withExposedPorts(EVENTSTOREDB_PORT)
+    .withEnvironment({
+      KURRENTDB_INSECURE: 'true',
+      KURRENTDB_MEM_DB: 'true',
+      KURRENTDB_RUN_PROJECTIONS: 'All',
+      KURRENTDB_START_STANDARD_PROJECTIONS: 'true',
+    })
+    .withWaitStrategy(
+      Wait.forHttp('/health/live', EVENTSTOREDB_PORT).forStatusCodeMatching(
+        (status) => status >= 200 && status < 300,
+      ),
+    )
+    .withStartupTimeout(120_000)
+    .start();
+  const address = `${container.getHost()}:${container.getMappedPort(EVENTSTOREDB_PORT)}`;
+  return {
+    connectionString: `esdb://${address}?tls=false`,
+    stop: async () => {
+      await container.stop();
+    },
+  };
+}
