@@ -119,10 +119,24 @@ describe('summary rebuild, pure parts', () => {
       projectTransactionSummary(undefined, recorded(clientId, requested(clientId), 0n, 1n))!,
     );
     const recent = new RecentSummaries(2);
-    recent.touch(summaries.slice(0, 2));
-    recent.touch([summaries[0]]);
-    recent.touch([summaries[2]]);
+    expect(recent.touch(summaries.slice(0, 2))).toStrictEqual([]);
+    expect(recent.touch([summaries[0]])).toStrictEqual([]);
+    expect(recent.touch([summaries[2]])).toStrictEqual([summaries[1]]);
     expect([...recent.keys()]).toStrictEqual([summaries[0].streamName, summaries[2].streamName]);
+  });
+
+  it('hands out each change once: when it leaves the cache, or at a flush', () => {
+    const [a, b, c] = ['a', 'b', 'c'].map((clientId) =>
+      projectTransactionSummary(undefined, recorded(clientId, requested(clientId), 0n, 1n))!,
+    );
+    const recent = new RecentSummaries(2);
+    recent.touch([a, b]);
+    expect(recent.takeUnwritten()).toStrictEqual([a, b]);
+    expect(recent.takeUnwritten()).toStrictEqual([]);
+
+    // Written already and unchanged since: leaving the cache writes nothing.
+    expect(recent.touch([c])).toStrictEqual([]);
+    expect(recent.takeUnwritten()).toStrictEqual([c]);
   });
 });
 
@@ -208,6 +222,22 @@ describe('rebuildTransactionSummaries', () => {
     expect(await live.checkpoint(SUMMARY_PROJECTION)).toBe(head);
     const expected = await expectedSummaries();
     expect(await live.loadSummaries([...expected.keys()])).toStrictEqual(expected);
+  });
+
+  it('writes summaries that leave a small cache and reads them back when their stream goes on', async () => {
+    const clientIds = Array.from({ length: 30 }, (_, i) => `tx-${i}`);
+    for (const clientId of clientIds) await request(clientId);
+    // Later events of every stream come after 29 other streams: each was evicted by then.
+    for (const clientId of clientIds) await advance(clientId, 0n);
+    for (const clientId of clientIds.slice(0, 10)) await advance(clientId, 1n);
+    const target = readModel();
+
+    await rebuildTransactionSummaries(store, target, { batchEvents: 4, cachedSummaries: 3 });
+
+    const expected = await expectedSummaries();
+    expect(expected.size).toBe(30);
+    expect(await target.loadSummaries([...expected.keys()])).toStrictEqual(expected);
+    expect(await target.checkpoint(SUMMARY_PROJECTION)).toBe(await store.headPosition());
   });
 
   it('swaps in an empty copy for an empty store', async () => {

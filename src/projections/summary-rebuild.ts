@@ -23,7 +23,10 @@ export interface RebuildOptions {
    * per commit, 150k at 5,000 to 10,000); each one holds the file's write lock only briefly.
    */
   batchEvents?: number;
-  /** Summaries kept in memory between batches, most recently touched first. */
+  /**
+   * Summaries kept in memory between batches (most recently changed first), each written to the
+   * copy once it leaves this cache or before a swap.
+   */
   cachedSummaries?: number;
   /** finishRebuild attempts before giving up on a live projection that keeps moving ahead. */
   maxSwapAttempts?: number;
@@ -43,6 +46,8 @@ export interface RebuildResult {
 const DEFAULT_BATCH_EVENTS = 10_000;
 const DEFAULT_CACHED_SUMMARIES = 100_000;
 const DEFAULT_MAX_SWAP_ATTEMPTS = 100;
+/** Summaries per commit when the cache is flushed before a swap. */
+const FLUSH_SLICE = 5_000;
 
 /**
  * Pure: the summaries that a batch changes, given each touched stream's summary before it
@@ -81,21 +86,42 @@ export function streamsToLoad(
   return [...toLoad];
 }
 
-/** A bounded map that forgets the least recently touched entries first (Map keeps order). */
+/**
+ * The rebuild's write-back cache: a bounded map of the most recently changed summaries (Map keeps
+ * insertion order, so the first keys are the least recently touched). A summary is written to
+ * the copy only when it leaves the cache or at a flush, not after every page that changes it: a
+ * stream's few events usually span two or three pages, and writing each summary once is what
+ * makes the rebuild fast.
+ */
 export class RecentSummaries extends Map<string, TransactionSummary> {
+  /** Changed since they were last handed out for writing. */
+  private readonly unwritten = new Set<string>();
+
   constructor(private readonly capacity: number) {
     super();
   }
 
-  touch(summaries: Iterable<TransactionSummary>): void {
+  /** Keeps `summaries` as the most recent; returns the unwritten ones pushed out, to write now. */
+  touch(summaries: Iterable<TransactionSummary>): TransactionSummary[] {
     for (const summary of summaries) {
       this.delete(summary.streamName);
       this.set(summary.streamName, summary);
+      this.unwritten.add(summary.streamName);
     }
-    for (const oldest of this.keys()) {
+    const evicted: TransactionSummary[] = [];
+    for (const [streamName, summary] of this) {
       if (this.size <= this.capacity) break;
-      this.delete(oldest);
+      this.delete(streamName);
+      if (this.unwritten.delete(streamName)) evicted.push(summary);
     }
+    return evicted;
+  }
+
+  /** Every summary not written yet, which counts as written from now on. */
+  takeUnwritten(): TransactionSummary[] {
+    const summaries = [...this.unwritten].map((streamName) => this.get(streamName)!);
+    this.unwritten.clear();
+    return summaries;
   }
 }
 
@@ -128,16 +154,20 @@ export async function rebuildTransactionSummaries(
         SUMMARY_PROJECTION,
         streamsToLoad(page, cache),
       );
-      // Disjoint (only uncached streams are loaded); looked up, not merged: copying a cache of
-      // 100,000 summaries into a new map per page cost more than folding the page.
+      // Disjoint (only uncached streams are loaded, and those were written when they left the
+      // cache); looked up, not merged: copying a cache of 100,000 summaries into a new map per
+      // page cost more than folding the page.
       const changed = projectSummaries(page, {
         get: (streamName) => cache.get(streamName) ?? loaded.get(streamName),
       });
+      // The copy's checkpoint runs ahead of the summaries still only in the cache. That is safe
+      // because nothing reads the copy but this rebuild (which finds them in the cache), an
+      // unfinished rebuild is never resumed (beginRebuild discards it), and the cache is flushed
+      // before every swap attempt.
       await readModel.commitRebuild(SUMMARY_PROJECTION, {
-        summaries: [...changed.values()],
+        summaries: cache.touch(changed.values()),
         checkpoint: last.position,
       });
-      cache.touch(changed.values());
       position = last.position;
       events += page.length;
       options.onProgress?.({ position, head: head > position ? head : position, events });
@@ -151,6 +181,15 @@ export async function rebuildTransactionSummaries(
     await readModel.commitRebuild(SUMMARY_PROJECTION, { summaries: [], checkpoint: 0n });
     for (let attempt = 1; attempt <= maxSwapAttempts; attempt++) {
       await catchUp();
+      const unwritten = cache.takeUnwritten();
+      // In slices: a commit of the whole cache would be one very large transaction (MongoDB
+      // caps a transaction's size and duration).
+      for (let start = 0; start < unwritten.length; start += FLUSH_SLICE) {
+        await readModel.commitRebuild(SUMMARY_PROJECTION, {
+          summaries: unwritten.slice(start, start + FLUSH_SLICE),
+          checkpoint: position,
+        });
+      }
       const swap = await readModel.finishRebuild(SUMMARY_PROJECTION);
       if (swap.swapped) {
         return {

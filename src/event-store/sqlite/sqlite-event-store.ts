@@ -158,6 +158,24 @@ function filterParams(filter: AllFilter | undefined): string[] {
   return [...(filter?.streamNamePrefixes ?? []), ...(filter?.eventTypes ?? [])];
 }
 
+/** An EventRow read in raw mode: the columns of EVENT_COLUMNS in order. */
+type RawEventRow = [bigint, string, string, bigint, string, string, string, string | null, string];
+
+/** Raw rows skip building a row object per event: `$all` pages are read by the thousand. */
+function rawToRecordedEvent(row: RawEventRow): RecordedEvent {
+  return {
+    id: row[1],
+    streamName: row[2],
+    type: row[4],
+    data: JSON.parse(row[5]) as EventData,
+    metadata: JSON.parse(row[6]) as RecordedEventMetadata,
+    revision: row[3],
+    position: row[0],
+    previousHash: row[7],
+    hash: row[8],
+  };
+}
+
 function toRecordedEvent(row: EventRow): RecordedEvent {
   return {
     id: row.event_id,
@@ -191,7 +209,7 @@ export class SqliteEventStore extends EventStore {
   private readonly selectHeadPosition: Database.Statement<[], bigint>;
   private readonly selectAllByFilterShape = new Map<
     string,
-    Database.Statement<unknown[], EventRow>
+    Database.Statement<unknown[], RawEventRow>
   >();
   private readonly writeBatch: Database.Transaction<(batch: PendingAppend[]) => AppendOutcome[]>;
   private readonly insertAppend: Database.Transaction<
@@ -434,14 +452,16 @@ export class SqliteEventStore extends EventStore {
     const shape = filterShape(filter);
     let statement = this.selectAllByFilterShape.get(shape);
     if (statement === undefined) {
-      statement = this.db.prepare<unknown[], EventRow>(
-        `SELECT ${EVENT_COLUMNS} FROM events
-         WHERE position > ? AND position <= ?${filterSql(filter)}
-         ORDER BY position ASC LIMIT ?`,
-      );
+      statement = this.db
+        .prepare<unknown[], RawEventRow>(
+          `SELECT ${EVENT_COLUMNS} FROM events
+           WHERE position > ? AND position <= ?${filterSql(filter)}
+           ORDER BY position ASC LIMIT ?`,
+        )
+        .raw(true);
       this.selectAllByFilterShape.set(shape, statement);
     }
-    return statement.all(after, upTo, ...filterParams(filter), limit).map(toRecordedEvent);
+    return statement.all(after, upTo, ...filterParams(filter), limit).map(rawToRecordedEvent);
   }
 
   private async deliverAll(

@@ -72,6 +72,11 @@ function summaryTableSql(table: string): string {
  * the names it was built with: each rebuild picks a fresh prefix, and an existing table's
  * indexes are never created again under the original names (see openSchema).
  */
+/** Helper threads SQLite may use to sort while building indexes (these machines have 2 cores). */
+const INDEX_SORT_THREADS = 2;
+/** Negative: KiB. 256 MB while the rebuilt copy's indexes are built, then back to the default. */
+const INDEX_BUILD_CACHE_KIB = -262_144;
+
 function summaryIndexesSql(table: string, prefix: string): string[] {
   return [
     `CREATE UNIQUE INDEX ${prefix}_by_client_id ON ${table} (owner, client_id)`,
@@ -562,9 +567,22 @@ export class SqliteReadModel extends ReadModel {
    * each holds the file's write lock for well under a second on a million events
    * (bench:rebuild), so a live projection waiting on it stays far inside busy_timeout.
    */
+  /**
+   * Indexes are built once the copy is full (sorting the rows once beats updating ten indexes per
+   * insert). The sorts may use the second core and a larger page cache: on the 275,000 summaries
+   * of bench:rebuild that takes building the ten indexes from about 1.3 s to 1.0-1.2 s.
+   */
   private indexRebuildTable(): void {
     const prefix = `summaries_${Date.now().toString(36)}`;
-    for (const statement of summaryIndexesSql(REBUILD_TABLE, prefix)) this.db.exec(statement);
+    const cacheSize: unknown = this.db.pragma('cache_size', { simple: true });
+    this.db.pragma(`threads = ${INDEX_SORT_THREADS}`);
+    this.db.pragma(`cache_size = ${INDEX_BUILD_CACHE_KIB}`);
+    try {
+      for (const statement of summaryIndexesSql(REBUILD_TABLE, prefix)) this.db.exec(statement);
+    } finally {
+      this.db.pragma('threads = 0');
+      this.db.pragma(`cache_size = ${String(cacheSize)}`);
+    }
     this.rebuildIndexed = true;
   }
 
