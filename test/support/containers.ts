@@ -1,3 +1,4 @@
+import { GenericContainer, Wait } from 'testcontainers';
 import { MongoDBContainer, StartedMongoDBContainer } from '@testcontainers/mongodb';
 
 /**
@@ -29,8 +30,6 @@ export async function startMongo(): Promise<StartedMongo> {
     },
   };
 }
-
-import { GenericContainer, Wait } from 'testcontainers';
 
 /** The server line the EventStoreDB adapter targets: KurrentDB is EventStoreDB renamed. */
 export const EVENTSTOREDB_IMAGE = 'kurrentplatform/kurrentdb:26.1.1';
