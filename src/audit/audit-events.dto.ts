@@ -16,7 +16,8 @@ export class AuditEventsParams {
     default: '0',
   })
   @IsOptional()
-  @Matches(/^\d{1,19}$/, { message: 'after must be a global position (decimal digits)' })
+  // Up to 40 digits: EventStoreDB positions pack two 64-bit numbers into one.
+  @Matches(/^\d{1,40}$/, { message: 'after must be a global position (decimal digits)' })
   after?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_AUDIT_PAGE_SIZE, default: 100 })

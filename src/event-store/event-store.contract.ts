@@ -506,6 +506,15 @@ export function describeEventStoreContract(adapterName: string, harness: EventSt
         expect(ids(await store.readAll({ after: second.position }))).toEqual([appended[2]]);
       });
 
+      it('returns nothing after a position beyond the head, however far (a client may send one)', async () => {
+        await appendInOrder([['a', 'X']]);
+        const head = await store.headPosition();
+
+        expect(await store.readAll({ after: head })).toEqual([]);
+        expect(await store.readAll({ after: head + 1n })).toEqual([]);
+        expect(await store.readAll({ after: 2n ** 100n })).toEqual([]);
+      });
+
       it('returns at most maxCount events', async () => {
         const appended = await appendInOrder([
           ['a', 'X'],

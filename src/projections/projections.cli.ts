@@ -1,13 +1,22 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import { progressReporter } from '../audit/progress';
 import { AppConfig, ConfigError } from '../config/app-config';
-import type { EventStore } from '../event-store/event-store.port';
+import { CoreModule } from '../config/core.module';
+import { EventStoreModule } from '../event-store/event-store.module';
+import { EventStore } from '../event-store/event-store.port';
 import { SqliteEventStore } from '../event-store/sqlite/sqlite-event-store';
 import { SqliteWorkStore } from '../process-manager/sqlite/sqlite-work-store';
+import { WorkStoreModule } from '../process-manager/work-store.module';
+import { WorkStore } from '../process-manager/work-store.port';
+import { ReadModelModule } from '../read-model/read-model.module';
+import { ReadModel } from '../read-model/read-model.port';
 import { SqliteReadModel } from '../read-model/sqlite/sqlite-read-model';
 import { SystemClock } from '../shared/clock';
+import { MathRandom } from '../shared/random';
 import { projectionLag } from './projection-lag';
 import { SUMMARY_PROJECTION, rebuildTransactionSummaries } from './summary-rebuild';
 
@@ -23,7 +32,8 @@ rebuild  builds a fresh copy of the projection from position 0 beside the live o
          the live projection carry on. --batch-events: events per commit (default 10000).
          ${PROCESS_MANAGER} cannot be rebuilt: replaying it would schedule provider calls again.
 
-Reads DATA_DIR like the service (embedded default only).`;
+Reads the configuration like the service: DATA_DIR on the embedded default, or EventStoreDB and
+MongoDB (EVENT_STORE=eventstoredb, READ_MODEL=mongodb and their connection settings).`;
 
 /** Thrown for a mistake of the caller: printed without a stack, exit code 2. */
 class UsageError extends Error {}
@@ -42,17 +52,76 @@ async function main(): Promise<number> {
   }
   const [command, ...rest] = positionals;
   const config = AppConfig.fromEnvironment(process.env);
-  if (config.eventStore !== 'sqlite' || config.readModel !== 'sqlite') {
-    throw new UsageError('this CLI works on the embedded default (EVENT_STORE=READ_MODEL=sqlite)');
-  }
-  if (command === 'status' && rest.length === 0) return status(config);
+  if (command === 'status' && rest.length === 0) return status(await openStores(config, 'status'));
   if (command === 'rebuild' && rest.length === 1) {
     if (rest[0] !== SUMMARY_PROJECTION) {
       throw new UsageError(`"${rest[0]}" cannot be rebuilt; only ${SUMMARY_PROJECTION} can`);
     }
-    return rebuild(config, batchEvents(values['batch-events']));
+    const batch = batchEvents(values['batch-events']);
+    return rebuild(await openStores(config, 'rebuild'), batch);
   }
   throw new UsageError(USAGE);
+}
+
+interface Stores {
+  eventStore: EventStore;
+  readModel: ReadModel;
+  /** Null when the process manager never ran on these stores. */
+  workStore: WorkStore | null;
+  close: () => Promise<void>;
+}
+
+/** The service's store modules only: no HTTP, no projections, no process manager. */
+@Module({})
+class StoresModule {}
+
+/**
+ * The embedded files are opened directly (a missing one is an error, not a new empty store;
+ * `status` opens the read model read-only). The servers are reached through the same adapter
+ * modules the service uses.
+ */
+async function openStores(config: AppConfig, use: 'status' | 'rebuild'): Promise<Stores> {
+  if (config.eventStore === 'sqlite' && config.readModel === 'sqlite') {
+    const eventStore = openEventStore(config);
+    const readModel = new SqliteReadModel({
+      path: existingFile(config, 'read-model.sqlite'),
+      readOnly: use === 'status',
+    });
+    const workStorePath = join(config.dataDir, 'work.sqlite');
+    const workStore =
+      use === 'status' && existsSync(workStorePath)
+        ? new SqliteWorkStore({ path: workStorePath })
+        : null;
+    return {
+      eventStore,
+      readModel,
+      workStore,
+      close: async () => {
+        await eventStore.close();
+        await readModel.close();
+        await workStore?.close();
+      },
+    };
+  }
+  const context = await NestFactory.createApplicationContext(
+    {
+      module: StoresModule,
+      imports: [
+        CoreModule.forRoot(config, new SystemClock(), new MathRandom()),
+        EventStoreModule.forRoot(config),
+        ReadModelModule.forRoot(config),
+        WorkStoreModule.forRoot(config),
+      ],
+    },
+    // Errors reach main(), which prints them once and sets the exit code.
+    { logger: ['warn'], abortOnError: false },
+  );
+  return {
+    eventStore: context.get(EventStore),
+    readModel: context.get(ReadModel),
+    workStore: context.get(WorkStore),
+    close: () => context.close(),
+  };
 }
 
 /** A store file of DATA_DIR; opening a missing one would create an empty store. */
@@ -69,14 +138,7 @@ function openEventStore(config: AppConfig): SqliteEventStore {
   });
 }
 
-async function status(config: AppConfig): Promise<number> {
-  const eventStore = openEventStore(config);
-  const readModel = new SqliteReadModel({
-    path: existingFile(config, 'read-model.sqlite'),
-    readOnly: true,
-  });
-  const workStorePath = join(config.dataDir, 'work.sqlite');
-  const workStore = existsSync(workStorePath) ? new SqliteWorkStore({ path: workStorePath }) : null;
+async function status({ eventStore, readModel, workStore, close }: Stores): Promise<number> {
   try {
     const head = await eventStore.headPosition();
     const checkpoints: [string, bigint | null][] = [
@@ -100,9 +162,7 @@ async function status(config: AppConfig): Promise<number> {
     }
     return 0;
   } finally {
-    await eventStore.close();
-    await readModel.close();
-    await workStore?.close();
+    await close();
   }
 }
 
@@ -112,9 +172,10 @@ async function lagOf(eventStore: EventStore, checkpoint: bigint, head: bigint) {
   return projectionLag(checkpoint, head, oldest?.metadata.recordedAt ?? null, new Date());
 }
 
-async function rebuild(config: AppConfig, batch: number | undefined): Promise<number> {
-  const eventStore = openEventStore(config);
-  const readModel = new SqliteReadModel({ path: existingFile(config, 'read-model.sqlite') });
+async function rebuild(
+  { eventStore, readModel, close }: Stores,
+  batch: number | undefined,
+): Promise<number> {
   // Ctrl-C stops between batches and drops the copy; the live table was never touched.
   const interrupted = new AbortController();
   const interrupt = () => interrupted.abort(new Error('interrupted: the rebuild was discarded'));
@@ -140,8 +201,7 @@ async function rebuild(config: AppConfig, batch: number | undefined): Promise<nu
     progress.stop();
     process.off('SIGINT', interrupt);
     process.off('SIGTERM', interrupt);
-    await eventStore.close();
-    await readModel.close();
+    await close();
   }
 }
 

@@ -118,9 +118,23 @@ describe('audit over HTTP and the audit CLI (embedded default)', () => {
     });
 
     it('refuses a cursor that is not a position', async () => {
-      const response = await service.call('GET', '/v1/audit/events?after=abc', { token: auditor });
-      expect(response.status).toBe(400);
-      expect(response.body).toMatchObject({ type: `${PROBLEM_PREFIX}validation-failed` });
+      for (const after of ['abc', '-1', '1'.repeat(41)]) {
+        const response = await service.call('GET', `/v1/audit/events?after=${after}`, {
+          token: auditor,
+        });
+        expect(response.status).toBe(400);
+        expect(response.body).toMatchObject({ type: `${PROBLEM_PREFIX}validation-failed` });
+      }
+    });
+
+    it('answers an empty last page for a position past every event, however large', async () => {
+      for (const after of ['9223372036854775807', '9'.repeat(20), '9'.repeat(40)]) {
+        const response = await service.call('GET', `/v1/audit/events?after=${after}`, {
+          token: auditor,
+        });
+        expect(response.status).toBe(200);
+        expect(response.body).toEqual({ events: [], nextAfter: null });
+      }
     });
   });
 

@@ -171,8 +171,11 @@ export class EventStoreDbEventStore extends EventStore {
     return this.track(async () => {
       const wanted = readLimit(options.maxCount);
       let after = options.after ?? 0n;
-      let from = readPositionAfter(after);
       if (wanted === 0 || keepsNothing(options.filter)) return [];
+      // A position from a client may be none the server wrote (it may refuse to read from
+      // one past its log): past the head there is nothing to read anyway.
+      if (after > 0n && after >= (await this.readHeadPosition())) return [];
+      let from = readPositionAfter(after);
       const kept: RecordedEvent[] = [];
       for (;;) {
         const pageSize = readPageSize(wanted - kept.length);

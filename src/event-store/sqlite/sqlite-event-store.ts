@@ -301,6 +301,8 @@ export class SqliteEventStore extends EventStore {
 
   override async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     this.assertOpen();
+    // Every position fits a 64-bit integer: nothing comes after a larger one.
+    if ((options.after ?? 0n) >= MAX_INT64) return [];
     return this.readAllPage(
       options.after ?? 0n,
       MAX_INT64,
