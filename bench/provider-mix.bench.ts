@@ -39,6 +39,7 @@ import {
   readClocks,
 } from './support/provider-mix-stats';
 import { LOOPBACK, freePort } from './support/processes';
+import { REFERENCE_TIMINGS, compressedServiceEnv } from '../src/provider-simulator/compressed-time';
 
 /** STATUS_CHECK_RATE is 2 / scale and the service caps it at 1000 per second. */
 const MIN_SCALE = 0.002;
@@ -72,19 +73,6 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** The reference timings the service is configured with, in provider seconds. */
-const REFERENCE = {
-  gatewayTimeout: 30,
-  submitTimeout: 45,
-  lateWindow: 120,
-  lateWindowMargin: 15,
-  checkBaseDelay: 5,
-  checkMaxDelay: 60,
-  checkRate: 2,
-  checkMinRate: 0.2,
-  checkDefaultBackoff: 10,
-  reconciliationDeadline: 900,
-  maxAttempts: 2,
-};
 
 interface Options {
   transactions: number;
@@ -133,33 +121,6 @@ function parseOptions(): Options | null {
 }
 
 class UsageError extends Error {}
-
-/**
- * What test/support/compressed-time.ts gives the e2e tests (that file is outside the build, so
- * it is mirrored here with the scale as a parameter), plus the harness's SQLite poll interval.
- */
-function compressedServiceEnv(providerUrl: string, scale: number): Record<string, string> {
-  const providerMs = (seconds: number) => String(Math.round(seconds * 1000 * scale));
-  return {
-    SQLITE_POLL_INTERVAL_MS: '50',
-    PROVIDER_URL: providerUrl,
-    PROVIDER_GATEWAY_TIMEOUT_MS: providerMs(REFERENCE.gatewayTimeout),
-    PROVIDER_SUBMIT_TIMEOUT_MS: providerMs(REFERENCE.submitTimeout),
-    PROVIDER_LATE_WINDOW_MS: providerMs(REFERENCE.lateWindow),
-    PROVIDER_LATE_WINDOW_MARGIN_MS: providerMs(REFERENCE.lateWindowMargin),
-    // The default, pinned because the one-charge check below counts on it.
-    PROVIDER_MAX_ATTEMPTS: String(REFERENCE.maxAttempts),
-    STATUS_CHECK_BASE_DELAY_MS: providerMs(REFERENCE.checkBaseDelay),
-    STATUS_CHECK_MAX_DELAY_MS: providerMs(REFERENCE.checkMaxDelay),
-    // Checks per real second: the reference 2 per provider second, in compressed time.
-    STATUS_CHECK_RATE: String(REFERENCE.checkRate / scale),
-    STATUS_CHECK_MIN_RATE: String(REFERENCE.checkMinRate / scale),
-    STATUS_CHECK_DEFAULT_BACKOFF_MS: providerMs(REFERENCE.checkDefaultBackoff),
-    RECONCILIATION_DEADLINE_MS: providerMs(REFERENCE.reconciliationDeadline),
-    WORKER_POLL_INTERVAL_MS: '20',
-    WORKER_LEASE_MS: '1000',
-  };
-}
 
 /** HTTP to the service over one pool of ours, closed at the end so no socket outlives the run. */
 class ServiceClient {
@@ -284,7 +245,7 @@ async function waitUntilSettled(
   const toRealMs = (seconds: number) => seconds * 1000 * options.scale;
   const giveUpAt =
     lastAcceptWallMs +
-    toRealMs(REFERENCE.reconciliationDeadline + GIVE_UP_MARGIN_SECONDS) +
+    toRealMs(REFERENCE_TIMINGS.reconciliationDeadline + GIVE_UP_MARGIN_SECONDS) +
     SLACK_MS;
   // Polling only decides when to stop measuring: finalizedAt comes from the service's events.
   const pollMs = Math.min(1_000, Math.max(100, toRealMs(0.5)));
@@ -426,10 +387,10 @@ function printReport(report: MixReport, facts: RunFacts): boolean {
       `${round(facts.realSeconds, 1)} s real`,
   );
   console.log(
-    `  service: late window ${REFERENCE.lateWindow}+${REFERENCE.lateWindowMargin} s, checks ` +
-      `${REFERENCE.checkRate}/s (floor ${REFERENCE.checkMinRate}), backoff ` +
-      `${REFERENCE.checkBaseDelay}..${REFERENCE.checkMaxDelay} s, reconciliation ` +
-      `${REFERENCE.reconciliationDeadline} s; simulator budget ${facts.budgetPerSecond ?? 'off'}/s`,
+    `  service: late window ${REFERENCE_TIMINGS.lateWindow}+${REFERENCE_TIMINGS.lateWindowMargin} s, checks ` +
+      `${REFERENCE_TIMINGS.checkRate}/s (floor ${REFERENCE_TIMINGS.checkMinRate}), backoff ` +
+      `${REFERENCE_TIMINGS.checkBaseDelay}..${REFERENCE_TIMINGS.checkMaxDelay} s, reconciliation ` +
+      `${REFERENCE_TIMINGS.reconciliationDeadline} s; simulator budget ${facts.budgetPerSecond ?? 'off'}/s`,
   );
   console.log(
     `  clocks: wall->provider map anchored at provider ${secs(timeline.anchor.providerSeconds)} s; ` +
@@ -537,8 +498,8 @@ function printReport(report: MixReport, facts: RunFacts): boolean {
   console.log(`POSTs at the provider: ${p.total}; ${histogram}`);
   console.log(
     `  idsSubmittedMoreThanOnce ${p.idsSubmittedMoreThanOnce}; retries ${p.retries.length}, ` +
-      `each must follow a lost POST by more than the ${REFERENCE.lateWindow} s late window ` +
-      `(our rule waits ${REFERENCE.lateWindow + REFERENCE.lateWindowMargin} s)` +
+      `each must follow a lost POST by more than the ${REFERENCE_TIMINGS.lateWindow} s late window ` +
+      `(our rule waits ${REFERENCE_TIMINGS.lateWindow + REFERENCE_TIMINGS.lateWindowMargin} s)` +
       (p.minRetryGapSeconds === null ? '' : `; shortest gap ${secs(p.minRetryGapSeconds)} s`),
   );
   // The bad ones first: they are the ones to read.
@@ -569,7 +530,7 @@ function printReport(report: MixReport, facts: RunFacts): boolean {
       'one charge',
       report.invariants.oneCharge,
       `POSTs = attempts for every id, and each of ${p.retries.length} retries after a lost ` +
-        `POST's ${REFERENCE.lateWindow} s late window`,
+        `POST's ${REFERENCE_TIMINGS.lateWindow} s late window`,
     ],
     [
       'final status = provider outcome',
@@ -667,6 +628,8 @@ async function run(options: Options, signal: AbortSignal): Promise<boolean> {
     const config = AppConfig.fromEnvironment({
       LOG_LEVEL: options.logLevel,
       ...compressedServiceEnv(simulator.url, options.scale),
+      // As the end-to-end harness polls: other processes' events are seen within 50 ms.
+      SQLITE_POLL_INTERVAL_MS: '50',
       DATA_DIR: dataDir,
       PORT: String(port),
       HOST: LOOPBACK,
@@ -727,7 +690,7 @@ async function run(options: Options, signal: AbortSignal): Promise<boolean> {
       providerIdOf: (clientId) => transactionIdFor(OWNER, clientId),
       timeline,
       lateAppearanceMaxSeconds: sim.options.lateAppearanceSeconds.max,
-      maxAttempts: REFERENCE.maxAttempts,
+      maxAttempts: REFERENCE_TIMINGS.maxAttempts,
       statusBudgetPerSecond: sim.options.statusBudget?.requestsPerSecond ?? null,
     });
     return printReport(report, {
