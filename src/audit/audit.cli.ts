@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { AppConfig, ConfigError } from '../config/app-config';
+import { AppConfig } from '../config/app-config';
+import { UsageError, positiveIntegerFlag, runCli } from '../cli/cli';
 import { SqliteEventStore } from '../event-store/sqlite/sqlite-event-store';
 import { SqliteReadModel } from '../read-model/sqlite/sqlite-read-model';
 import { SystemClock } from '../shared/clock';
@@ -21,9 +22,6 @@ verify   replays every transaction stream: recomputes its hash chain, folds it t
 history  prints one transaction's events as a timeline, then checks its hash chain.
 
 Reads DATA_DIR like the service (embedded default only) and never writes: safe while it runs.`;
-
-/** Thrown for a mistake of the caller: printed without a stack, exit code 2. */
-class UsageError extends Error {}
 
 interface Stores {
   eventStore: SqliteEventStore;
@@ -48,8 +46,8 @@ async function main(): Promise<number> {
   const isVerify = command === 'verify' && rest.length === 0;
   if (!isVerify && !(command === 'history' && rest.length === 1)) throw new UsageError(USAGE);
   const verifyOptions = {
-    pageSize: positiveInteger(values['page-size'], '--page-size'),
-    catchUpTimeoutMs: positiveInteger(values['catch-up-timeout-ms'], '--catch-up-timeout-ms'),
+    pageSize: positiveIntegerFlag(values['page-size'], '--page-size'),
+    catchUpTimeoutMs: positiveIntegerFlag(values['catch-up-timeout-ms'], '--catch-up-timeout-ms'),
   };
   const stores = openStores(AppConfig.fromEnvironment(process.env));
   try {
@@ -150,20 +148,4 @@ function show(value: unknown): string {
   );
 }
 
-function positiveInteger(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const parsed = Number(value);
-  if (!Number.isSafeInteger(parsed) || parsed < 1) {
-    throw new UsageError(`${flag} must be a positive integer`);
-  }
-  return parsed;
-}
-
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    const callersMistake = error instanceof UsageError || error instanceof ConfigError;
-    console.error(callersMistake ? error.message : error);
-    process.exit(callersMistake ? 2 : 1);
-  },
-);
+runCli(main);

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { AppConfig, ConfigError } from '../config/app-config';
+import { AppConfig } from '../config/app-config';
+import { runCli } from './cli';
 import { signingSecret } from '../auth/signing-key';
 import { issueToken } from '../auth/token-issuer';
 import type { Role } from '../auth/token-verifier';
@@ -43,10 +44,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error instanceof ConfigError ? error.message : error);
-    process.exit(error instanceof ConfigError ? 2 : 1);
-  },
-);
+runCli(main);

@@ -4,7 +4,8 @@ import { parseArgs } from 'node:util';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { progressReporter } from '../audit/progress';
-import { AppConfig, ConfigError } from '../config/app-config';
+import { AppConfig } from '../config/app-config';
+import { UsageError, positiveIntegerFlag, runCli } from '../cli/cli';
 import { CoreModule } from '../config/core.module';
 import { EventStoreModule } from '../event-store/event-store.module';
 import { EventStore } from '../event-store/event-store.port';
@@ -35,9 +36,6 @@ rebuild  builds a fresh copy of the projection from position 0 beside the live o
 Reads the configuration like the service: DATA_DIR on the embedded default, or EventStoreDB and
 MongoDB (EVENT_STORE=eventstoredb, READ_MODEL=mongodb and their connection settings).`;
 
-/** Thrown for a mistake of the caller: printed without a stack, exit code 2. */
-class UsageError extends Error {}
-
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
@@ -57,7 +55,7 @@ async function main(): Promise<number> {
     if (rest[0] !== SUMMARY_PROJECTION) {
       throw new UsageError(`"${rest[0]}" cannot be rebuilt; only ${SUMMARY_PROJECTION} can`);
     }
-    const batch = batchEvents(values['batch-events']);
+    const batch = positiveIntegerFlag(values['batch-events'], '--batch-events');
     return rebuild(await openStores(config, 'rebuild'), batch);
   }
   throw new UsageError(USAGE);
@@ -215,20 +213,4 @@ function table(rows: string[][]): string[] {
   );
 }
 
-function batchEvents(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const parsed = Number(value);
-  if (!Number.isSafeInteger(parsed) || parsed < 1) {
-    throw new UsageError('--batch-events must be a positive integer');
-  }
-  return parsed;
-}
-
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    const callersMistake = error instanceof UsageError || error instanceof ConfigError;
-    console.error(callersMistake ? error.message : error);
-    process.exit(callersMistake ? 2 : 1);
-  },
-);
+runCli(main);
