@@ -95,6 +95,13 @@ export interface SummaryStatistics {
 /** Upper bounds (exclusive, seconds) of the time-to-final histogram; a last bucket takes the rest. */
 export const TIME_TO_FINAL_BUCKET_BOUNDS: readonly number[] = [1, 5, 15, 60, 300, 900];
 
+/** The rule of every query with a limit: a bad limit is refused (RangeError), never replaced. */
+export function assertLimit(limit: number): void {
+  if (!Number.isSafeInteger(limit) || limit < 1) {
+    throw new RangeError(`limit must be a positive integer, got ${limit}`);
+  }
+}
+
 /** The outcome of finishRebuild: swapped in, or still behind the live projection. */
 export type RebuildSwap =
   | { swapped: true; checkpoint: bigint }

@@ -1,5 +1,6 @@
 import { ClientSession, Collection, Db, Sort, TransactionOptions, WriteConcern } from 'mongodb';
 import {
+  assertLimit,
   ListSummariesQuery,
   ReadModel,
   RebuildSwap,
@@ -32,7 +33,6 @@ import {
   swapDecision,
 } from './summary-generations';
 import {
-  assertLimit,
   listSummariesFilter,
   NEWEST_FIRST,
   newestFirstPage,

@@ -5,11 +5,10 @@ import {
   fold,
   initialState,
 } from '../../transactions/transaction.decider';
-import type { TransactionSummary } from '../read-model.port';
+import { assertLimit, type TransactionSummary } from '../read-model.port';
 import { queueReasonOf } from '../reconciliation-queue';
 import { MAX_SORTABLE, toSortableString } from '../../mongodb/sortable-bigint';
 import {
-  assertLimit,
   listSummariesFilter,
   newestFirstPage,
   openCasesFilter,

@@ -55,13 +55,6 @@ export const SUMMARY_INDEXES: IndexDescription[] = [
 export const NEWEST_FIRST = { requestedPosition: -1 } as const;
 export const OLDEST_FIRST = { requestedPosition: 1 } as const;
 
-/** The same rule as the SQLite adapter: a bad limit is refused rather than replaced. */
-export function assertLimit(limit: number): void {
-  if (!Number.isSafeInteger(limit) || limit < 1) {
-    throw new RangeError(`limit must be a positive integer, got ${limit}`);
-  }
-}
-
 /** Null when the cursor already excludes every storable position: the page is empty. */
 export function listSummariesFilter(
   generation: Generation,

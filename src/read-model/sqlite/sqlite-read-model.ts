@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import type { TransactionState } from '../../transactions/transaction.decider';
 import {
+  assertLimit,
   ListSummariesQuery,
   ReadModel,
   ReconciliationQueuePage,
@@ -137,12 +138,6 @@ const INT64_MIN = -(2n ** 63n);
 function int64Bound(position: bigint): bigint {
   if (position > INT64_MAX) return INT64_MAX;
   return position < INT64_MIN ? INT64_MIN : position;
-}
-
-function assertLimit(limit: number): void {
-  if (!Number.isSafeInteger(limit) || limit < 1) {
-    throw new RangeError(`limit must be a positive integer, got ${limit}`);
-  }
 }
 
 /** Rows of `SELECT key, COUNT(*) AS count ... GROUP BY key` as a record, NULL keys left out. */
