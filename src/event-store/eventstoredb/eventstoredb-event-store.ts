@@ -172,14 +172,20 @@ export class EventStoreDbEventStore extends EventStore {
       const wanted = readLimit(options.maxCount);
       let after = options.after ?? 0n;
       if (wanted === 0 || keepsNothing(options.filter)) return [];
-      // A position from a client may be none the server wrote (it may refuse to read from
-      // one past its log): past the head there is nothing to read anyway.
-      if (after > 0n && after >= (await this.readHeadPosition())) return [];
+      const requestedAfter = after;
       let from = readPositionAfter(after);
       const kept: RecordedEvent[] = [];
       for (;;) {
         const pageSize = readPageSize(wanted - kept.length);
-        const page = await this.readAllPage(from, FORWARDS, pageSize);
+        const page = await this.readAllPage(from, FORWARDS, pageSize).catch(
+          async (error: unknown) => {
+            // A position from a client may be none the server wrote, and the server may refuse
+            // to read from one past its log: past the head there is nothing to read anyway.
+            // Asked only on this error path, so that ordinary reads stay one round trip.
+            if (after === requestedAfter && after >= (await this.readHeadPosition())) return [];
+            throw error;
+          },
+        );
         const pageAfter = after;
         for (const event of page) {
           const position = encodePosition(event.position);
