@@ -120,6 +120,17 @@ describe('LeasedPlanner', () => {
     expect((await b.planner.status()).active).toBe(true);
   });
 
+  it('keeps trying when starting the planner fails, and runs once the store answers', async () => {
+    const a = instance('A', 300);
+    jest.spyOn(a.workStore, 'checkpoint').mockRejectedValueOnce(new Error('store unreachable'));
+    await a.planner.start();
+    expect((await a.planner.status()).active).toBe(false);
+    const transactionId = await request('1');
+
+    await eventually(async () => (await a.workStore.pending(transactionId)).length > 0);
+    expect((await a.planner.status()).active).toBe(true);
+  });
+
   it("takes over a dead holder's lease only once it has run out", async () => {
     const dead = instance('dead');
     // The dead instance took the lease and never renewed it (killed without a goodbye).

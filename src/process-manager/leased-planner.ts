@@ -76,9 +76,16 @@ export class LeasedPlanner {
     return { checkpoint: (await this.workStore.checkpoint()) ?? 0n, error: null, active: false };
   }
 
-  /** One step at a time: a slow store must not let two steps start two planners. */
+  /**
+   * One step at a time: a slow store must not let two steps start two planners. A step that
+   * fails is logged and the next one tries again; the chain itself never rejects.
+   */
   private schedule(): Promise<void> {
-    this.tick = this.tick.then(() => this.step());
+    this.tick = this.tick
+      .then(() => this.step())
+      .catch((error: unknown) => {
+        this.logger.error({ err: error }, 'planner lease step failed; trying again');
+      });
     return this.tick;
   }
 
@@ -114,8 +121,9 @@ export class LeasedPlanner {
     if (!this.runner) {
       this.failedAt = null;
       const runner = new ProjectionRunner(this.eventStore, this.projection);
-      this.runner = runner;
+      // Kept only once started: a start that fails (the store unreachable) is tried next step.
       await runner.start();
+      this.runner = runner;
       this.logger.log({ checkpoint: runner.checkpoint.toString() }, 'planner active');
     }
   }
