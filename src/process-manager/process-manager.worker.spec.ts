@@ -1,0 +1,112 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AppConfig } from '../config/app-config';
+import { SettableClock } from '../event-store/event-store.contract';
+import { SqliteEventStore } from '../event-store/sqlite/sqlite-event-store';
+import { HttpPaymentProvider } from '../provider/http/http-payment-provider';
+import { WebhookUrls } from '../provider-webhooks/webhook-urls';
+import { SeededRandom } from '../shared/random';
+import { TransactionStreams } from '../transactions/transaction-streams';
+import { ClientNotifier } from './client-notifier';
+import { ProcessManagerProjection } from './process-manager.projection';
+import { ProcessManagerWorker } from './process-manager.worker';
+import { SqliteWorkStore } from './sqlite/sqlite-work-store';
+
+const T0 = new Date('2030-01-01T00:00:00.000Z');
+const TRANSACTION_ID = '00000000-0000-4000-8000-000000000001';
+
+describe('ProcessManagerWorker, when a step keeps failing', () => {
+  let dir: string;
+  let eventStore: SqliteEventStore;
+  let workStore: SqliteWorkStore;
+  let worker: ProcessManagerWorker;
+  let streams: TransactionStreams;
+  let clock: SettableClock;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'worker-'));
+    clock = new SettableClock(T0);
+    const config = AppConfig.fromEnvironment({
+      DATA_DIR: dir,
+      PROVIDER_URL: 'http://127.0.0.1:9',
+      SERVICE_ROLE: 'worker',
+      WORKER_MAX_STEP_FAILURES: '3',
+      WORKER_POLL_INTERVAL_MS: '10',
+    });
+    eventStore = new SqliteEventStore({
+      path: join(dir, 'events.sqlite'),
+      clock,
+      pollIntervalMs: 10,
+    });
+    workStore = new SqliteWorkStore({ path: join(dir, 'work.sqlite') });
+    streams = new TransactionStreams(eventStore);
+    worker = new ProcessManagerWorker(
+      workStore,
+      streams,
+      new HttpPaymentProvider({
+        baseUrl: config.provider.url!,
+        submitTimeoutMs: 1_000,
+        statusTimeoutMs: 1_000,
+        connections: 1,
+      }),
+      new WebhookUrls(config),
+      new ClientNotifier(config, clock),
+      new ProcessManagerProjection(workStore, config),
+      clock,
+      new SeededRandom(1),
+      config,
+      eventStore,
+    );
+  });
+
+  afterEach(async () => {
+    await worker.beforeApplicationShutdown();
+    await workStore.close();
+    await eventStore.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Lets the worker's loop run until `condition` holds, moving the clock past each retry delay. */
+  async function until(condition: () => Promise<boolean>): Promise<void> {
+    const deadline = Date.now() + 5_000;
+    while (!(await condition())) {
+      if (Date.now() > deadline) throw new Error('condition not met within 5 s');
+      clock.set(new Date(clock.now().getTime() + 10_000));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  it('retries it, then parks it for support with the last error after the configured count', async () => {
+    const handle = jest
+      .spyOn(streams, 'handle')
+      .mockRejectedValue(new Error('event store refused the append'));
+    // Planned as the planner would for an event at position 1 (the event store stays empty).
+    await workStore.commit(
+      {
+        schedule: [
+          { transactionId: TRANSACTION_ID, kind: 'deadline', dueAt: T0.getTime(), payload: {} },
+        ],
+        cancel: [],
+      },
+      { firstPosition: 1n, checkpoint: 1n },
+    );
+
+    await worker.onApplicationBootstrap();
+    await until(async () => (await workStore.parkedWork(10)).length > 0);
+
+    expect(handle).toHaveBeenCalledTimes(3);
+    expect(await workStore.parkedWork(10)).toEqual([
+      expect.objectContaining({
+        transactionId: TRANSACTION_ID,
+        kind: 'deadline',
+        reason: 'event store refused the append',
+        payload: { stepFailures: 2 },
+      }),
+    ]);
+    // Parked: the worker takes it no more, however long it waits.
+    clock.set(new Date(clock.now().getTime() + 3_600_000));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(handle).toHaveBeenCalledTimes(3);
+  });
+});
