@@ -1,0 +1,5 @@
+import { serveWrites } from '../../shared/sqlite-writer-thread';
+import { AppendOutcome, AppendRequest, SqliteEventWriter } from './sqlite-event-writer';
+
+/** Entry of the events file's writer thread; workerData is the file's path. */
+serveWrites<AppendRequest[], AppendOutcome[]>((path) => new SqliteEventWriter(path as string));
