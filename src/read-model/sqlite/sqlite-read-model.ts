@@ -14,9 +14,17 @@ import {
   TransactionSummary,
 } from '../read-model.port';
 import { openSqliteDatabase } from '../../shared/sqlite';
+import { WriterThread, threadScript } from '../../shared/sqlite-writer-thread';
 import { queueReasonOf } from '../reconciliation-queue';
-
-/** How long a write waits for another process holding the file's write lock before failing. */
+import {
+  SUMMARY_COLUMNS,
+  SummaryCommit,
+  SummaryWriterData,
+  checkpointWriteSql,
+  configureSummaryCommits,
+  prepareSummaryCommit,
+  summaryParams,
+} from './sqlite-summary-writes';
 
 /**
  * Bumped whenever a table's columns change. A file written under another version is emptied and
@@ -96,27 +104,6 @@ function summaryIndexesSql(table: string, prefix: string): string[] {
   ];
 }
 
-/** SQL for one summary write: see the constructor for why it is not INSERT OR REPLACE. */
-function upsertSummarySql(table: string): string {
-  return `INSERT INTO ${table} (${WRITTEN_COLUMNS})
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (stream_name) DO UPDATE SET
-         status = excluded.status,
-         revision = excluded.revision,
-         state = excluded.state,
-         stage = excluded.stage,
-         reconciliation = excluded.reconciliation
-       WHERE owner = excluded.owner
-         AND client_id = excluded.client_id
-         AND requested_position = excluded.requested_position
-         AND revision <= excluded.revision`;
-}
-
-const SUMMARY_COLUMNS =
-  'stream_name, owner, client_id, status, requested_position, revision, state';
-
-const WRITTEN_COLUMNS = `${SUMMARY_COLUMNS}, transaction_id, stage, requested_at, reconciliation`;
-
 /** Milliseconds from request to final status, rounded so that float error never moves a bucket. */
 const TIME_TO_FINAL_MS = `CAST(ROUND(
     (julianday(json_extract(state, '$.finalizedAt')) - julianday(requested_at)) * 86400000
@@ -186,20 +173,6 @@ function toSummary(row: SummaryRow): TransactionSummary {
   };
 }
 
-type SummaryParams = [
-  string,
-  string,
-  string,
-  string,
-  bigint,
-  bigint,
-  string,
-  string | null,
-  string | null,
-  string | null,
-  string | null,
-];
-
 type CommitChange = { summaries: TransactionSummary[]; checkpoint: bigint };
 
 /** The statements of one summary table (live or being rebuilt) and its checkpoint table. */
@@ -207,36 +180,7 @@ interface SummaryTable {
   selectByStreamNames: Database.Statement<[string], SummaryRow>;
   writeCheckpoint: Database.Statement<[string, bigint]>;
   readCheckpoint(projection: string): bigint | null;
-  write: Database.Transaction<(projection: string, change: CommitChange) => void>;
-}
-
-function summaryParams(s: TransactionSummary): SummaryParams {
-  return [
-    s.streamName,
-    s.owner,
-    s.clientId,
-    s.status,
-    s.requestedPosition,
-    s.revision,
-    JSON.stringify(s.state),
-    s.state.exists ? s.state.transactionId : null,
-    s.state.exists ? s.state.stage : null,
-    s.state.exists ? s.state.requestedAt : null,
-    s.state.exists ? s.state.reconciliation : null,
-  ];
-}
-
-/** A zero-change upsert is harmless only when it was stale: same fixed fields, older revision. */
-function isStaleWrite(
-  stored: { owner: string; client_id: string; requested_position: bigint; revision: bigint },
-  summary: TransactionSummary,
-): boolean {
-  return (
-    stored.owner === summary.owner &&
-    stored.client_id === summary.clientId &&
-    stored.requested_position === summary.requestedPosition &&
-    stored.revision > summary.revision
-  );
+  commit: Database.Transaction<(commit: SummaryCommit) => void>;
 }
 
 function assertRebuildable(projection: string): void {
@@ -254,17 +198,21 @@ function loadFrom(table: SummaryTable, streamNames: string[]): Map<string, Trans
   return summaries;
 }
 
-function commitTo(table: SummaryTable, projection: string, change: CommitChange): void {
-  // BEGIN IMMEDIATE: take the write lock up front, so that waiting for another process happens
-  // under busy_timeout instead of failing on a lock upgrade halfway through.
-  try {
-    table.write.immediate(projection, change);
-  } catch (error) {
-    // SQLite's error class comes from the native module; a plain Error with the cause is
-    // recognisable to every caller (and every Jest module registry).
-    const message = (error as { message?: unknown }).message;
-    throw new Error(`read model commit rejected: ${String(message)}`, { cause: error });
-  }
+function summaryCommit(projection: string, change: CommitChange): SummaryCommit {
+  return {
+    projection,
+    summaries: change.summaries.map(summaryParams),
+    checkpoint: change.checkpoint,
+  };
+}
+
+/**
+ * SQLite's error class comes from the native module (or the writer thread); a plain Error with
+ * the cause is recognisable to every caller (and every Jest module registry).
+ */
+function commitRejected(error: unknown): Error {
+  const message = (error as { message?: unknown }).message;
+  return new Error(`read model commit rejected: ${String(message)}`, { cause: error });
 }
 
 /**
@@ -279,6 +227,8 @@ export class SqliteReadModel extends ReadModel {
   private readonly db: Database.Database;
   private readonly selectCheckpoint: Database.Statement<[string], { position: bigint }>;
   private readonly live: SummaryTable;
+  /** Commits the live projection off the event loop; null for a read-only open. */
+  private readonly liveWriter: WriterThread<SummaryCommit, void> | null = null;
   /** The copy being rebuilt, once beginRebuild has created it in this connection. */
   private rebuild: SummaryTable | null = null;
   private rebuildIndexed = false;
@@ -318,14 +268,20 @@ export class SqliteReadModel extends ReadModel {
       }
     } else {
       this.db = openSqliteDatabase(options.path, 'NORMAL');
-      // A commit of ~1000 summaries dirties thousands of pages, so the default checkpoint every
-      // 1000 pages ran (and synced) after nearly every commit. Checkpoint every ~40 MB instead,
-      // and truncate a WAL that a long-running reader let grow past 64 MB once it is reset.
-      this.db.pragma('wal_autocheckpoint = 10000');
-      this.db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
+      // A rebuild commits from this connection.
+      configureSummaryCommits(this.db);
       // Positions may exceed 2^53: every INTEGER is read as a bigint.
       this.db.defaultSafeIntegers(true);
       this.openSchema();
+      this.liveWriter = new WriterThread<SummaryCommit, void>(
+        'sqlite-summary-writer',
+        threadScript(__dirname, 'sqlite-summary-writer.thread'),
+        {
+          path: options.path,
+          table: LIVE_TABLE,
+          checkpointTable: 'checkpoints',
+        } satisfies SummaryWriterData,
+      );
     }
 
     this.selectCheckpoint = this.db.prepare(
@@ -370,7 +326,12 @@ export class SqliteReadModel extends ReadModel {
     projection: string,
     change: { summaries: TransactionSummary[]; checkpoint: bigint },
   ): Promise<void> {
-    commitTo(this.live, projection, change);
+    if (!this.liveWriter) throw new Error('the read model was opened read-only');
+    try {
+      await this.liveWriter.request(summaryCommit(projection, change));
+    } catch (error) {
+      throw commitRejected(error);
+    }
   }
 
   async beginRebuild(projection: string): Promise<void> {
@@ -399,7 +360,12 @@ export class SqliteReadModel extends ReadModel {
     projection: string,
     change: { summaries: TransactionSummary[]; checkpoint: bigint },
   ): Promise<void> {
-    commitTo(this.rebuildTable(projection), projection, change);
+    const table = this.rebuildTable(projection);
+    try {
+      table.commit.immediate(summaryCommit(projection, change));
+    } catch (error) {
+      throw commitRejected(error);
+    }
   }
 
   async finishRebuild(projection: string): Promise<RebuildSwap> {
@@ -509,6 +475,7 @@ export class SqliteReadModel extends ReadModel {
   }
 
   async close(): Promise<void> {
+    await this.liveWriter?.close();
     this.db.close();
   }
 
@@ -516,24 +483,7 @@ export class SqliteReadModel extends ReadModel {
     const selectCheckpoint = this.db.prepare<[string], { position: bigint }>(
       `SELECT position FROM ${checkpointTable} WHERE projection = ?`,
     );
-    // MAX: a checkpoint never moves backwards, e.g. when a live runner that was behind a swapped
-    // in rebuild commits its next batch.
-    const writeCheckpoint = this.db.prepare<[string, bigint]>(
-      `INSERT INTO ${checkpointTable} (projection, position) VALUES (?, ?)
-       ON CONFLICT (projection) DO UPDATE SET position = MAX(position, excluded.position)`,
-    );
-    // Not INSERT OR REPLACE: that would silently delete another stream's row holding the same
-    // (owner, client_id); a conflict there must fail the commit instead.
-    // An update sets only the columns that change over a stream's life: SQLite rewrites the
-    // entries of every index whose columns are SET, which made commits twice as slow. The WHERE
-    // turns an attempt to change the fixed ones, or to go back to an older revision, into zero
-    // changes, which the commit then tells apart. transaction_id and requested_at come from
-    // TransactionRequested and never change.
-    const upsert = this.db.prepare<SummaryParams>(upsertSummarySql(table));
-    const selectFixed = this.db.prepare<
-      [string],
-      { owner: string; client_id: string; requested_position: bigint; revision: bigint }
-    >(`SELECT owner, client_id, requested_position, revision FROM ${table} WHERE stream_name = ?`);
+    const writeCheckpoint = this.db.prepare<[string, bigint]>(checkpointWriteSql(checkpointTable));
     return {
       // One query for a whole batch of names, passed as a JSON array.
       selectByStreamNames: this.db.prepare(
@@ -542,17 +492,7 @@ export class SqliteReadModel extends ReadModel {
       ),
       writeCheckpoint,
       readCheckpoint: (projection) => selectCheckpoint.get(projection)?.position ?? null,
-      write: this.db.transaction((projection: string, change: CommitChange) => {
-        for (const summary of change.summaries) {
-          if (upsert.run(...summaryParams(summary)).changes > 0) continue;
-          const stored = selectFixed.get(summary.streamName);
-          if (stored && isStaleWrite(stored, summary)) continue;
-          throw new Error(
-            `${summary.streamName} already has another owner, client id or requested position`,
-          );
-        }
-        writeCheckpoint.run(projection, change.checkpoint);
-      }),
+      commit: prepareSummaryCommit(this.db, table, checkpointTable),
     };
   }
 
