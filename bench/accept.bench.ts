@@ -37,6 +37,10 @@ retries) against a bare NestJS ceiling with the same DTO and ValidationPipe, and
   --only <target>     baseline | service | both         (BENCH_ONLY, default both)
   --role <role>       SERVICE_ROLE of the measured service: api (the accept path; the process
                       manager would run in another instance) or both (BENCH_ROLE, default api)
+  --cpus <mode>       pinned: each server on CPU 0, autocannon on CPU 1 (the default: steadiest
+                      numbers); shared: nothing pinned, servers and autocannon share every core,
+                      as in a deployment, so the service's SQLite writer threads can use a second
+                      core (BENCH_CPUS)
   --data-parent <dir> where the fresh DATA_DIR is made  (BENCH_DATA_PARENT, default the OS temp dir)
   --profile           run the servers with --cpu-prof into bench/results/profiles/
   --keep-data         keep the service's DATA_DIR afterwards
@@ -66,6 +70,7 @@ interface Options {
   save: boolean;
   /** `api`: the accept path alone (the process manager runs elsewhere); `both`: one process. */
   role: 'api' | 'both';
+  cpus: 'pinned' | 'shared';
 }
 
 interface TargetResult {
@@ -113,6 +118,7 @@ function parseOptions(): Options | null {
       'keep-data': { type: 'boolean', default: false },
       'no-save': { type: 'boolean', default: false },
       role: { type: 'string' },
+      cpus: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -137,8 +143,13 @@ function parseOptions(): Options | null {
   if (role !== 'api' && role !== 'both') {
     throw new Error(`--role: must be api or both (got "${role}")\n\n${USAGE}`);
   }
+  const cpus = values.cpus ?? env.BENCH_CPUS ?? 'pinned';
+  if (cpus !== 'pinned' && cpus !== 'shared') {
+    throw new Error(`--cpus: must be pinned or shared (got "${cpus}")\n\n${USAGE}`);
+  }
   return {
     role,
+    cpus,
     durationSeconds: number('--duration', values.duration ?? env.BENCH_DURATION, 10, positiveInt),
     warmupSeconds: number(
       '--warmup',
@@ -216,14 +227,22 @@ interface Prepared {
   cleanup: () => void;
 }
 
-async function startBaseline(nodeArgs: (name: string) => string[]): Promise<Prepared> {
+/** The core a server is pinned to, if the servers are pinned. */
+function serverCore(options: Options): number | undefined {
+  return options.cpus === 'pinned' ? SERVER_CORE : undefined;
+}
+
+async function startBaseline(
+  options: Options,
+  nodeArgs: (name: string) => string[],
+): Promise<Prepared> {
   const port = await freePort();
   const child = startChild({
     name: 'baseline',
     script: join(__dirname, 'baseline-server.js'),
     cwd: repoRoot,
     env: { ...process.env, PORT: String(port), HOST: LOOPBACK },
-    core: SERVER_CORE,
+    core: serverCore(options),
     nodeArgs: nodeArgs('baseline'),
   });
   return { child, url: `http://${LOOPBACK}:${port}`, headers: {}, cleanup: () => undefined };
@@ -254,7 +273,7 @@ async function startService(
     script: join(repoRoot, 'dist', 'src', 'main.js'),
     cwd: repoRoot,
     env,
-    core: SERVER_CORE,
+    core: serverCore(options),
     nodeArgs: nodeArgs('service'),
   });
   return {
@@ -314,14 +333,15 @@ async function measure(
   }
 
   const bodies = new TransactionBodies('run', options.duplicateShare, options.connections, random);
-  const coreBefore = coreTimes(SERVER_CORE);
+  const core = serverCore(options);
+  const coreBefore = core === undefined ? undefined : coreTimes(core);
   const serverBefore = cpuSeconds(child.pid);
   const loaderBefore = process.cpuUsage();
   const startedAt = performance.now();
   const outcome = await load(options.durationSeconds, bodies);
   const wallSeconds = (performance.now() - startedAt) / 1000;
   const serverAfter = cpuSeconds(child.pid);
-  const coreAfter = coreTimes(SERVER_CORE);
+  const coreAfter = core === undefined ? undefined : coreTimes(core);
   const loaderUsage = process.cpuUsage(loaderBefore);
   failures.push(...describeFailures(target, 'measured run', outcome));
 
@@ -425,14 +445,14 @@ async function main(): Promise<number> {
     return 0;
   }
   const opts = options;
-  // The servers get core 0 to themselves; the load generator must not steal their CPU.
-  const canPin = availableParallelism() >= 2;
+  // Pinned: the servers get core 0 to themselves; the load generator must not steal their CPU.
+  const canPin = opts.cpus === 'pinned' && availableParallelism() >= 2;
   const loaderCpus = canPin ? pinSelf(LOADER_CORE) : undefined;
   const pinning = {
     servers: canPin && loaderCpus !== undefined ? String(SERVER_CORE) : 'unpinned',
     loader: loaderCpus ?? allowedCpus() ?? 'unknown',
   };
-  if (!canPin || loaderCpus === undefined) {
+  if (opts.cpus === 'pinned' && (!canPin || loaderCpus === undefined)) {
     console.warn(
       'WARNING: cannot pin (needs taskset and 2 cores): server and loader share CPUs; numbers are not comparable.',
     );
@@ -442,7 +462,8 @@ async function main(): Promise<number> {
   const profileDir = join(resultsDir, 'profiles', stamp);
   const nodeArgs = (name: string) =>
     opts.profile
-      ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.cpuprofile`]
+      ? // A folder per server: each thread writes its own profile (CPU.<date>.<pid>.<thread>...).
+        ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, name)}`]
       : [];
 
   const perTargetMs =
@@ -486,7 +507,9 @@ async function main(): Promise<number> {
     for (const target of opts.targets) {
       console.log(`\n${target}: starting`);
       const prepared =
-        target === 'baseline' ? await startBaseline(nodeArgs) : await startService(opts, nodeArgs);
+        target === 'baseline'
+          ? await startBaseline(opts, nodeArgs)
+          : await startService(opts, nodeArgs);
       let result: TargetResult | undefined;
       try {
         result = await measure(target, opts, prepared, failures);
