@@ -180,6 +180,10 @@ interface SummaryTable {
   selectByStreamNames: Database.Statement<[string], SummaryRow>;
   writeCheckpoint: Database.Statement<[string, bigint]>;
   readCheckpoint(projection: string): bigint | null;
+}
+
+/** The copy being rebuilt commits from this connection; the live table from the writer thread. */
+interface RebuildTable extends SummaryTable {
   commit: Database.Transaction<(commit: SummaryCommit) => void>;
 }
 
@@ -230,7 +234,7 @@ export class SqliteReadModel extends ReadModel {
   /** Commits the live projection off the event loop; null for a read-only open. */
   private readonly liveWriter: WriterThread<SummaryCommit, void> | null = null;
   /** The copy being rebuilt, once beginRebuild has created it in this connection. */
-  private rebuild: SummaryTable | null = null;
+  private rebuild: RebuildTable | null = null;
   private rebuildIndexed = false;
   private readonly selectSummaryByTransactionId: Database.Statement<[string], SummaryRow>;
   private readonly selectQueue: Database.Statement<
@@ -345,7 +349,10 @@ export class SqliteReadModel extends ReadModel {
         this.db.exec(summaryTableSql(REBUILD_TABLE));
       })
       .immediate();
-    this.rebuild = this.prepareSummaryTable(REBUILD_TABLE, 'rebuild_checkpoints');
+    this.rebuild = {
+      ...this.prepareSummaryTable(REBUILD_TABLE, 'rebuild_checkpoints'),
+      commit: prepareSummaryCommit(this.db, REBUILD_TABLE, 'rebuild_checkpoints'),
+    };
     this.rebuildIndexed = false;
   }
 
@@ -492,7 +499,6 @@ export class SqliteReadModel extends ReadModel {
       ),
       writeCheckpoint,
       readCheckpoint: (projection) => selectCheckpoint.get(projection)?.position ?? null,
-      commit: prepareSummaryCommit(this.db, table, checkpointTable),
     };
   }
 
@@ -521,7 +527,7 @@ export class SqliteReadModel extends ReadModel {
     this.rebuildIndexed = true;
   }
 
-  private rebuildTable(projection: string): SummaryTable {
+  private rebuildTable(projection: string): RebuildTable {
     assertRebuildable(projection);
     if (!this.rebuild) throw new Error(`no rebuild of ${projection} was begun here`);
     return this.rebuild;

@@ -126,11 +126,11 @@ export function prepareSummaryCommit(
   });
 }
 
-/** A commit of ~1000 summaries dirties thousands of pages: see SqliteSummaryWriter. */
+/** WAL settings for a connection that commits summaries (the writer thread; a rebuild). */
 export function configureSummaryCommits(db: Database.Database): void {
-  // The default checkpoint every 1000 pages ran (and synced) after nearly every commit.
-  // Checkpoint every ~40 MB instead, and truncate a WAL that a long-running reader let grow
-  // past 64 MB once it is reset.
+  // A commit of ~1000 summaries dirties thousands of pages, so the default checkpoint every 1000
+  // pages ran (and synced) after nearly every commit. Checkpoint every ~40 MB instead, and
+  // truncate a WAL that a long-running reader let grow past 64 MB once it is reset.
   db.pragma('wal_autocheckpoint = 10000');
   db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
 }
