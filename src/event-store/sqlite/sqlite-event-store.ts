@@ -333,6 +333,7 @@ export class SqliteEventStore extends EventStore {
     let outcomes: AppendOutcome[];
     try {
       outcomes = await this.writer.request(
+        // Without resolve/reject: functions cannot be copied to another thread.
         batch.map(({ streamName, expectedRevision, events }) => ({
           streamName,
           expectedRevision,

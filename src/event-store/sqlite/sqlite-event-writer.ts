@@ -67,7 +67,8 @@ interface InsertParams {
 /**
  * The one writer of an events file in this process: each group commit is one IMMEDIATE
  * transaction and, with synchronous=FULL, one fsync of the WAL, so a resolved append survives a
- * power cut. It runs on the writer thread (sqlite-event-writer.thread.ts).
+ * power cut. It runs on the writer thread (sqlite-event-writer.thread.ts), started after
+ * SqliteEventStore has created the file's schema.
  */
 export class SqliteEventWriter {
   private readonly db: Database.Database;
@@ -81,7 +82,6 @@ export class SqliteEventWriter {
   constructor(path: string) {
     this.db = openSqliteDatabase(path, 'FULL');
     this.db.defaultSafeIntegers(true);
-    this.db.exec(EVENTS_SCHEMA);
     this.selectStreamHead = this.db.prepare(
       'SELECT revision, hash FROM events WHERE stream_name = ? ORDER BY revision DESC LIMIT 1',
     );
