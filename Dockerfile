@@ -7,9 +7,7 @@ FROM node:20-bookworm-slim AS build
 RUN apt-get update \
   && apt-get install -y --no-install-recommends python3 make g++ \
   && rm -rf /var/lib/apt/lists/*
-# Node 20 bundles npm 10, which ignores package.json's `allowScripts` and would run every
-# dependency's install script (telemetry included). npm 11 applies the policy: better-sqlite3's
-# build runs, the denied ones do not. Same major as the developers' and CI's npm.
+# The developers' and CI's npm (a published release), so the lock file is read the same way.
 ARG NPM_VERSION=11.19.1
 RUN npm install -g "npm@${NPM_VERSION}"
 # Build the addon from source rather than downloading a prebuilt binary from outside the npm
@@ -18,14 +16,20 @@ ENV npm_config_build_from_source=better-sqlite3 \
     npm_config_nodedir=/usr/local
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# No dependency's install script runs (npm 11 only records package.json's `allowScripts`, it
+# does not enforce it): protobufjs, cpu-features, ssh2 and a telemetry package would. Then the
+# one addon the service needs, better-sqlite3 (the packages `allowScripts` allows), is built.
+RUN npm ci --ignore-scripts --no-audit --no-fund \
+  && npm rebuild better-sqlite3
 COPY . .
 RUN npm run build \
   && npm prune --omit=dev --no-audit --no-fund \
   && node -e "new (require('better-sqlite3'))(':memory:').prepare('select 1').get()"
 
 FROM node:20-bookworm-slim AS runtime
-ENV NODE_ENV=production
+# The service listens on loopback unless told otherwise; in a container that would be unreachable.
+ENV NODE_ENV=production \
+    HOST=0.0.0.0
 WORKDIR /app
 # Owned by root and read-only to the service; only DATA_DIR (the embedded SQLite default) is
 # writable. dist/bench is left behind: its benchmarks need dev dependencies.

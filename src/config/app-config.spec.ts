@@ -11,10 +11,20 @@ function problemsOf(env: Record<string, string>): string[] {
 }
 
 describe('configuration', () => {
-  it('defaults to the embedded stores under ./data on port 3000', () => {
+  it('defaults to the embedded stores under ./data on port 3000 of the loopback interface', () => {
     const config = AppConfig.fromEnvironment({});
-    expect(config).toMatchObject({ port: 3000, eventStore: 'sqlite', readModel: 'sqlite' });
+    expect(config).toMatchObject({
+      host: '127.0.0.1',
+      port: 3000,
+      eventStore: 'sqlite',
+      readModel: 'sqlite',
+    });
     expect(config.dataDir).toBe(`${process.cwd()}/data`);
+  });
+
+  it('listens on every interface only when HOST says so (as the image does)', () => {
+    expect(AppConfig.fromEnvironment({ HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+    expect(AppConfig.fromEnvironment({ HOST: '' }).host).toBe('127.0.0.1');
   });
 
   it.each([

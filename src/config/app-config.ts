@@ -22,7 +22,8 @@ export const configSchema = z.object({
    * (planner and scheduled work) behind health and metrics only, `both` does everything.
    */
   SERVICE_ROLE: z.enum(['api', 'worker', 'both']).default('both'),
-  HOST: z.string().min(1).default('0.0.0.0'),
+  /** Loopback by default, so a laptop does not serve its network; the image sets 0.0.0.0. */
+  HOST: z.string().min(1).default('127.0.0.1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().min(1).default('./data'),
   EVENT_STORE: z.enum(['sqlite', 'eventstoredb']).default('sqlite'),

@@ -30,7 +30,14 @@ import {
   publishedPorts,
   requiredVariables,
 } from './compose-file';
-import { DockerStage, copyOf, execForm, instructionsOf, parseDockerfile } from './dockerfile';
+import {
+  DockerStage,
+  copyOf,
+  envOf,
+  execForm,
+  instructionsOf,
+  parseDockerfile,
+} from './dockerfile';
 import {
   NginxDirective,
   blockOf,
@@ -260,15 +267,22 @@ describe('docker-compose.yml', () => {
       host: url.hostname,
       port: url.port || '2113',
       tls: url.searchParams.get('tls') ?? 'true',
-      projections: [env.KURRENTDB_RUN_PROJECTIONS, env.KURRENTDB_START_STANDARD_PROJECTIONS],
       healthcheck: healthcheckCommand(eventStore),
     }).toEqual({
       host: SERVICES.eventStore,
       port: nodePort,
       tls: env.KURRENTDB_INSECURE === 'true' ? 'false' : 'true',
-      projections: ['All', 'true'],
-      healthcheck: expect.stringContaining(`127.0.0.1:${nodePort}/health/live`),
+      healthcheck: expect.stringContaining(`127.0.0.1:${nodePort}/info`),
     });
+  });
+
+  it('runs no KurrentDB projection: the ledger uses none, and their links would bloat $all', () => {
+    const env = environmentOf(deploy.service(SERVICES.eventStore));
+    // KurrentDB's defaults: no projections run, the standard ones are not started.
+    expect({
+      run: (env.KURRENTDB_RUN_PROJECTIONS ?? 'None').toLowerCase(),
+      startStandard: (env.KURRENTDB_START_STANDARD_PROJECTIONS ?? 'false').toLowerCase(),
+    }).toEqual({ run: 'none', startStandard: 'false' });
   });
 
   it('connects the ledger to the replica set the mongo service initiates under its own name', () => {
@@ -524,6 +538,22 @@ describe('Dockerfile', () => {
     );
   });
 
+  it('listens on every interface in a container, where the service alone keeps to loopback', () => {
+    const deploy = loadDeployFiles(TEST_SECRETS);
+    const imageEnv = { ...envOf(runtime), ...TEST_SECRETS, PROVIDER_URL: 'http://provider:4010' };
+    expect({
+      serviceAlone: AppConfig.fromEnvironment({}).host,
+      image: AppConfig.fromEnvironment(imageEnv).host,
+      composeLedger: deploy.ledgerConfig.host,
+      composeSimulator: deploy.simulatorConfig.host,
+    }).toEqual({
+      serviceAlone: '127.0.0.1',
+      image: '0.0.0.0',
+      composeLedger: '0.0.0.0',
+      composeSimulator: '0.0.0.0',
+    });
+  });
+
   it('checks its health with node (slim images have no curl) on the live route', () => {
     const [healthcheck] = instructionsOf(runtime, 'HEALTHCHECK');
     expect(healthcheck).toBeDefined();
@@ -552,30 +582,65 @@ describe('Dockerfile', () => {
     }
   });
 
-  it('compiles better-sqlite3 with a toolchain and an npm that applies allowScripts', () => {
+  it('installs with every install script off, then builds only the packages allowScripts allows', () => {
     const runs = buildStages.flatMap((stage) => instructionsOf(stage, 'RUN').map((i) => i.args));
-    const at = (pattern: RegExp) => runs.findIndex((run) => pattern.test(run));
-    const aptInstall = runs.find((run) => /apt-get install/.test(run)) ?? '';
-    const npmUpgrade = /npm install -g "?npm@(\d+)/.exec(runs.join('\n'));
+    const commands = runs.flatMap((run) => run.split(/\s*&&\s*/));
+    const at = (pattern: RegExp) => commands.findIndex((command) => pattern.test(command));
+    const aptInstall = commands.find((command) => /apt-get install/.test(command)) ?? '';
+    const npmPin = /npm install -g "?npm@([^"\s]+)/.exec(runs.join('\n'))?.[1];
+    const rebuilt = commands
+      .filter((command) => /^npm rebuild\b/.test(command))
+      .flatMap((command) =>
+        command
+          .split(/\s+/)
+          .slice(2)
+          .filter((word) => !word.startsWith('-')),
+      );
     const packageJson = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
       allowScripts?: Record<string, boolean>;
     };
+    const allowed = Object.entries(packageJson.allowScripts ?? {})
+      .filter(([, allow]) => allow)
+      .map(([name]) => name);
     expect({
       toolchain: ['python3', 'make', 'g++'].filter((tool) =>
         aptInstall.split(/\s+/).includes(tool),
       ),
-      allowsBetterSqlite3: packageJson.allowScripts?.['better-sqlite3'],
-      // npm 10, bundled with Node 20, ignores allowScripts and runs every install script.
-      npmMajor: Number(npmUpgrade?.[1] ?? 10) >= 11,
-      npmBeforeCi: at(/npm install -g "?npm@/) >= 0 && at(/npm install -g "?npm@/) < at(/npm ci/),
+      // npm 11 only records allowScripts: a plain `npm ci` would run every install script.
+      ciIgnoresScripts: commands.filter(
+        (c) => /^npm ci\b/.test(c) && !/--ignore-scripts\b/.test(c),
+      ),
+      rebuilt: rebuilt.sort(),
+      rebuiltAfterCi: at(/^npm rebuild\b/) > at(/^npm ci\b/),
+      // An exact release, so that a rebuild installs the npm that was checked to exist.
+      npmPinnedExactly: /^\d+\.\d+\.\d+$/.test(npmPin ?? ''),
+      npmBeforeCi:
+        at(/npm install -g "?npm@/) >= 0 && at(/npm install -g "?npm@/) < at(/^npm ci\b/),
       pruned: at(/npm run build/) >= 0 && at(/npm prune --omit=dev/) >= at(/npm run build/),
     }).toEqual({
       toolchain: ['python3', 'make', 'g++'],
-      allowsBetterSqlite3: true,
-      npmMajor: true,
+      ciIgnoresScripts: [],
+      rebuilt: allowed.sort(),
+      rebuiltAfterCi: true,
+      npmPinnedExactly: true,
       npmBeforeCi: true,
       pruned: true,
     });
+    expect(allowed).toContain('better-sqlite3');
+  });
+
+  it("installs the way CI installs, so that every CI run exercises the image's install", () => {
+    const installCommands = (text: string) =>
+      text
+        .split('\n')
+        .flatMap((line) => line.split(/\s*&&\s*/))
+        .map((command) => command.trim())
+        .filter((command) => /^npm (ci|rebuild)\b/.test(command))
+        .map((command) => command.replace(/\s+--no-(audit|fund)\b/g, ''));
+    const runs = buildStages.flatMap((stage) => instructionsOf(stage, 'RUN').map((i) => i.args));
+    expect(installCommands(readFileSync(join(ROOT, '.ci', 'run'), 'utf8'))).toEqual(
+      installCommands(runs.join('\n')),
+    );
   });
 
   it('leaves node_modules, dist and secrets out of the build context', () => {
@@ -624,7 +689,7 @@ describe('.env.example', () => {
   });
 });
 
-describe('the node healthcheck scripts, run against a server', () => {
+describe('the healthcheck scripts, run against a server', () => {
   const runFile = promisify(execFile);
   let deploy: ReturnType<typeof loadDeployFiles>;
 
@@ -653,13 +718,13 @@ describe('the node healthcheck scripts, run against a server', () => {
     }
   }
 
-  /** A server answering `status` to everything, recording the paths asked for. */
-  async function stubServer(status: () => number) {
+  /** A server answering `status` (and `body`) to everything, recording the paths asked for. */
+  async function stubServer(status: () => number, body: () => string = () => '') {
     const paths: string[] = [];
     const server = createServer((request, response) => {
       paths.push(request.url ?? '');
       response.statusCode = status();
-      response.end();
+      response.end(body());
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return {
@@ -683,6 +748,52 @@ describe('the node healthcheck scripts, run against a server', () => {
         healthy: 0,
         unhealthy: 1,
         paths: Array(2).fill(routeOf(HealthController, HealthController.prototype.ready)),
+      });
+    } finally {
+      await stub.close();
+    }
+  });
+
+  it("the event store's: healthy only while KurrentDB's /info says this node is the leader", async () => {
+    const args = healthcheckArgs(deploy.service(SERVICES.eventStore));
+    if (args?.[0] !== '/bin/sh' || args[1] !== '-c') {
+      throw new Error(`eventstore: expected a CMD-SHELL healthcheck, got ${JSON.stringify(args)}`);
+    }
+    // /info as KurrentDB's InfoController writes it (indented JSON, the state in lower case).
+    const info = (state: string) =>
+      JSON.stringify({ dbVersion: '26.1.1', esVersion: '26.1.1', state, features: {} }, null, 2);
+    let status = 200;
+    let body = info('leader');
+    const stub = await stubServer(
+      () => status,
+      () => body,
+    );
+    const shell = async (script: string) => {
+      try {
+        await runFile('/bin/sh', ['-c', script], { timeout: 10_000 });
+        return 0;
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        return typeof code === 'number' ? code : -1;
+      }
+    };
+    try {
+      const local = args[2].replace(':2113/', `:${stub.port}/`);
+      expect(local).not.toBe(args[2]);
+      const leader = await shell(local);
+      body = info('follower');
+      const follower = await shell(local);
+      body = info('unknown');
+      const starting = await shell(local);
+      status = 503;
+      body = info('leader');
+      const failing = await shell(local);
+      expect({ leader, follower, starting, failing, path: stub.paths[0] }).toEqual({
+        leader: 0,
+        follower: 1,
+        starting: 1,
+        failing: 1,
+        path: '/info',
       });
     } finally {
       await stub.close();

@@ -68,3 +68,15 @@ export function copyOf(instruction: DockerInstruction): DockerCopy {
   if (paths.length < 2) throw new Error(`Dockerfile: cannot read "COPY ${instruction.args}"`);
   return { from, sources: paths.slice(0, -1), destination: paths[paths.length - 1] };
 }
+
+/** The variables a stage's ENV instructions set (the `NAME=value` form). */
+export function envOf(stage: DockerStage): Record<string, string> {
+  const pairs = instructionsOf(stage, 'ENV').flatMap((i) => i.args.split(/\s+/));
+  return Object.fromEntries(
+    pairs.map((pair) => {
+      const at = pair.indexOf('=');
+      if (at < 0) throw new Error(`Dockerfile: ENV without "=" is not read here: ${pair}`);
+      return [pair.slice(0, at), pair.slice(at + 1).replace(/^"|"$/g, '')];
+    }),
+  );
+}

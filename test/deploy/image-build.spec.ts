@@ -14,7 +14,7 @@ import { dirname, join, posix } from 'node:path';
 import { promisify } from 'node:util';
 import { startProviderSimulator } from '../../src/provider-simulator/provider-simulator';
 import { copyBuildContext, isIgnored, parseDockerignore } from './build-context';
-import { type DockerStage, copyOf, execForm, instructionsOf, parseDockerfile } from './dockerfile';
+import { copyOf, envOf, execForm, instructionsOf, parseDockerfile } from './dockerfile';
 
 /**
  * `docker build` as far as it can go without Docker: the build context assembled from
@@ -51,12 +51,6 @@ function productionNodeModules(destination: string): void {
     mkdirSync(dirname(link), { recursive: true });
     symlinkSync(join(ROOT, path), link, 'dir');
   }
-}
-
-/** The environment the runtime stage's ENV instructions set (`NAME=value` pairs). */
-function envOf(stage: DockerStage): Record<string, string> {
-  const pairs = instructionsOf(stage, 'ENV').flatMap((i) => i.args.split(/\s+/));
-  return Object.fromEntries(pairs.map((pair) => pair.split('=', 2) as [string, string]));
 }
 
 /** Resolves with the URL the service logs once it listens; rejects if it exits first. */
