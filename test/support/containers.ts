@@ -44,8 +44,10 @@ export interface StartedEventStoreDb {
 
 /**
  * A single KurrentDB node for tests: insecure, its database in memory, the standard projections
- * running (as in production, so system events appear in `$all`). Ready once /health/live answers
- * 2xx, the check the image's own HEALTHCHECK runs.
+ * running. The compose file turns them off, but a server someone else runs may have them on: their
+ * link events in `$all` are what the adapter must skip, so the tests face them. Ready once
+ * /health/live answers 2xx, the check the image's own HEALTHCHECK runs; appends made while the
+ * node still elects itself are retried by the adapter.
  */
 export async function startEventStoreDb(): Promise<StartedEventStoreDb> {
   const container = await new GenericContainer(EVENTSTOREDB_IMAGE)

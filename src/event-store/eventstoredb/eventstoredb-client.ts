@@ -11,7 +11,8 @@
  * - clientConnectionString may become unnecessary if its parser takes `kurrentdb://` (the .NET
  *   client's does; not checked for Node);
  * - check in its type declarations that the names below still exist, above all
- *   `WrongExpectedVersionError.actualVersion` and `StreamNotFoundError`, which the adapter maps.
+ *   `WrongExpectedVersionError.actualVersion` and `StreamNotFoundError`, which the adapter maps,
+ *   and `UnavailableError` / `NotLeaderError`, which it retries while the server is not ready.
  */
 export {
   BACKWARDS,
@@ -19,9 +20,12 @@ export {
   EventStoreDBClient,
   FORWARDS,
   NO_STREAM,
+  NotLeaderError,
   START,
   StreamNotFoundError,
+  UnavailableError,
   WrongExpectedVersionError,
+  convertToCommandError,
   eventTypeFilter,
   jsonEvent,
   streamNameFilter,

@@ -41,6 +41,11 @@ import {
 } from './eventstoredb-events';
 import { isSystemEvent, keepsInAll, keepsNothing, serverFilter } from './eventstoredb-filters';
 import { decodePosition, encodePosition } from './eventstoredb-positions';
+import {
+  NOT_READY_RETRY_DELAYS_MS,
+  type NotReadyRetry,
+  retryWhileNotReady,
+} from './eventstoredb-not-ready';
 import { followAll } from './eventstoredb-subscription';
 
 export interface EventStoreDbEventStoreOptions {
@@ -105,6 +110,14 @@ export class EventStoreDbEventStore extends EventStore {
   private readonly running = new Set<Promise<unknown>>();
   private closing: Promise<void> | undefined;
   private closed = false;
+  private readonly notReadyRetry: NotReadyRetry = {
+    delaysMs: NOT_READY_RETRY_DELAYS_MS,
+    wait: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    onRetry: (error, delayMs) =>
+      this.logger.warn(
+        `EventStoreDB not ready (${String(error)}); appending again in ${delayMs} ms`,
+      ),
+  };
 
   constructor(options: EventStoreDbEventStoreOptions) {
     super();
@@ -119,29 +132,43 @@ export class EventStoreDbEventStore extends EventStore {
     events: NewEvent[],
     options: { expectedRevision: ExpectedRevision },
   ): Promise<AppendResult> {
-    return this.track(async () => {
-      if (events.length === 0) throw new RangeError(`No events to append to ${streamName}`);
-      const recordedAt = this.clock.now().toISOString();
-      const prepared = events.map((event) => prepareEvent(event, recordedAt));
-      const expected = options.expectedRevision;
-      for (let attempt = 1; ; attempt += 1) {
-        const head = await this.readHead(streamName);
-        const actual = head?.revision ?? 'no_stream';
-        if (!revisionMatches(expected, actual)) {
-          throw new WrongExpectedRevisionError(streamName, expected, actual);
-        }
-        const outcome = await this.appendAfter(streamName, head, prepared);
-        if ('appended' in outcome) {
-          const position = await this.positionOf(streamName, outcome.appended);
-          return { nextExpectedRevision: outcome.appended, position };
-        }
-        const next = afterConcurrentAppend(streamName, expected, outcome.conflict);
-        if (next !== 'retry') throw next;
-        if (attempt === MAX_APPEND_ATTEMPTS) {
-          throw new WrongExpectedRevisionError(streamName, expected, outcome.conflict);
-        }
+    if (events.length === 0) {
+      return Promise.reject(new RangeError(`No events to append to ${streamName}`));
+    }
+    const recordedAt = this.clock.now().toISOString();
+    const prepared = events.map((event) => prepareEvent(event, recordedAt));
+    // A starting node refuses before it writes anything; each try starts again from the stream's
+    // head, so the expected revision still guards the write.
+    return this.track(() =>
+      retryWhileNotReady(
+        () => this.appendPrepared(streamName, prepared, options.expectedRevision),
+        this.notReadyRetry,
+      ),
+    );
+  }
+
+  private async appendPrepared(
+    streamName: string,
+    prepared: PreparedEvent[],
+    expected: ExpectedRevision,
+  ): Promise<AppendResult> {
+    for (let attempt = 1; ; attempt += 1) {
+      const head = await this.readHead(streamName);
+      const actual = head?.revision ?? 'no_stream';
+      if (!revisionMatches(expected, actual)) {
+        throw new WrongExpectedRevisionError(streamName, expected, actual);
       }
-    });
+      const outcome = await this.appendAfter(streamName, head, prepared);
+      if ('appended' in outcome) {
+        const position = await this.positionOf(streamName, outcome.appended);
+        return { nextExpectedRevision: outcome.appended, position };
+      }
+      const next = afterConcurrentAppend(streamName, expected, outcome.conflict);
+      if (next !== 'retry') throw next;
+      if (attempt === MAX_APPEND_ATTEMPTS) {
+        throw new WrongExpectedRevisionError(streamName, expected, outcome.conflict);
+      }
+    }
   }
 
   override readStream(
