@@ -120,7 +120,23 @@ export class WrongExpectedRevisionError extends Error {
   }
 }
 
+/**
+ * What the distance between two positions counts on a store: events (the embedded store numbers
+ * them one by one), or bytes of the server's transaction log (EventStoreDB, whose positions are
+ * log offsets).
+ */
+export type PositionUnit = 'events' | 'log_bytes';
+
 export abstract class EventStore {
+  /** The unit of positionOffset. */
+  abstract readonly positionUnit: PositionUnit;
+
+  /**
+   * How far `position` lies from the start of `$all`, in positionUnit, as a plain number for
+   * figures and gauges (a packed EventStoreDB position would not survive Number()).
+   */
+  abstract positionOffset(position: bigint): number;
+
   /** Atomic: all events land at consecutive revisions, or none does. */
   abstract appendToStream(
     streamName: string,

@@ -4,6 +4,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { EventStore } from '../event-store/event-store.port';
 import { ReadModel } from '../read-model/read-model.port';
+import { lagFieldName } from '../projections/projection-lag';
 import { ProjectionMonitor } from './projection-monitor';
 
 @ApiTags('operations')
@@ -52,7 +53,7 @@ export class HealthController {
         const status = (await this.projections.report()).map((p) => ({
           name: p.name,
           checkpoint: p.checkpoint.toString(),
-          lagEvents: p.lag.events.toString(),
+          [lagFieldName(p.lag.unit)]: String(p.lag.behind),
           lagSeconds: p.lag.seconds,
           error: p.error,
         }));

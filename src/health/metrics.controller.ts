@@ -14,7 +14,8 @@ export class MetricsController {
   /** Per instance, not prom-client's global one: tests run several services in one process. */
   private readonly registry = new Registry();
   private readonly checkpoint: ProjectionGauge;
-  private readonly lagEvents: ProjectionGauge;
+  /** `ledger_projection_lag_events` or `_lag_log_bytes`: the store's unit is in the name. */
+  private readonly lagBehind: ProjectionGauge;
   private readonly lagSeconds: ProjectionGauge;
   private readonly failed: ProjectionGauge;
 
@@ -22,13 +23,15 @@ export class MetricsController {
     collectDefaultMetrics({ register: this.registry });
     const gauge = (name: string, help: string): ProjectionGauge =>
       new Gauge({ name, help, labelNames: ['projection'], registers: [this.registry] });
+    const unit = monitor.positionUnit;
+    const counted = unit === 'events' ? 'events' : 'bytes of the event store log';
     this.checkpoint = gauge(
       'ledger_projection_checkpoint_position',
-      'Global position of the last event the projection applied',
+      `Position of the last event the projection applied, in ${counted} from the start of $all`,
     );
-    this.lagEvents = gauge(
-      'ledger_projection_lag_events',
-      'Head position of $all minus the projection checkpoint',
+    this.lagBehind = gauge(
+      `ledger_projection_lag_${unit}`,
+      `Head of $all minus the projection checkpoint, in ${counted}`,
     );
     this.lagSeconds = gauge(
       'ledger_projection_lag_seconds',
@@ -48,8 +51,8 @@ export class MetricsController {
     // Set from one report before rendering, so every gauge of a scrape describes one moment.
     for (const report of await this.monitor.report()) {
       const labels = { projection: report.name };
-      this.checkpoint.set(labels, Number(report.checkpoint));
-      this.lagEvents.set(labels, Number(report.lag.events));
+      this.checkpoint.set(labels, this.monitor.checkpointOffset(report.checkpoint));
+      this.lagBehind.set(labels, report.lag.behind);
       this.lagSeconds.set(labels, report.lag.seconds);
       this.failed.set(labels, report.error === null ? 0 : 1);
     }

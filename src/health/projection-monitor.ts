@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { EventStore } from '../event-store/event-store.port';
+import { EventStore, PositionUnit } from '../event-store/event-store.port';
 import { ProcessManagerWorker } from '../process-manager/process-manager.worker';
-import { ProjectionLag, projectionLag } from '../projections/projection-lag';
+import { ProjectionLag, measureProjectionLag } from '../projections/projection-lag';
 import { ProjectionsService } from '../projections/projections.service';
 import { Clock } from '../shared/clock';
 
@@ -26,6 +26,16 @@ export class ProjectionMonitor {
     private readonly clock: Clock,
   ) {}
 
+  /** What lag and checkpoint figures count on this instance's event store. */
+  get positionUnit(): PositionUnit {
+    return this.eventStore.positionUnit;
+  }
+
+  /** A checkpoint as a plain number in positionUnit, for gauges. */
+  checkpointOffset(checkpoint: bigint): number {
+    return this.eventStore.positionOffset(checkpoint);
+  }
+
   async report(): Promise<ProjectionReport[]> {
     const running = this.processManager.enabled
       ? [
@@ -37,11 +47,7 @@ export class ProjectionMonitor {
     const now = this.clock.now();
     return Promise.all(
       running.map(async ({ name, checkpoint, error }) => {
-        const [oldest] =
-          head > checkpoint
-            ? await this.eventStore.readAll({ after: checkpoint, maxCount: 1 })
-            : [];
-        const lag = projectionLag(checkpoint, head, oldest?.metadata.recordedAt ?? null, now);
+        const lag = await measureProjectionLag(this.eventStore, checkpoint, head, now);
         return { name, checkpoint, lag, error };
       }),
     );

@@ -18,7 +18,7 @@ import { ReadModel } from '../read-model/read-model.port';
 import { SqliteReadModel } from '../read-model/sqlite/sqlite-read-model';
 import { SystemClock } from '../shared/clock';
 import { MathRandom } from '../shared/random';
-import { projectionLag } from './projection-lag';
+import { measureProjectionLag } from './projection-lag';
 import { SUMMARY_PROJECTION, rebuildTransactionSummaries } from './summary-rebuild';
 
 const PROCESS_MANAGER = 'process-manager';
@@ -26,8 +26,9 @@ const PROCESS_MANAGER = 'process-manager';
 const USAGE = `Usage: npm run projections -- status
        npm run projections -- rebuild ${SUMMARY_PROJECTION} [--batch-events <n>]
 
-status   each projection's checkpoint and lag behind $all (events, and the age in seconds of
-         the oldest event it has not applied yet).
+status   each projection's checkpoint and lag behind $all (events on the embedded store, bytes
+         of log on EventStoreDB, and the age in seconds of the oldest event it has not applied
+         yet).
 rebuild  builds a fresh copy of the projection from position 0 beside the live one, catches up
          with the head, then swaps it in atomically. Safe while the service runs: queries and
          the live projection carry on. --batch-events: events per commit (default 10000).
@@ -145,29 +146,24 @@ async function status({ eventStore, readModel, workStore, close }: Stores): Prom
     ];
     const rows = await Promise.all(
       checkpoints.map(async ([name, checkpoint]) => {
-        const lag = await lagOf(eventStore, checkpoint ?? 0n, head);
+        const lag = await measureProjectionLag(eventStore, checkpoint ?? 0n, head, new Date());
         return [
           name,
           checkpoint === null ? 'never ran' : checkpoint.toString(),
-          lag.events.toString(),
+          String(lag.behind),
           lag.seconds.toFixed(1),
         ];
       }),
     );
+    const lagHeader = eventStore.positionUnit === 'events' ? 'lag events' : 'lag log bytes';
     console.log(`head of $all: ${head}`);
-    for (const line of table([['projection', 'checkpoint', 'lag events', 'lag s'], ...rows])) {
+    for (const line of table([['projection', 'checkpoint', lagHeader, 'lag s'], ...rows])) {
       console.log(line);
     }
     return 0;
   } finally {
     await close();
   }
-}
-
-async function lagOf(eventStore: EventStore, checkpoint: bigint, head: bigint) {
-  const [oldest] =
-    head > checkpoint ? await eventStore.readAll({ after: checkpoint, maxCount: 1 }) : [];
-  return projectionLag(checkpoint, head, oldest?.metadata.recordedAt ?? null, new Date());
 }
 
 async function rebuild(

@@ -6,6 +6,7 @@ import {
   EventStore,
   ExpectedRevision,
   NewEvent,
+  PositionUnit,
   ReadAllOptions,
   ReadStreamOptions,
   RecordedEvent,
@@ -103,6 +104,8 @@ function assertRevision(revision: bigint): void {
  * position (kurrent-io/KurrentDB-Client-Dotnet#20, EventStore-Client-Go#88).
  */
 export class EventStoreDbEventStore extends EventStore {
+  /** A commit position is the byte offset of the commit in the server's transaction log. */
+  override readonly positionUnit: PositionUnit = 'log_bytes';
   private readonly logger = new Logger(EventStoreDbEventStore.name);
   private readonly client: EventStoreDBClient;
   private readonly clock: Clock;
@@ -228,6 +231,11 @@ export class EventStoreDbEventStore extends EventStore {
         from = decodePosition(after);
       }
     });
+  }
+
+  /** The commit's log offset: exact up to 2^53 bytes (8 PiB) of log. */
+  override positionOffset(position: bigint): number {
+    return Number(decodePosition(position).commit);
   }
 
   override headPosition(): Promise<bigint> {

@@ -8,6 +8,7 @@ import {
   EventStore,
   ExpectedRevision,
   NewEvent,
+  PositionUnit,
   ReadAllOptions,
   ReadStreamOptions,
   RecordedEvent,
@@ -166,6 +167,8 @@ function toRecordedEvent(row: EventRow): RecordedEvent {
  * transaction and one fsync, each still checked on its own.
  */
 export class SqliteEventStore extends EventStore {
+  /** Positions are the events' AUTOINCREMENT row ids: one per event, in commit order. */
+  override readonly positionUnit: PositionUnit = 'events';
   private readonly db: Database.Database;
   private readonly clock: Clock;
   private readonly pollIntervalMs: number;
@@ -262,6 +265,10 @@ export class SqliteEventStore extends EventStore {
       options.filter,
       sqlLimit(options.maxCount),
     );
+  }
+
+  override positionOffset(position: bigint): number {
+    return Number(position);
   }
 
   override async headPosition(): Promise<bigint> {
