@@ -48,6 +48,7 @@ export default tseslint.config(
       globals: {
         require: 'readonly',
         module: 'writable',
+        __dirname: 'readonly',
         process: 'readonly',
         console: 'readonly',
       },
