@@ -1,6 +1,6 @@
 /**
  * The service configured for the simulator running at `scale` real seconds per provider second:
- * the reference provider's timings (DESIGN.md) and the service's defaults, scaled. Used by the
+ * the reference provider's timings (docs/design.md) and the service's defaults, scaled. Used by the
  * end-to-end tests (test/support/compressed-time.ts) and bench:provider-mix, so that both run the
  * same configuration.
  */

@@ -2,7 +2,7 @@
  * The payment-provider simulator: the reference provider's protocol, exactly, plus what tests
  * need. Plain fastify, so it starts in milliseconds and runs on its own (see main.ts).
  *
- * Protocol (DESIGN.md, "The provider we integrate"):
+ * Protocol (docs/design.md, "The provider protocol"):
  *   POST /transaction {id, webhookUrl}  -> 200 {id, status, webhookUrl} | 504 "Gateway Timeout"
  *   GET  /transaction/:id               -> 200 {id, status, webhookUrl} | 404 (empty body)
  *                                          | 429 {error}, Retry-After, when over the status budget
