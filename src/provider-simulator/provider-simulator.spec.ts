@@ -414,7 +414,8 @@ describe('provider simulator over HTTP', () => {
       firstRefusal ??= answer.status === 429 ? answer : undefined;
     }
     expect(statuses).toEqual([404, 404, 404, 429, 429]);
-    expect(firstRefusal?.headers['retry-after']).toBe('2');
+    // The 2 provider-second ban lasts 0.5 s here: Retry-After is real seconds, rounded up.
+    expect(firstRefusal?.headers['retry-after']).toBe('1');
     expect((await checkStatus(sim, 'tx-polled', { 'x-client-id': 'another-client' })).status).toBe(
       404,
     );

