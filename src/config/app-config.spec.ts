@@ -70,6 +70,30 @@ describe('configuration', () => {
     expect(problemsOf(env)[0]).toMatch(new RegExp(`^${variable}`));
   });
 
+  it('reads rotating secrets as comma-separated lists, newest first', () => {
+    const [a, b] = ['a'.repeat(32), 'b'.repeat(32)];
+    const config = AppConfig.fromEnvironment({
+      AUTH_JWT_SECRET: `${a},${b}`,
+      WEBHOOK_SECRET: `${b},${a}`,
+      PROVIDER_WEBHOOK_SIGNING_SECRET: 'whsec_MDEyMzQ1Njc4OWFiY2RlZg==',
+    });
+    expect(config.auth).toMatchObject({ jwtSecret: a, jwtSecrets: [a, b] });
+    expect(config.webhooks).toEqual({
+      secret: b,
+      secrets: [b, a],
+      signingSecrets: ['whsec_MDEyMzQ1Njc4OWFiY2RlZg=='],
+    });
+  });
+
+  it.each([
+    [{ AUTH_JWT_SECRET: `${'a'.repeat(32)},short` }, 'AUTH_JWT_SECRET'],
+    [{ AUTH_JWT_SECRET: `${'a'.repeat(32)}, ${'b'.repeat(32)}` }, 'AUTH_JWT_SECRET'],
+    [{ WEBHOOK_SECRET: `${'a'.repeat(32)},${'a'.repeat(32)}` }, 'WEBHOOK_SECRET'],
+    [{ WEBHOOK_SECRET: `${'a'.repeat(32)},` }, 'WEBHOOK_SECRET'],
+  ])('rejects the secret list %j naming %s', (env, variable) => {
+    expect(problemsOf(env)).toEqual([expect.stringMatching(new RegExp(`^${variable}: .+`))]);
+  });
+
   it('selects EventStoreDB and MongoDB with their connection settings', () => {
     const config = AppConfig.fromEnvironment({
       EVENT_STORE: 'eventstoredb',
