@@ -1,16 +1,15 @@
 import { join } from 'node:path';
-import { SqliteEventStore } from '../../src/event-store/sqlite/sqlite-event-store';
 import { SqliteWorkStore } from '../../src/process-manager/sqlite/sqlite-work-store';
 import {
   RunningProviderSimulator,
   startProviderSimulator,
 } from '../../src/provider-simulator/provider-simulator';
 import { WebhookUrls } from '../../src/provider-webhooks/webhook-urls';
-import { SystemClock } from '../../src/shared/clock';
-import { streamNameFor, transactionIdFor } from '../../src/transactions/transaction-id';
+import { transactionIdFor } from '../../src/transactions/transaction-id';
 import { SCALE, compressedServiceEnv } from '../support/compressed-time';
 import { HttpResponse, ServiceHarness, freePort } from '../support/service-harness';
 import { until } from '../support/polling';
+import { streamOf } from '../support/stream-reader';
 
 const PROBLEM_PREFIX = 'urn:payment-ledger:problem:';
 
@@ -31,19 +30,6 @@ interface Page<T> {
 }
 
 type QueueItem = SupportView & { reason: string };
-
-/** The stream as a second process reads it straight from the SQLite file. */
-async function streamOf(service: ServiceHarness, transactionId: string) {
-  const store = new SqliteEventStore({
-    path: join(service.dataDir, 'events.sqlite'),
-    clock: new SystemClock(),
-  });
-  try {
-    return await store.readStream(streamNameFor(transactionId));
-  } finally {
-    await store.close();
-  }
-}
 
 function expectProblem(response: HttpResponse, status: number, slug: string): void {
   expect(response.status).toBe(status);
