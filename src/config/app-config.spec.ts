@@ -94,6 +94,20 @@ describe('configuration', () => {
     expect(problemsOf(env)).toEqual([expect.stringMatching(new RegExp(`^${variable}: .+`))]);
   });
 
+  it('reads the rate limits, 0 turning one off, and refuses nonsense', () => {
+    expect(AppConfig.fromEnvironment({}).rateLimits).toEqual({
+      perPrincipal: 6000,
+      perAddress: 3000,
+      windowMs: 60_000,
+    });
+    expect(
+      AppConfig.fromEnvironment({ RATE_LIMIT_PER_PRINCIPAL: '0', RATE_LIMIT_WINDOW_MS: '1000' })
+        .rateLimits,
+    ).toMatchObject({ perPrincipal: 0, windowMs: 1000 });
+    expect(problemsOf({ RATE_LIMIT_PER_ADDRESS: '-1' })[0]).toMatch(/^RATE_LIMIT_PER_ADDRESS: /);
+    expect(problemsOf({ RATE_LIMIT_WINDOW_MS: '10' })[0]).toMatch(/^RATE_LIMIT_WINDOW_MS: /);
+  });
+
   it('selects EventStoreDB and MongoDB with their connection settings', () => {
     const config = AppConfig.fromEnvironment({
       EVENT_STORE: 'eventstoredb',

@@ -125,6 +125,11 @@ export const configSchema = z.object({
   PLANNER_LEASE_MS: durationMs(10_000),
   /** A step that fails unexpectedly this many times in a row is parked for support. */
   WORKER_MAX_STEP_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
+  /** API requests per token subject per window, per instance; 0: no limit. */
+  RATE_LIMIT_PER_PRINCIPAL: z.coerce.number().int().min(0).max(10_000_000).default(6_000),
+  /** Requests per client address per window without a valid token (webhooks, failed sign-ins). */
+  RATE_LIMIT_PER_ADDRESS: z.coerce.number().int().min(0).max(10_000_000).default(3_000),
+  RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;
@@ -191,6 +196,7 @@ export class AppConfig {
     plannerLeaseMs: number;
     maxStepFailures: number;
   };
+  readonly rateLimits!: { perPrincipal: number; perAddress: number; windowMs: number };
   /** The built-in provider simulator's settings (SIM_*), when no PROVIDER_URL is set. */
   readonly simulator!: ProviderSimulatorConfig | null;
 
@@ -313,6 +319,11 @@ export class AppConfig {
         concurrency: c.WORKER_CONCURRENCY,
         plannerLeaseMs: c.PLANNER_LEASE_MS,
         maxStepFailures: c.WORKER_MAX_STEP_FAILURES,
+      },
+      rateLimits: {
+        perPrincipal: c.RATE_LIMIT_PER_PRINCIPAL,
+        perAddress: c.RATE_LIMIT_PER_ADDRESS,
+        windowMs: c.RATE_LIMIT_WINDOW_MS,
       },
       simulator,
     });
