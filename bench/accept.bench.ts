@@ -212,6 +212,8 @@ function serviceEnvironment(
     SIM_RESPONSE_DELAY_MIN_SECONDS: '1',
     SIM_RESPONSE_DELAY_MAX_SECONDS: '1',
     SIM_STATUS_BUDGET_RPS: '0',
+    // One client sends everything: a limit it never reaches, so its bookkeeping is measured.
+    RATE_LIMIT_PER_PRINCIPAL: '10000000',
   };
 }
 

@@ -630,6 +630,9 @@ async function run(options: Options, signal: AbortSignal): Promise<boolean> {
       ...compressedServiceEnv(simulator.url, options.scale),
       // As the end-to-end harness polls: other processes' events are seen within 50 ms.
       SQLITE_POLL_INTERVAL_MS: '50',
+      // One client and one provider address send everything: limits they never reach.
+      RATE_LIMIT_PER_PRINCIPAL: '10000000',
+      RATE_LIMIT_PER_ADDRESS: '10000000',
       DATA_DIR: dataDir,
       PORT: String(port),
       HOST: LOOPBACK,

@@ -10,6 +10,7 @@ import { AppConfig } from './config/app-config';
 import { PinoNestLogger } from './logging/pino-nest.logger';
 import { FieldError, ProblemException, problem } from './problem/problem';
 import { ProblemFilter } from './problem/problem.filter';
+import { registerRateLimits } from './rate-limit/rate-limits';
 import { Clock, SystemClock } from './shared/clock';
 import { MathRandom, Random } from './shared/random';
 
@@ -93,6 +94,7 @@ export async function createApp(
   }
   // Only JSON bodies are accepted: anything else is answered 415 by fastify.
   fastify.removeContentTypeParser(['text/plain']);
+  if (config.role !== 'worker') await registerRateLimits(app, config, clock);
   app.useGlobalFilters(new ProblemFilter());
   app.useGlobalPipes(validationPipe);
 

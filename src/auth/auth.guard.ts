@@ -12,7 +12,7 @@ import { InvalidTokenError, Principal, Role, TokenVerifier } from './token-verif
 
 type AuthenticatedRequest = FastifyRequest & { principal?: Principal };
 
-const BEARER = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/;
+export const BEARER = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/;
 const CHALLENGE = { 'WWW-Authenticate': 'Bearer realm="payment-ledger"' };
 
 /** Requires a valid bearer JWT and attaches the caller's principal to the request. */

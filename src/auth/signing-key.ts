@@ -12,14 +12,18 @@ export function signingSecret(config: AppConfig): Uint8Array | undefined {
   return new TextEncoder().encode(readOrCreateDevSecret(config.dataDir, DEV_SECRET_FILE));
 }
 
-export type VerificationKey = Uint8Array | JWTVerifyGetKey;
+/** HS256 secrets (newest first, any may have signed a token) or a key set. */
+export type VerificationKeys = Uint8Array[] | JWTVerifyGetKey;
 
-export function verificationKey(config: AppConfig): VerificationKey {
+export function verificationKeys(config: AppConfig): VerificationKeys {
   if (config.auth.jwksFile) {
     const jwks = JSON.parse(readFileSync(config.auth.jwksFile, 'utf8')) as JSONWebKeySet;
     return createLocalJWKSet(jwks);
   }
+  if (config.auth.jwtSecrets.length > 0) {
+    return config.auth.jwtSecrets.map((secret) => new TextEncoder().encode(secret));
+  }
   const secret = signingSecret(config);
   if (!secret) throw new Error('No token verification key: set AUTH_JWT_SECRET or AUTH_JWKS_FILE');
-  return secret;
+  return [secret];
 }

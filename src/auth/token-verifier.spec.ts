@@ -43,4 +43,37 @@ describe('TokenVerifier', () => {
     await expect(verifier.verify(forged)).rejects.toThrow(InvalidTokenError);
     await expect(verifier.verify(forged)).rejects.toThrow(InvalidTokenError);
   });
+
+  it('accepts a token signed with any listed secret, newest first, and refuses one signed with a retired secret', async () => {
+    const [newest, older] = ['n'.repeat(40), 'o'.repeat(40)];
+    const signedWithOlder = await issueToken(config, new TextEncoder().encode(older), {
+      subject: 'sam',
+      roles: [],
+      expiresIn: '10m',
+    });
+    const rotating = AppConfig.fromEnvironment({ AUTH_JWT_SECRET: `${newest},${older}` });
+    expect(rotating.auth.jwtSecret).toBe(newest);
+    const clock = new SettableClock(new Date());
+    expect(await new TokenVerifier(rotating, clock).verify(signedWithOlder)).toEqual({
+      subject: 'sam',
+      roles: [],
+    });
+    const retired = AppConfig.fromEnvironment({ AUTH_JWT_SECRET: newest });
+    await expect(new TokenVerifier(retired, clock).verify(signedWithOlder)).rejects.toThrow(
+      InvalidTokenError,
+    );
+  });
+
+  it('refuses an expired token signed with an older secret as expired, not as badly signed', async () => {
+    const [newest, older] = ['n'.repeat(40), 'o'.repeat(40)];
+    const rotating = AppConfig.fromEnvironment({ AUTH_JWT_SECRET: `${newest},${older}` });
+    const clock = new SettableClock(new Date());
+    const token = await issueToken(rotating, new TextEncoder().encode(older), {
+      subject: 'sam',
+      roles: [],
+      expiresIn: '1m',
+    });
+    clock.current = new Date(clock.current.getTime() + 2 * 60_000);
+    await expect(new TokenVerifier(rotating, clock).verify(token)).rejects.toThrow(/"exp"/);
+  });
 });

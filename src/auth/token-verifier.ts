@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { AppConfig } from '../config/app-config';
 import { Clock } from '../shared/clock';
-import { verificationKey } from './signing-key';
+import { verificationKeys } from './signing-key';
 
 export type Role = 'support' | 'auditor';
 
@@ -38,7 +38,8 @@ const MAX_CACHED_TOKENS = 10_000;
 
 @Injectable()
 export class TokenVerifier {
-  private readonly key: KeyObject | JWTVerifyGetKey;
+  /** HS256 secrets newest first, or a key set (which picks its key by the token's header). */
+  private readonly keys: KeyObject[] | JWTVerifyGetKey;
   /**
    * A mobile client sends the same token with every request until it expires; verifying it once
    * is enough (bench:accept: token checks were a fifth of the accept path's CPU). An entry is
@@ -50,9 +51,9 @@ export class TokenVerifier {
     private readonly config: AppConfig,
     private readonly clock: Clock,
   ) {
-    const key = verificationKey(config);
+    const keys = verificationKeys(config);
     // Imported once: jose would otherwise import a raw secret again on every verification.
-    this.key = key instanceof Uint8Array ? createSecretKey(key) : key;
+    this.keys = Array.isArray(keys) ? keys.map((key) => createSecretKey(key)) : keys;
   }
 
   async verify(token: string): Promise<Principal> {
@@ -61,17 +62,7 @@ export class TokenVerifier {
     if (cached && cached.expiresAtMs > now.getTime()) return cached.principal;
     this.verified.delete(token);
 
-    let payload: JWTPayload;
-    try {
-      // Overloads differ for a key and a key-set function; both are valid here.
-      ({ payload } =
-        this.key instanceof KeyObject
-          ? await jwtVerify(token, this.key, this.options(now))
-          : await jwtVerify(token, this.key, this.options(now)));
-    } catch (error) {
-      if (error instanceof errors.JOSEError) throw new InvalidTokenError(error.message);
-      throw error;
-    }
+    const payload = await this.verifySignatureAndClaims(token, now);
     const principal = principalOf(payload);
     if (this.verified.size >= MAX_CACHED_TOKENS) {
       // Maps iterate in insertion order: drop the oldest entry.
@@ -82,11 +73,35 @@ export class TokenVerifier {
     return principal;
   }
 
-  private options(currentDate: Date) {
+  /**
+   * A token signed with any configured secret is accepted (rotation); only a bad signature moves
+   * on to the next secret, any other refusal (expiry, audience) is final.
+   */
+  private async verifySignatureAndClaims(token: string, now: Date): Promise<JWTPayload> {
+    try {
+      if (!Array.isArray(this.keys)) {
+        return (await jwtVerify(token, this.keys, this.options(now, false))).payload;
+      }
+      for (const key of this.keys.slice(0, -1)) {
+        try {
+          return (await jwtVerify(token, key, this.options(now, true))).payload;
+        } catch (error) {
+          if (!(error instanceof errors.JWSSignatureVerificationFailed)) throw error;
+        }
+      }
+      // verificationKeys always gives at least one secret.
+      return (await jwtVerify(token, this.keys.at(-1)!, this.options(now, true))).payload;
+    } catch (error) {
+      if (error instanceof errors.JOSEError) throw new InvalidTokenError(error.message);
+      throw error;
+    }
+  }
+
+  private options(currentDate: Date, symmetric: boolean) {
     return {
       issuer: this.config.auth.issuer,
       audience: this.config.auth.audience,
-      algorithms: this.key instanceof KeyObject ? ['HS256'] : ['RS256', 'ES256', 'EdDSA'],
+      algorithms: symmetric ? ['HS256'] : ['RS256', 'ES256', 'EdDSA'],
       requiredClaims: ['exp', 'sub'],
       currentDate,
     };

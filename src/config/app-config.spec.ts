@@ -80,6 +80,44 @@ describe('configuration', () => {
     expect(problemsOf(env)[0]).toMatch(new RegExp(`^${variable}`));
   });
 
+  it('reads rotating secrets as comma-separated lists, newest first', () => {
+    const [a, b] = ['a'.repeat(32), 'b'.repeat(32)];
+    const config = AppConfig.fromEnvironment({
+      AUTH_JWT_SECRET: `${a},${b}`,
+      WEBHOOK_SECRET: `${b},${a}`,
+      PROVIDER_WEBHOOK_SIGNING_SECRET: 'whsec_MDEyMzQ1Njc4OWFiY2RlZg==',
+    });
+    expect(config.auth).toMatchObject({ jwtSecret: a, jwtSecrets: [a, b] });
+    expect(config.webhooks).toEqual({
+      secret: b,
+      secrets: [b, a],
+      signingSecrets: ['whsec_MDEyMzQ1Njc4OWFiY2RlZg=='],
+    });
+  });
+
+  it.each([
+    [{ AUTH_JWT_SECRET: `${'a'.repeat(32)},short` }, 'AUTH_JWT_SECRET'],
+    [{ AUTH_JWT_SECRET: `${'a'.repeat(32)}, ${'b'.repeat(32)}` }, 'AUTH_JWT_SECRET'],
+    [{ WEBHOOK_SECRET: `${'a'.repeat(32)},${'a'.repeat(32)}` }, 'WEBHOOK_SECRET'],
+    [{ WEBHOOK_SECRET: `${'a'.repeat(32)},` }, 'WEBHOOK_SECRET'],
+  ])('rejects the secret list %j naming %s', (env, variable) => {
+    expect(problemsOf(env)).toEqual([expect.stringMatching(new RegExp(`^${variable}: .+`))]);
+  });
+
+  it('reads the rate limits, 0 turning one off, and refuses nonsense', () => {
+    expect(AppConfig.fromEnvironment({}).rateLimits).toEqual({
+      perPrincipal: 6000,
+      perAddress: 3000,
+      windowMs: 60_000,
+    });
+    expect(
+      AppConfig.fromEnvironment({ RATE_LIMIT_PER_PRINCIPAL: '0', RATE_LIMIT_WINDOW_MS: '1000' })
+        .rateLimits,
+    ).toMatchObject({ perPrincipal: 0, windowMs: 1000 });
+    expect(problemsOf({ RATE_LIMIT_PER_ADDRESS: '-1' })[0]).toMatch(/^RATE_LIMIT_PER_ADDRESS: /);
+    expect(problemsOf({ RATE_LIMIT_WINDOW_MS: '10' })[0]).toMatch(/^RATE_LIMIT_WINDOW_MS: /);
+  });
+
   it('selects EventStoreDB and MongoDB with their connection settings', () => {
     const config = AppConfig.fromEnvironment({
       EVENT_STORE: 'eventstoredb',

@@ -14,6 +14,30 @@ import type { ProviderPolicy } from '../transactions/transaction.decider';
  */
 const durationMs = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
+/**
+ * Secrets that rotate: a comma-separated list, newest first. The newest signs what this service
+ * hands out; every one listed is accepted, so a retiring secret keeps working until removed.
+ */
+const secretList = (minLength: number) =>
+  z
+    .string()
+    .transform((value, ctx) => {
+      const secrets = value.split(',');
+      if (secrets.some((secret) => secret.length < minLength || secret.trim() !== secret)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `each comma-separated secret needs ${minLength}+ characters and no spaces around it`,
+        });
+        return z.NEVER;
+      }
+      if (new Set(secrets).size !== secrets.length) {
+        ctx.addIssue({ code: 'custom', message: 'a secret is listed twice' });
+        return z.NEVER;
+      }
+      return secrets;
+    })
+    .optional();
+
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -47,7 +71,8 @@ export const configSchema = z.object({
     .default('payment_ledger'),
   /** How often a SQLite subscription looks for events appended by another process. */
   SQLITE_POLL_INTERVAL_MS: durationMs(200),
-  AUTH_JWT_SECRET: z.string().min(32).optional(),
+  /** HS256 secrets, newest first (see secretList). */
+  AUTH_JWT_SECRET: secretList(32),
   AUTH_JWKS_FILE: z.string().min(1).optional(),
   AUTH_ISSUER: z.string().min(1).default('payment-ledger'),
   AUTH_AUDIENCE: z.string().min(1).default('payment-ledger-api'),
@@ -84,10 +109,10 @@ export const configSchema = z.object({
   RECONCILIATION_DEADLINE_MS: durationMs(900_000),
   /** Support's queue also lists PENDING transactions requested longer ago than this. */
   RECONCILIATION_PENDING_AGE_MS: durationMs(600_000),
-  /** Secret for the per-transaction webhook URL tokens (HMAC); generated outside production. */
-  WEBHOOK_SECRET: z.string().min(32).optional(),
-  /** Standard Webhooks secret (whsec_...) of a provider that signs its webhooks. */
-  PROVIDER_WEBHOOK_SIGNING_SECRET: z.string().min(16).optional(),
+  /** Secrets for the per-transaction webhook URL tokens (HMAC), newest first; generated outside production. */
+  WEBHOOK_SECRET: secretList(32),
+  /** Standard Webhooks secrets (whsec_...) of a provider that signs its webhooks, newest first. */
+  PROVIDER_WEBHOOK_SIGNING_SECRET: secretList(16),
   /** Where final statuses are delivered to the client backend, signed (Standard Webhooks). */
   CLIENT_CALLBACK_URL: z.url({ protocol: /^https?$/ }).optional(),
   CLIENT_CALLBACK_SECRET: z.string().min(16).optional(),
@@ -101,6 +126,11 @@ export const configSchema = z.object({
   PLANNER_LEASE_MS: durationMs(10_000),
   /** A step that fails unexpectedly this many times in a row is parked for support. */
   WORKER_MAX_STEP_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
+  /** API requests per token subject per window, per instance; 0: no limit. */
+  RATE_LIMIT_PER_PRINCIPAL: z.coerce.number().int().min(0).max(10_000_000).default(6_000),
+  /** Requests per client address per window without a valid token (webhooks, failed sign-ins). */
+  RATE_LIMIT_PER_ADDRESS: z.coerce.number().int().min(0).max(10_000_000).default(3_000),
+  RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;
@@ -128,7 +158,10 @@ export class AppConfig {
   readonly eventStoreDb!: { connectionString: string } | null;
   readonly mongo!: { url: string; database: string } | null;
   readonly auth!: {
+    /** The newest HS256 secret: it signs development tokens. */
     jwtSecret?: string;
+    /** Every HS256 secret a token may be signed with, newest first. */
+    jwtSecrets: string[];
     jwksFile?: string;
     issuer: string;
     audience: string;
@@ -148,8 +181,12 @@ export class AppConfig {
     reconciliationDeadlineMs: number;
   };
   readonly webhooks!: {
+    /** The newest capability-URL secret: it signs the URLs handed out from now on. */
     secret?: string;
-    signingSecret?: string;
+    /** Every capability-URL secret still accepted, newest first. */
+    secrets: string[];
+    /** The signing provider's Standard Webhooks secrets, newest first; empty: unsigned. */
+    signingSecrets: string[];
   };
   readonly clientCallback!: { url: string; secret: string } | null;
   readonly reconciliationPendingAgeMs!: number;
@@ -160,6 +197,7 @@ export class AppConfig {
     plannerLeaseMs: number;
     maxStepFailures: number;
   };
+  readonly rateLimits!: { perPrincipal: number; perAddress: number; windowMs: number };
   /** The built-in provider simulator's settings (SIM_*), when no PROVIDER_URL is set. */
   readonly simulator!: ProviderSimulatorConfig | null;
 
@@ -235,7 +273,8 @@ export class AppConfig {
         : null,
       mongo: c.MONGODB_URL ? { url: c.MONGODB_URL, database: c.MONGODB_DATABASE } : null,
       auth: {
-        jwtSecret: c.AUTH_JWT_SECRET,
+        jwtSecret: c.AUTH_JWT_SECRET?.[0],
+        jwtSecrets: c.AUTH_JWT_SECRET ?? [],
         jwksFile: c.AUTH_JWKS_FILE,
         issuer: c.AUTH_ISSUER,
         audience: c.AUTH_AUDIENCE,
@@ -266,8 +305,9 @@ export class AppConfig {
         reconciliationDeadlineMs: c.RECONCILIATION_DEADLINE_MS,
       },
       webhooks: {
-        secret: c.WEBHOOK_SECRET,
-        signingSecret: c.PROVIDER_WEBHOOK_SIGNING_SECRET,
+        secret: c.WEBHOOK_SECRET?.[0],
+        secrets: c.WEBHOOK_SECRET ?? [],
+        signingSecrets: c.PROVIDER_WEBHOOK_SIGNING_SECRET ?? [],
       },
       clientCallback:
         c.CLIENT_CALLBACK_URL && c.CLIENT_CALLBACK_SECRET
@@ -280,6 +320,11 @@ export class AppConfig {
         concurrency: c.WORKER_CONCURRENCY,
         plannerLeaseMs: c.PLANNER_LEASE_MS,
         maxStepFailures: c.WORKER_MAX_STEP_FAILURES,
+      },
+      rateLimits: {
+        perPrincipal: c.RATE_LIMIT_PER_PRINCIPAL,
+        perAddress: c.RATE_LIMIT_PER_ADDRESS,
+        windowMs: c.RATE_LIMIT_WINDOW_MS,
       },
       simulator,
     });

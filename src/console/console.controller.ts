@@ -1,6 +1,7 @@
 import { Controller, Get, OnModuleInit, Param, Res } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { readFile, readdir } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { ProblemException } from '../problem/problem';
@@ -41,7 +42,14 @@ interface ConsoleFile {
 export class ConsoleController implements OnModuleInit {
   private readonly files = new Map<string, ConsoleFile>();
 
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
   async onModuleInit(): Promise<void> {
+    // Nest folds `console/` into `console`, and fastify tells them apart: the page is served at
+    // both, as people type either (its files are linked by absolute paths, so both work).
+    this.adapterHost.httpAdapter
+      .getInstance<FastifyInstance>()
+      .get('/console/', (_request, reply) => reply.send(this.send(reply, 'index.html')));
     for (const name of await readdir(PUBLIC_DIR)) {
       const contentType = CONTENT_TYPES[extname(name)];
       if (contentType) {

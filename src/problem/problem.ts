@@ -52,6 +52,7 @@ export const problemTypes = {
     status: 409,
   },
   tooManyRequests: { slug: 'too-many-requests', title: 'Too many requests', status: 429 },
+  rateLimited: { slug: 'rate-limited', title: 'Too many requests from this caller', status: 429 },
   unavailable: { slug: 'unavailable', title: 'Temporarily unavailable; retry', status: 503 },
   internal: { slug: 'internal', title: 'Internal error', status: 500 },
 } as const;

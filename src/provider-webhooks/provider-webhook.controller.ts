@@ -26,7 +26,8 @@ export interface WebhookReceipt {
 @ApiTags('provider')
 @Controller(WEBHOOK_ROUTE)
 export class ProviderWebhookController {
-  private readonly verifier: Webhook | null;
+  /** One per accepted signing secret, newest first; empty when the provider does not sign. */
+  private readonly verifiers: Webhook[];
 
   constructor(
     private readonly webhookUrls: WebhookUrls,
@@ -34,9 +35,7 @@ export class ProviderWebhookController {
     private readonly clock: Clock,
     config: AppConfig,
   ) {
-    this.verifier = config.webhooks.signingSecret
-      ? new Webhook(config.webhooks.signingSecret)
-      : null;
+    this.verifiers = config.webhooks.signingSecrets.map((secret) => new Webhook(secret));
   }
 
   @Post(':transactionId/:token')
@@ -53,7 +52,7 @@ export class ProviderWebhookController {
       throw new ProblemException('unauthenticated', { detail: 'Unknown webhook URL' });
     }
     // A provider that signs must sign here too: the URL alone could have leaked.
-    const webhookId = this.verifier ? this.verifySignature(request) : null;
+    const webhookId = this.verifiers.length > 0 ? this.verifySignature(request) : null;
     if (report.id !== transactionId) {
       throw new ProblemException('validationFailed', {
         detail: 'id does not match the transaction of this webhook URL',
@@ -72,7 +71,7 @@ export class ProviderWebhookController {
     @Body() report: ProviderReportDto,
     @Req() request: RawBodyRequest<FastifyRequest>,
   ): Promise<WebhookReceipt> {
-    if (!this.verifier) {
+    if (this.verifiers.length === 0) {
       throw new ProblemException('notFound', { detail: 'Signed webhooks are not configured' });
     }
     const webhookId = this.verifySignature(request);
@@ -82,20 +81,29 @@ export class ProviderWebhookController {
     return this.record(report.id, report, request.id, webhookId);
   }
 
-  /** Signature and timestamp tolerance (Standard Webhooks); returns the `webhook-id`. */
+  /**
+   * Signature and timestamp tolerance (Standard Webhooks) under any accepted secret, so the
+   * provider can move to a new one while ours still lists the old; returns the `webhook-id`.
+   */
   private verifySignature(request: RawBodyRequest<FastifyRequest>): string {
     const headers = {
       'webhook-id': String(request.headers['webhook-id'] ?? ''),
       'webhook-timestamp': String(request.headers['webhook-timestamp'] ?? ''),
       'webhook-signature': String(request.headers['webhook-signature'] ?? ''),
     };
-    try {
-      this.verifier!.verify(request.rawBody ?? '', headers);
-    } catch (error) {
-      if (!(error instanceof WebhookVerificationError)) throw error;
-      throw new ProblemException('unauthenticated', { detail: `Bad signature: ${error.message}` });
+    let refusal: WebhookVerificationError | undefined;
+    for (const verifier of this.verifiers) {
+      try {
+        verifier.verify(request.rawBody ?? '', headers);
+        return headers['webhook-id'];
+      } catch (error) {
+        if (!(error instanceof WebhookVerificationError)) throw error;
+        refusal ??= error;
+      }
     }
-    return headers['webhook-id'];
+    throw new ProblemException('unauthenticated', {
+      detail: `Bad signature: ${refusal?.message ?? 'no signing secret'}`,
+    });
   }
 
   /** The signed report's `webhook-id` is recorded in the stream, so a redelivery is a no-op. */

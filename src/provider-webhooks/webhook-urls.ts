@@ -13,25 +13,35 @@ export const WEBHOOK_ROUTE = 'v1/provider/webhooks';
  */
 @Injectable()
 export class WebhookUrls {
-  private readonly secret: string;
+  /** Newest first: the first signs new URLs; the others keep URLs already handed out valid. */
+  private readonly secrets: string[];
 
   constructor(private readonly config: AppConfig) {
-    this.secret =
-      config.webhooks.secret ?? readOrCreateDevSecret(config.dataDir, DEV_WEBHOOK_SECRET_FILE);
+    this.secrets =
+      config.webhooks.secrets.length > 0
+        ? config.webhooks.secrets
+        : [readOrCreateDevSecret(config.dataDir, DEV_WEBHOOK_SECRET_FILE)];
   }
 
   urlFor(transactionId: string): string {
-    return `${this.config.provider.publicBaseUrl}/${WEBHOOK_ROUTE}/${transactionId}/${this.token(transactionId)}`;
+    return `${this.config.provider.publicBaseUrl}/${WEBHOOK_ROUTE}/${transactionId}/${this.token(this.secrets[0], transactionId)}`;
   }
 
-  /** Constant-time, so the token cannot be guessed byte by byte from response times. */
+  /**
+   * Constant-time per secret, so a token cannot be guessed byte by byte from response times;
+   * every secret is tried, so the time does not say which one matched.
+   */
   isValid(transactionId: string, token: string): boolean {
-    const expected = Buffer.from(this.token(transactionId));
     const given = Buffer.from(token);
-    return given.length === expected.length && timingSafeEqual(given, expected);
+    let valid = false;
+    for (const secret of this.secrets) {
+      const expected = Buffer.from(this.token(secret, transactionId));
+      if (given.length === expected.length && timingSafeEqual(given, expected)) valid = true;
+    }
+    return valid;
   }
 
-  private token(transactionId: string): string {
-    return createHmac('sha256', this.secret).update(transactionId).digest('base64url');
+  private token(secret: string, transactionId: string): string {
+    return createHmac('sha256', secret).update(transactionId).digest('base64url');
   }
 }

@@ -82,6 +82,7 @@ describe('transaction decider', () => {
         reconciliation: null,
         conflicts: 0,
         reportIds: [],
+        reportedStatuses: [],
       });
     });
 

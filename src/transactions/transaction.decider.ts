@@ -212,6 +212,11 @@ export interface ExistingTransaction {
   conflicts: number;
   /** `webhook-id`s of signed reports already recorded: a redelivery changes nothing. */
   reportIds: string[];
+  /**
+   * Every provider status recorded for this transaction (a confirmation or a contradiction): an
+   * unsigned report saying one of them again carries nothing new.
+   */
+  reportedStatuses: ProviderStatus[];
 }
 
 export type TransactionState = { exists: false } | ExistingTransaction;
@@ -410,7 +415,23 @@ function confirm(
 }
 
 /**
- * A provider report about a transaction that is already final: a repeat changes nothing, a
+ * Whether a report tells us something not yet recorded: a signed report is new when its
+ * `webhook-id` is (a redelivery keeps its id); an unsigned one, which has no identity but its
+ * content, when the provider has not said that status before.
+ */
+function isNewReport(
+  state: ExistingTransaction,
+  reported: ProviderStatus,
+  reportId: string | null,
+): boolean {
+  return reportId !== null
+    ? !state.reportIds.includes(reportId)
+    : !state.reportedStatuses.includes(reported);
+}
+
+/**
+ * A provider report about a transaction that is already final: a report that agrees or was
+ * already recorded changes nothing (so a replay cannot reopen a settled case); a new
  * contradiction never overwrites the status silently; it becomes a case for support.
  */
 function reportOnFinal(
@@ -421,6 +442,7 @@ function reportOnFinal(
   reportId: string | null = null,
 ): TransactionEvent[] {
   if (STATUS_OF[reported] === state.status) return [];
+  if (!isNewReport(state, reported, reportId)) return [];
   const conflict: ConflictingStatusReported = {
     type: 'ConflictingStatusReported',
     data: { reported, source, confirmed: state.status, at, ...(reportId ? { reportId } : {}) },
@@ -563,7 +585,7 @@ function decideProviderReport(
   state: ExistingTransaction,
 ): TransactionEvent[] {
   if (status === 'pending') return [];
-  if (reportId !== null && state.reportIds.includes(reportId)) return [];
+  if (reportId !== null && !isNewReport(state, status, reportId)) return [];
   if (isFinal(state)) return reportOnFinal(state, status, source, at, reportId);
   const confirmed = confirm(STATUS_OF[status], source, status, null, at);
   return reportId ? [{ ...confirmed, data: { ...confirmed.data, reportId } }] : [confirmed];
@@ -571,6 +593,15 @@ function decideProviderReport(
 
 function withReportId(state: ExistingTransaction, reportId: string | undefined): string[] {
   return reportId ? [...state.reportIds, reportId] : state.reportIds;
+}
+
+function withReportedStatus(
+  state: ExistingTransaction,
+  reported: ProviderStatus | null,
+): ProviderStatus[] {
+  return reported === null || state.reportedStatuses.includes(reported)
+    ? state.reportedStatuses
+    : [...state.reportedStatuses, reported];
 }
 
 /**
@@ -638,6 +669,7 @@ export function evolve(state: TransactionState, event: TransactionEvent): Transa
       reconciliation: null,
       conflicts: 0,
       reportIds: [],
+      reportedStatuses: [],
     };
   }
   if (!state.exists) return state;
@@ -727,6 +759,7 @@ export function evolve(state: TransactionState, event: TransactionEvent): Transa
         finalizedAt: event.data.at,
         updatedAt: event.data.at,
         reportIds: withReportId(state, event.data.reportId),
+        reportedStatuses: withReportedStatus(state, event.data.providerStatus),
       };
     }
     case 'ConflictingStatusReported':
@@ -735,6 +768,7 @@ export function evolve(state: TransactionState, event: TransactionEvent): Transa
         conflicts: state.conflicts + 1,
         updatedAt: event.data.at,
         reportIds: withReportId(state, event.data.reportId),
+        reportedStatuses: withReportedStatus(state, event.data.reported),
       };
     case 'ResolvedBySupport':
       return {

@@ -58,6 +58,18 @@ const confirmed = (status: 'SUCCEEDED' | 'FAILED', second: number): TransactionE
   },
 });
 
+const report = (
+  status: 'completed' | 'declined' | 'pending',
+  second: number,
+  reportId: string | null = null,
+): TransactionCommand => ({
+  type: 'RecordProviderReport',
+  status,
+  source: 'webhook',
+  at: at(second),
+  reportId,
+});
+
 function given(...events: TransactionEvent[]) {
   return { when: (command: TransactionCommand) => decide(command, fold(events)) };
 }
@@ -352,18 +364,6 @@ describe('transaction decider: getting through the provider', () => {
   });
 
   describe('webhooks', () => {
-    const report = (
-      status: 'completed' | 'declined' | 'pending',
-      second: number,
-      reportId: string | null = null,
-    ): TransactionCommand => ({
-      type: 'RecordProviderReport',
-      status,
-      source: 'webhook',
-      at: at(second),
-      reportId,
-    });
-
     it('given a pending transaction, a webhook confirms it', () => {
       expect(given(requested, started(1, 0)).when(report('declined', 12))).toMatchObject([
         { type: 'StatusConfirmed', data: { status: 'FAILED', source: 'webhook' } },
@@ -384,10 +384,105 @@ describe('transaction decider: getting through the provider', () => {
         'ConflictingStatusReported',
         'ReconciliationRequired',
       ]);
+      // A second contradiction that is a new message (its own webhook-id), not a replay.
       const again = given(requested, started(1, 0), confirmed('FAILED', 5), ...first).when(
-        report('completed', 13),
+        report('completed', 13, 'msg_2'),
       );
       expect(again.map((e) => e.type)).toEqual(['ConflictingStatusReported']);
+    });
+
+    it('an unsigned contradicting report replayed while its case is open changes nothing', () => {
+      const history = [requested, started(1, 0), confirmed('FAILED', 5)];
+      const first = given(...history).when(report('completed', 12));
+      expect(given(...history, ...first).when(report('completed', 13))).toEqual([]);
+    });
+
+    it('a status check repeating a contradiction already recorded records only the check', () => {
+      const history = [requested, started(1, 0), confirmed('FAILED', 5)];
+      const first = given(...history).when(report('completed', 12));
+      expect(given(...history, ...first).when(check(1, 1, 'completed', 40))).toEqual([
+        {
+          type: 'StatusChecked',
+          data: { attempt: 1, checkNumber: 1, result: 'completed', at: at(40) },
+        },
+      ]);
+    });
+  });
+
+  describe('a settled case and provider reports replayed', () => {
+    const resolve = (status: 'SUCCEEDED' | 'FAILED', second: number): TransactionCommand => ({
+      type: 'ResolveBySupport',
+      status,
+      note: 'checked with the provider',
+      providerStatus: null,
+      at: at(second),
+    });
+
+    /** Applies each command to the history so far, as the command handler does. */
+    function run(history: TransactionEvent[], ...commands: TransactionCommand[]) {
+      const events = [...history];
+      for (const command of commands) events.push(...decide(command, fold(events)));
+      return events;
+    }
+
+    it.each([
+      ['unsigned', null],
+      ['signed, redelivered with its webhook-id', 'msg_1'],
+    ])(
+      'given a %s contradiction settled by support, 20 replays of it change nothing',
+      (_kind, reportId) => {
+        const settled = run(
+          [requested, started(1, 0), confirmed('SUCCEEDED', 5)],
+          report('declined', 12, reportId),
+          resolve('SUCCEEDED', 100),
+        );
+        const replays = Array.from({ length: 20 }, (_, i) => report('declined', 200 + i, reportId));
+        const after = run(settled, ...replays);
+        expect(after).toEqual(settled);
+        expect(fold(after)).toMatchObject({
+          status: 'SUCCEEDED',
+          stage: 'final',
+          reconciliation: null,
+          finalSource: 'support',
+        });
+      },
+    );
+
+    it('given a settled case, the status it replaced reported again changes nothing', () => {
+      const settled = run(
+        [requested, started(1, 0), confirmed('SUCCEEDED', 5)],
+        report('declined', 12),
+        resolve('FAILED', 100),
+      );
+      expect(given(...settled).when(report('completed', 200))).toEqual([]);
+    });
+
+    it('given a settled case, a report the provider never made before reopens it', () => {
+      const late: TransactionEvent = {
+        type: 'ReconciliationRequired',
+        data: { reason: 'deadline_exceeded', at: at(900) },
+      };
+      const settled = run([requested, started(1, 0), late], resolve('FAILED', 950));
+      expect(given(...settled).when(report('completed', 1000))).toEqual([
+        {
+          type: 'ConflictingStatusReported',
+          data: { reported: 'completed', source: 'webhook', confirmed: 'FAILED', at: at(1000) },
+        },
+        { type: 'ReconciliationRequired', data: { reason: 'conflicting_reports', at: at(1000) } },
+      ]);
+    });
+
+    it('given a settled case, a new signed message (a new webhook-id) reopens it', () => {
+      const settled = run(
+        [requested, started(1, 0), confirmed('SUCCEEDED', 5)],
+        report('declined', 12, 'msg_1'),
+        resolve('SUCCEEDED', 100),
+      );
+      expect(
+        given(...settled)
+          .when(report('declined', 200, 'msg_2'))
+          .map((e) => e.type),
+      ).toEqual(['ConflictingStatusReported', 'ReconciliationRequired']);
     });
 
     it('a signed report redelivered with the same webhook-id changes nothing, even a contradiction', () => {

@@ -1,7 +1,13 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
+import {
+  type Browser,
+  type BrowserContext,
+  type Locator,
+  type Page,
+  chromium,
+} from 'playwright-core';
 import {
   RunningProviderSimulator,
   startProviderSimulator,
@@ -40,6 +46,20 @@ const CHROMIUM_FLAGS = [
 
 /** Set it to keep the screenshot (a CI artefact, or to look at); otherwise a temporary folder. */
 const KEPT_SCREENSHOT_DIR = process.env.CONSOLE_SCREENSHOT_DIR;
+
+/** The one browser function used here: this project compiles without the DOM's types. */
+interface BrowserWindow {
+  getComputedStyle(node: unknown): { getPropertyValue(name: string): string };
+}
+
+/** A computed style property of the element, read in the page. */
+function computedStyle(locator: Locator, property: string): Promise<string> {
+  return locator.evaluate(
+    (node, name) =>
+      (globalThis as unknown as BrowserWindow).getComputedStyle(node).getPropertyValue(name),
+    property,
+  );
+}
 
 describeInChromium('the support console in headless Chromium', () => {
   let simulator: RunningProviderSimulator;
@@ -127,6 +147,7 @@ describeInChromium('the support console in headless Chromium', () => {
   it('serves the page and its files with their content types; unknown files are problem+json 404s', async () => {
     for (const [path, type] of [
       ['/console', 'text/html'],
+      ['/console/', 'text/html'],
       ['/console/console.js', 'text/javascript'],
       ['/console/console.css', 'text/css'],
     ]) {
@@ -211,6 +232,10 @@ describeInChromium('the support console in headless Chromium', () => {
     expect(await alert.innerText()).toContain(
       '409 Only a transaction that needs reconciliation can be resolved',
     );
+    // The detail now shows the colleague's decision, and no longer offers to resolve it.
+    expect(await detail.locator('.fields .status').innerText()).toBe('SUCCEEDED');
+    expect(await detail.locator('#resolve-form').isHidden()).toBe(true);
+    expect(await alert.innerText()).not.toMatch(/null/);
     expect(pageFaults).toEqual([]);
     await context.close();
   });
@@ -246,6 +271,54 @@ describeInChromium('the support console in headless Chromium', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.locator('#sign-in-problem').getByText('403 Not allowed for this caller').waitFor();
     expect(await page.locator('#workspace').isHidden()).toBe(true);
+    // Only what the problem says: no stray "null" for the parts it does not have.
+    expect(await page.locator('#sign-in-problem').innerText()).not.toMatch(/null/);
+    // A refusal is not reported in the success colour.
+    expect(await page.locator('#notice').innerText()).toContain('refused');
+    expect(await computedStyle(page.locator('#notice'), 'color')).toBe(
+      await computedStyle(page.locator('#sign-in-problem'), 'color'),
+    );
+    await context.close();
+  });
+
+  it('clears earlier results when a search fails, so they are not taken for its answer', async () => {
+    const { context, page } = await signedInConsole(['support']);
+    const search = page.getByRole('region', { name: 'Search' });
+    await search.getByLabel('Client id').fill('ok-1');
+    await search.getByRole('button', { name: 'Search' }).click();
+    await search.getByRole('button', { name: 'ok-1' }).waitFor();
+
+    await search.getByLabel('Client id').fill('not an id!');
+    await search.getByRole('button', { name: 'Search' }).click();
+    const problem = page.locator('#search-problem');
+    await problem.getByText('urn:payment-ledger:problem:validation-failed').waitFor();
+    expect(await problem.innerText()).not.toMatch(/null/);
+    expect(await page.locator('#search-results').isHidden()).toBe(true);
+    expect(await page.locator('#search-rows tr').count()).toBe(0);
+    await context.close();
+  });
+
+  it('isolates text others wrote, so right-to-left text cannot reorder the line around it', async () => {
+    const note = 'שכר דירה 2500';
+    const created = await service.call('POST', '/v1/transactions', {
+      token: await service.token(OWNER),
+      body: { id: 'rtl-note-1', amount: 2500, currency: 'KES', recipient: 'dan', note },
+    });
+    expect(created.status).toBe(202);
+    const { context, page } = await signedInConsole(['support', 'auditor']);
+    const search = page.getByRole('region', { name: 'Search' });
+    await search.getByLabel('Client id').fill('rtl-note-1');
+    await search.getByRole('button', { name: 'Search' }).click();
+    await search.getByRole('button', { name: 'rtl-note-1' }).click();
+
+    const detail = detailRegion(page);
+    await detail.getByRole('heading', { name: 'carol / rtl-note-1' }).waitFor();
+    const isolated = detail.locator('bdi[dir="auto"]', { hasText: note });
+    // In the fields and in the TransactionRequested event of the timeline.
+    await isolated.first().waitFor();
+    expect(await isolated.count()).toBe(2);
+    expect(await computedStyle(isolated.first(), 'unicode-bidi')).toBe('isolate');
+    expect(pageFaults).toEqual([]);
     await context.close();
   });
 });

@@ -1,15 +1,15 @@
 import { join } from 'node:path';
-import { SqliteEventStore } from '../../src/event-store/sqlite/sqlite-event-store';
 import { SqliteWorkStore } from '../../src/process-manager/sqlite/sqlite-work-store';
 import {
   RunningProviderSimulator,
   startProviderSimulator,
 } from '../../src/provider-simulator/provider-simulator';
-import { SystemClock } from '../../src/shared/clock';
-import { streamNameFor, transactionIdFor } from '../../src/transactions/transaction-id';
+import { WebhookUrls } from '../../src/provider-webhooks/webhook-urls';
+import { transactionIdFor } from '../../src/transactions/transaction-id';
 import { SCALE, compressedServiceEnv } from '../support/compressed-time';
 import { HttpResponse, ServiceHarness, freePort } from '../support/service-harness';
 import { until } from '../support/polling';
+import { streamOf } from '../support/stream-reader';
 
 const PROBLEM_PREFIX = 'urn:payment-ledger:problem:';
 
@@ -30,19 +30,6 @@ interface Page<T> {
 }
 
 type QueueItem = SupportView & { reason: string };
-
-/** The stream as a second process reads it straight from the SQLite file. */
-async function streamOf(service: ServiceHarness, transactionId: string) {
-  const store = new SqliteEventStore({
-    path: join(service.dataDir, 'events.sqlite'),
-    clock: new SystemClock(),
-  });
-  try {
-    return await store.readStream(streamNameFor(transactionId));
-  } finally {
-    await store.close();
-  }
-}
 
 function expectProblem(response: HttpResponse, status: number, slug: string): void {
   expect(response.status).toBe(status);
@@ -356,6 +343,48 @@ describe('support routes against the simulator', () => {
       data: { providerStatus: 'completed', note: 'provider says completed' },
       metadata: { actor: 'support:sam' },
     });
+  });
+
+  it('a contradicting webhook replayed after the case was settled changes nothing and does not reopen it', async () => {
+    const id = idOf('replayed-1');
+    simulator.script({
+      forceOutcomes: { [id]: 'ok-completed' },
+      webhookBehaviour: { [id]: 'none' },
+    });
+    await service.call('POST', '/v1/transactions', {
+      token: customer,
+      body: { id: 'replayed-1', amount: 700, currency: 'KES', recipient: 'dan' },
+    });
+    await until(
+      () => supportView('replayed-1'),
+      (view) => view.status === 'SUCCEEDED',
+    );
+    const webhookPath = new URL(new WebhookUrls(service.config).urlFor(id)).pathname;
+    const contradict = () =>
+      service.call('POST', webhookPath, { body: { id, status: 'declined' } });
+
+    expect((await contradict()).body).toEqual({ received: true, recorded: true });
+    const resolved = await service.call('POST', `/v1/support/transactions/${id}/resolution`, {
+      token: support,
+      body: { status: 'SUCCEEDED', note: 'provider dashboard shows completed' },
+    });
+    expect(resolved.status).toBe(200);
+    const settled = await streamOf(service, id);
+
+    for (let replay = 0; replay < 20; replay++) {
+      const answer = await contradict();
+      expect(answer.status).toBe(200);
+      expect(answer.body).toEqual({ received: true, recorded: false });
+    }
+    expect(await streamOf(service, id)).toHaveLength(settled.length);
+    expect(await supportView('replayed-1')).toMatchObject({
+      status: 'SUCCEEDED',
+      stage: 'final',
+      reconciliation: null,
+      conflicts: 1,
+    });
+    const queue = await get<Page<QueueItem>>('/v1/support/reconciliation');
+    expect(queue.items.map((t) => t.id)).not.toContain('replayed-1');
   });
 });
 

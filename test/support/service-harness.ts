@@ -64,6 +64,10 @@ export class ServiceHarness {
     return AppConfig.fromEnvironment({
       LOG_LEVEL: 'silent',
       SQLITE_POLL_INTERVAL_MS: '50',
+      // Tests poll one subject from many loops at once: limits that still count every request
+      // but refuse none (rate-limits.e2e.ts sets its own).
+      RATE_LIMIT_PER_PRINCIPAL: '1000000',
+      RATE_LIMIT_PER_ADDRESS: '1000000',
       SIM_PORT: '0',
       ...this.env,
       DATA_DIR: this.dataDir,

@@ -24,11 +24,24 @@ let searchCursor = null;
 /** Answers for a transaction the user has since navigated away from are dropped. */
 let openTransactionId = null;
 
+/** Absent children (null, undefined) are left out: the DOM would print them as text. */
+function present(children) {
+  return children.filter((child) => child !== null && child !== undefined);
+}
+
 function element(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
-  node.append(...children.filter((child) => child !== null && child !== undefined));
+  node.append(...present(children));
   return node;
+}
+
+/**
+ * Text someone else wrote (a note, a recipient, an owner): isolated, so right-to-left or bidi
+ * control characters in it cannot reorder the text around it.
+ */
+function userText(text) {
+  return element('bdi', { dir: 'auto' }, text);
 }
 
 /** The token's claims, read only to label the page and pick views; the service verifies it. */
@@ -82,21 +95,23 @@ function showProblem(container, error) {
       : { title: 'Unexpected error in the console', detail: String(error) };
   const heading = problem.status ? `${problem.status} ${problem.title}` : problem.title;
   container.replaceChildren(
-    element('p', {}, element('strong', {}, heading)),
-    problem.detail ? element('p', {}, problem.detail) : null,
-    Array.isArray(problem.errors)
-      ? element(
-          'ul',
-          {},
-          ...problem.errors.map((fieldError) =>
-            element('li', {}, `${fieldError.field}: ${fieldError.message}`),
-          ),
-        )
-      : null,
-    error.retryAfter ? element('p', {}, `Retry after ${error.retryAfter} s.`) : null,
-    problem.type
-      ? element('p', { class: 'problem-type' }, element('code', {}, problem.type))
-      : null,
+    ...present([
+      element('p', {}, element('strong', {}, heading)),
+      problem.detail ? element('p', {}, problem.detail) : null,
+      Array.isArray(problem.errors)
+        ? element(
+            'ul',
+            {},
+            ...problem.errors.map((fieldError) =>
+              element('li', {}, `${fieldError.field}: ${fieldError.message}`),
+            ),
+          )
+        : null,
+      error.retryAfter ? element('p', {}, `Retry after ${error.retryAfter} s.`) : null,
+      problem.type
+        ? element('p', { class: 'problem-type' }, element('code', {}, problem.type))
+        : null,
+    ]),
   );
   container.hidden = false;
 }
@@ -106,8 +121,11 @@ function clearProblem(container) {
   container.hidden = true;
 }
 
-function announce(message) {
-  byId('notice').textContent = message;
+/** A status line (text and nodes): `ok` in the success colour, `error` for a failure. */
+function announce(message, tone = 'ok') {
+  const notice = byId('notice');
+  notice.replaceChildren(...(Array.isArray(message) ? message : [message]));
+  notice.classList.toggle('notice-error', tone === 'error');
 }
 
 function formatTime(iso) {
@@ -136,7 +154,7 @@ function transactionCell(transaction) {
     'td',
     {},
     openButton(transaction),
-    element('span', { class: 'owner' }, transaction.owner),
+    element('span', { class: 'owner' }, userText(transaction.owner)),
   );
 }
 
@@ -214,6 +232,14 @@ async function loadSearch({ more = false } = {}) {
     byId('search-empty').hidden = found;
     byId('search-more').hidden = searchCursor === null;
   } catch (error) {
+    // Results of an earlier search under this error would look like its answer.
+    if (!more) {
+      byId('search-rows').replaceChildren();
+      byId('search-results').hidden = true;
+      byId('search-empty').hidden = true;
+      byId('search-more').hidden = true;
+      searchCursor = null;
+    }
     showProblem(problemBox, error);
   }
 }
@@ -221,14 +247,14 @@ async function loadSearch({ more = false } = {}) {
 const DETAIL_FIELDS = [
   ['Client id', (t) => t.id],
   ['Internal id', (t) => t.transactionId],
-  ['Owner', (t) => t.owner],
+  ['Owner', (t) => userText(t.owner)],
   ['Status', (t) => statusBadge(t.status)],
   ['Stage', (t) => t.stage],
   ['Reconciliation', (t) => t.reconciliation],
   ['Conflicting reports', (t) => String(t.conflicts)],
   ['Amount (minor units)', (t) => `${t.amount} ${t.currency}`],
-  ['Recipient', (t) => t.recipient],
-  ['Note', (t) => t.note],
+  ['Recipient', (t) => userText(t.recipient)],
+  ['Note', (t) => (t.note === null ? null : userText(t.note))],
   ['Provider status', (t) => t.providerStatus],
   ['Final status from', (t) => t.finalStatusSource],
   ['Failure reason', (t) => t.failureReason],
@@ -237,7 +263,7 @@ const DETAIL_FIELDS = [
 ];
 
 function renderDetail(transaction) {
-  byId('detail-title').textContent = `${transaction.owner} / ${transaction.id}`;
+  byId('detail-title').replaceChildren(userText(transaction.owner), ` / ${transaction.id}`);
   byId('detail-fields').replaceChildren(
     ...DETAIL_FIELDS.flatMap(([label, valueOf]) => [
       element('dt', {}, label),
@@ -248,10 +274,12 @@ function renderDetail(transaction) {
   byId('resolve-form').hidden = transaction.stage !== 'needs_reconciliation';
 }
 
+/** `key: value · key: value`, each value isolated: notes and recipients are in event data. */
 function eventDetails(data) {
-  return Object.entries(data)
-    .map(([key, value]) => `${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`)
-    .join(' · ');
+  return Object.entries(data).flatMap(([key, value], index) => [
+    index === 0 ? `${key}: ` : ` · ${key}: `,
+    userText(typeof value === 'string' ? value : JSON.stringify(value)),
+  ]);
 }
 
 function renderEvents(events) {
@@ -269,10 +297,11 @@ function renderEvents(events) {
           element(
             'span',
             { class: 'event-meta' },
-            `rev ${event.revision} · ${event.metadata.actor}`,
+            `rev ${event.revision} · `,
+            userText(event.metadata.actor),
           ),
         ),
-        element('p', { class: 'event-data' }, eventDetails(event.data)),
+        element('p', { class: 'event-data' }, ...eventDetails(event.data)),
       ),
     ),
   );
@@ -357,10 +386,15 @@ async function resolveOpenTransaction(form) {
         },
       },
     );
-    announce(`Resolved ${resolved.owner} / ${resolved.id}: now ${resolved.status}.`);
+    announce(['Resolved ', userText(resolved.owner), ` / ${resolved.id}: now ${resolved.status}.`]);
     await openTransaction(transactionId);
     await loadQueue();
   } catch (error) {
+    // Someone else settled it: show what it is now (no resolve form), then why this was refused.
+    if (error instanceof ProblemError && error.problem.status === 409) {
+      await openTransaction(transactionId);
+      await loadQueue();
+    }
     showProblem(problemBox, error);
   } finally {
     submit.disabled = false;
@@ -369,7 +403,7 @@ async function resolveOpenTransaction(form) {
 
 function showSignedIn() {
   const claims = claimsOf(token);
-  byId('subject').textContent = claims?.sub ?? 'unknown';
+  byId('subject').replaceChildren(userText(claims?.sub ?? 'unknown'));
   byId('roles').textContent = `(${rolesOf(token).join(', ') || 'no role'})`;
   byId('signed-in-as').hidden = false;
   byId('sign-in').hidden = true;
@@ -385,7 +419,8 @@ function signOut(failure) {
   byId('detail').hidden = true;
   byId('sign-in').hidden = false;
   if (failure) showProblem(byId('sign-in-problem'), failure);
-  announce(failure ? 'Signed out: the service refused the token.' : 'Signed out.');
+  if (failure) announce('Signed out: the service refused the token.', 'error');
+  else announce('Signed out.');
 }
 
 /** The queue is the first call: it proves the token carries the support role. */

@@ -30,10 +30,11 @@ import {
  * Bumped whenever a table's columns change. A file written under another version is emptied and
  * rebuilt (see openSchema): the read model holds nothing that the event streams do not, so
  * dropping it and resetting the checkpoints makes the projections replay every event into the
- * new shape. Version 2 added the support columns (transaction_id, stage, requested_at,
- * reconciliation).
+ * new shape; the same goes for the state JSON column when the decider's state gains a field.
+ * Version 2 added the support columns (transaction_id, stage, requested_at, reconciliation);
+ * version 3 the state's reportedStatuses.
  */
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 const CHECKPOINT_TABLES = `
   CREATE TABLE IF NOT EXISTS checkpoints (

@@ -1,0 +1,72 @@
+import rateLimit from '@fastify/rate-limit';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyRequest } from 'fastify';
+import { BEARER } from '../auth/auth.guard';
+import { InvalidTokenError, TokenVerifier } from '../auth/token-verifier';
+import type { AppConfig } from '../config/app-config';
+import { ProblemException } from '../problem/problem';
+import type { Clock } from '../shared/clock';
+import { ClockedRateLimitStore } from './clocked-rate-limit-store';
+
+/** Only the API is limited; probes, metrics, the OpenAPI page and the console's files are not. */
+const LIMITED_ROUTES = /^\/v1\//;
+/** Callers remembered per instance; more are forgotten least recently seen first. */
+const MAX_TRACKED_CALLERS = 100_000;
+
+const PRINCIPAL = 'principal:';
+
+/**
+ * Who a request is counted against: the subject of a valid token, otherwise (webhooks, a missing
+ * or refused token) the client address. The token is verified here, before the route's guard,
+ * so that a forged token naming someone cannot spend their allowance; the verifier caches the
+ * answer, so the guard's own check costs a map lookup.
+ */
+async function callerOf(request: FastifyRequest, verifier: TokenVerifier): Promise<string> {
+  const match = BEARER.exec(request.headers.authorization ?? '');
+  if (match) {
+    try {
+      return `${PRINCIPAL}${(await verifier.verify(match[1])).subject}`;
+    } catch (error) {
+      if (!(error instanceof InvalidTokenError)) throw error;
+    }
+  }
+  return `address:${request.ip}`;
+}
+
+/**
+ * Requests per caller per window (RATE_LIMIT_*), answered 429 problem+json with Retry-After
+ * beyond it. Must be registered before the routes (before app.init()).
+ */
+export async function registerRateLimits(
+  app: NestFastifyApplication,
+  config: AppConfig,
+  clock: Clock,
+): Promise<void> {
+  const { perPrincipal, perAddress, windowMs } = config.rateLimits;
+  const limitOf = (caller: string) => (caller.startsWith(PRINCIPAL) ? perPrincipal : perAddress);
+  const verifier = app.get(TokenVerifier);
+  // The plugin constructs its store itself: a class that closes over the injected clock.
+  class InstanceStore extends ClockedRateLimitStore {
+    constructor() {
+      super(clock, MAX_TRACKED_CALLERS);
+    }
+  }
+  await app.register(rateLimit, {
+    global: true,
+    timeWindow: windowMs,
+    store: InstanceStore,
+    keyGenerator: (request) => callerOf(request, verifier),
+    allowList: (request, caller) => !LIMITED_ROUTES.test(request.url) || limitOf(caller) === 0,
+    max: (_request, caller) => limitOf(caller),
+    errorResponseBuilder: (_request, context) => {
+      const retryAfterSeconds = Math.max(1, Math.ceil(context.ttl / 1000));
+      return new ProblemException(
+        'rateLimited',
+        {
+          detail: `More than ${context.max} requests in ${windowMs / 1000} s; retry after ${retryAfterSeconds} s`,
+        },
+        { 'Retry-After': String(retryAfterSeconds) },
+      );
+    },
+  });
+}

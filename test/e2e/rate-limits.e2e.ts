@@ -1,0 +1,100 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import pino from 'pino';
+import { request } from 'undici';
+import { createApp } from '../../src/app.factory';
+import { signingSecret } from '../../src/auth/signing-key';
+import { issueToken } from '../../src/auth/token-issuer';
+import { AppConfig } from '../../src/config/app-config';
+import { SettableClock } from '../../src/event-store/event-store.contract';
+import { freePort } from '../support/service-harness';
+
+const WINDOW_MS = 60_000;
+
+/** The service with small limits and a clock the test moves: no sleeping through a window. */
+describe('rate limits per principal and per client address', () => {
+  let app: NestFastifyApplication;
+  let baseUrl: string;
+  let config: AppConfig;
+  let dataDir: string;
+  const clock = new SettableClock(new Date());
+  const advance = (ms: number) => clock.set(new Date(clock.now().getTime() + ms));
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'ledger-rate-limits-'));
+    const port = await freePort();
+    config = AppConfig.fromEnvironment({
+      LOG_LEVEL: 'silent',
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      PROVIDER_URL: `http://127.0.0.1:${await freePort()}`,
+      RATE_LIMIT_PER_PRINCIPAL: '3',
+      RATE_LIMIT_PER_ADDRESS: '2',
+      RATE_LIMIT_WINDOW_MS: String(WINDOW_MS),
+    });
+    app = await createApp(config, { clock, logger: pino({ level: 'silent' }) });
+    await app.listen({ port, host: '127.0.0.1' });
+    baseUrl = `http://127.0.0.1:${port}`;
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const tokenFor = (subject: string) =>
+    issueToken(config, signingSecret(config)!, { subject, roles: [], expiresIn: '1h' });
+
+  async function call(method: 'GET' | 'POST', path: string, authorization?: string) {
+    const response = await request(`${baseUrl}${path}`, {
+      method,
+      headers: {
+        ...(authorization ? { authorization } : {}),
+        ...(method === 'POST' ? { 'content-type': 'application/json' } : {}),
+      },
+      body: method === 'POST' ? JSON.stringify({ id: 'x', status: 'completed' }) : undefined,
+    });
+    const text = await response.body.text();
+    return { status: response.statusCode, headers: response.headers, text };
+  }
+
+  function expectRateLimited(response: Awaited<ReturnType<typeof call>>, retryAfter: number) {
+    expect(response.status).toBe(429);
+    expect(response.headers['content-type']).toContain('application/problem+json');
+    expect(response.headers['retry-after']).toBe(String(retryAfter));
+    expect(JSON.parse(response.text)).toMatchObject({
+      type: 'urn:payment-ledger:problem:rate-limited',
+      status: 429,
+    });
+  }
+
+  it('limits each token subject on its own, says when to come back, and lets it back in then', async () => {
+    const alice = `Bearer ${await tokenFor('alice')}`;
+    const bob = `Bearer ${await tokenFor('bob')}`;
+    for (let i = 0; i < 3; i++)
+      expect((await call('GET', '/v1/transactions', alice)).status).toBe(200);
+    advance(20_000);
+    expectRateLimited(await call('GET', '/v1/transactions', alice), 40);
+    // Someone else, and probes, are not affected.
+    expect((await call('GET', '/v1/transactions', bob)).status).toBe(200);
+    expect((await call('GET', '/health/live')).status).toBe(200);
+
+    advance(40_000);
+    expect((await call('GET', '/v1/transactions', alice)).status).toBe(200);
+  });
+
+  it('counts webhooks and refused tokens per client address, and a forged token cannot spend its subject’s allowance', async () => {
+    const carol = `Bearer ${await tokenFor('carol')}`;
+    const forgedCarol = `Bearer ${await issueToken(config, new TextEncoder().encode('f'.repeat(40)), { subject: 'carol', roles: [], expiresIn: '1h' })}`;
+    expect((await call('POST', '/v1/provider/webhooks/not-a-uuid/nope')).status).toBe(401);
+    expect((await call('GET', '/v1/transactions', forgedCarol)).status).toBe(401);
+    expectRateLimited(await call('POST', '/v1/provider/webhooks/not-a-uuid/nope'), 60);
+    expectRateLimited(await call('GET', '/v1/transactions'), 60);
+    expect((await call('GET', '/v1/transactions', carol)).status).toBe(200);
+
+    advance(WINDOW_MS);
+    expect((await call('POST', '/v1/provider/webhooks/not-a-uuid/nope')).status).toBe(401);
+  });
+});
