@@ -5,6 +5,8 @@ import { readOrCreateDevSecret } from '../shared/dev-secret';
 
 const DEV_WEBHOOK_SECRET_FILE = 'dev-webhook-secret';
 export const WEBHOOK_ROUTE = 'v1/provider/webhooks';
+export const TRANSACTION_ID_PATTERN =
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
  * Capability URLs for provider webhooks. The reference provider cannot sign, so the URL we hand
@@ -26,6 +28,7 @@ export class WebhookUrls {
 
   /** Constant-time, so the token cannot be guessed byte by byte from response times. */
   isValid(transactionId: string, token: string): boolean {
+    if (!TRANSACTION_ID_PATTERN.test(transactionId)) return false;
     const expected = Buffer.from(this.token(transactionId));
     const given = Buffer.from(token);
     return given.length === expected.length && timingSafeEqual(given, expected);
