@@ -7,6 +7,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import pino from 'pino';
 import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
+import { redactingLogger } from './logging/log-redaction';
 import { PinoNestLogger } from './logging/pino-nest.logger';
 import { answerClientError, answerFrameworkError } from './problem/http-layer-errors';
 import { FieldError, ProblemException, problem } from './problem/problem';
@@ -62,9 +63,10 @@ export async function createApp(
   {
     clock = new SystemClock(),
     random = new MathRandom(),
-    logger = pino({ level: config.logLevel }),
+    logger: unredactedLogger = pino({ level: config.logLevel }),
   }: AppOptions = {},
 ): Promise<NestFastifyApplication> {
+  const logger = redactingLogger(unredactedLogger);
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     bodyLimit: config.maxBodyBytes,

@@ -7,6 +7,12 @@ const DEV_WEBHOOK_SECRET_FILE = 'dev-webhook-secret';
 export const WEBHOOK_ROUTE = 'v1/provider/webhooks';
 export const TRANSACTION_ID_PATTERN =
   /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const CAPABILITY_TOKEN_IN_URL = new RegExp(`(/${WEBHOOK_ROUTE}/[^/?#]*/)[^/?#]+`, 'g');
+
+/** The URL with any capability token replaced, for logs: the token is the credential. */
+export function redactCapabilityTokens(url: string): string {
+  return url.replace(CAPABILITY_TOKEN_IN_URL, '$1[redacted]');
+}
 
 /**
  * Capability URLs for provider webhooks. The reference provider cannot sign, so the URL we hand
