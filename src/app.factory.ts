@@ -1,18 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { ValidationError } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import pino from 'pino';
 import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
+import { redactingLogger } from './logging/log-redaction';
 import { PinoNestLogger } from './logging/pino-nest.logger';
+import { answerClientError, answerFrameworkError } from './problem/http-layer-errors';
 import { FieldError, ProblemException, problem } from './problem/problem';
 import { ProblemFilter } from './problem/problem.filter';
+import { refuseUnknownCapabilityUrls } from './provider-webhooks/capability-url.hook';
+import { WebhookUrls } from './provider-webhooks/webhook-urls';
 import { registerRateLimits } from './rate-limit/rate-limits';
 import { Clock, SystemClock } from './shared/clock';
+import { acceptJsonBodiesOnly } from './shared/json-body.parser';
 import { MathRandom, Random } from './shared/random';
+import { StrictValidationPipe } from './shared/strict-validation.pipe';
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** What an instance in the worker role serves: probes and metrics. */
@@ -32,7 +38,7 @@ function fieldErrors(errors: ValidationError[], parent = ''): FieldError[] {
   });
 }
 
-export const validationPipe = new ValidationPipe({
+export const validationPipe = new StrictValidationPipe({
   whitelist: true,
   forbidNonWhitelisted: true,
   transform: true,
@@ -58,22 +64,26 @@ export async function createApp(
   {
     clock = new SystemClock(),
     random = new MathRandom(),
-    logger = pino({ level: config.logLevel }),
+    logger: unredactedLogger = pino({ level: config.logLevel }),
   }: AppOptions = {},
 ): Promise<NestFastifyApplication> {
+  const logger = redactingLogger(unredactedLogger);
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     bodyLimit: config.maxBodyBytes,
     genReqId: correlationIdFor,
     return503OnClosing: true,
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config, clock, random),
     adapter,
-    // rawBody: Standard Webhooks signatures cover the exact bytes received.
-    { logger: new PinoNestLogger(logger), bufferLogs: true, rawBody: true },
+    // The body parser is ours (acceptJsonBodiesOnly), so Nest registers none.
+    { logger: new PinoNestLogger(logger), bufferLogs: true, bodyParser: false },
   );
   const fastify = app.getHttpAdapter().getInstance();
+  acceptJsonBodiesOnly(fastify, config.maxBodyBytes);
   fastify.addHook('onSend', async (request, reply) => {
     void reply.header('X-Request-Id', request.id);
   });
@@ -92,9 +102,8 @@ export async function createApp(
         );
     });
   }
-  // Only JSON bodies are accepted: anything else is answered 415 by fastify.
-  fastify.removeContentTypeParser(['text/plain']);
   if (config.role !== 'worker') await registerRateLimits(app, config, clock);
+  refuseUnknownCapabilityUrls(fastify, app.get(WebhookUrls));
   app.useGlobalFilters(new ProblemFilter());
   app.useGlobalPipes(validationPipe);
 

@@ -18,8 +18,11 @@ const kindByStatus: Record<number, ProblemKind> = {
   403: 'forbidden',
   404: 'notFound',
   405: 'methodNotAllowed',
+  408: 'requestTimeout',
   413: 'bodyTooLarge',
+  414: 'uriTooLong',
   415: 'unsupportedMediaType',
+  431: 'headerFieldsTooLarge',
   429: 'tooManyRequests',
   503: 'unavailable',
 };
@@ -53,9 +56,11 @@ export function toProblemResponse(error: unknown): ProblemResponse {
   }
   if (isFastifyClientError(error)) {
     const kind =
-      error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError
-        ? 'malformedBody'
-        : (kindByStatus[error.statusCode] ?? 'validationFailed');
+      error.code === 'FST_ERR_BAD_URL'
+        ? 'malformedUrl'
+        : error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError
+          ? 'malformedBody'
+          : (kindByStatus[error.statusCode] ?? 'validationFailed');
     return { problem: problem(kind, { detail: error.message }), headers: {} };
   }
   if (error instanceof HttpException) {

@@ -25,6 +25,17 @@ export const problemTypes = {
     title: 'The request body is not valid JSON',
     status: 400,
   },
+  bodyTooDeep: {
+    slug: 'body-too-deep',
+    title: 'The request body nests arrays or objects too deeply',
+    status: 400,
+  },
+  malformedUrl: { slug: 'malformed-url', title: 'The request URL is not valid', status: 400 },
+  malformedRequest: {
+    slug: 'malformed-request',
+    title: 'The request is not valid HTTP',
+    status: 400,
+  },
   idempotencyKeyMismatch: {
     slug: 'idempotency-key-mismatch',
     title: 'The Idempotency-Key header does not match the transaction id',
@@ -34,11 +45,22 @@ export const problemTypes = {
   forbidden: { slug: 'forbidden', title: 'Not allowed for this caller', status: 403 },
   notFound: { slug: 'not-found', title: 'Not found', status: 404 },
   methodNotAllowed: { slug: 'method-not-allowed', title: 'Method not allowed', status: 405 },
+  requestTimeout: {
+    slug: 'request-timeout',
+    title: 'The request was not received in time',
+    status: 408,
+  },
   bodyTooLarge: { slug: 'body-too-large', title: 'The request body is too large', status: 413 },
+  uriTooLong: { slug: 'uri-too-long', title: 'The request URL is too long', status: 414 },
   unsupportedMediaType: {
     slug: 'unsupported-media-type',
     title: 'Unsupported content type; send application/json',
     status: 415,
+  },
+  headerFieldsTooLarge: {
+    slug: 'header-fields-too-large',
+    title: 'The request headers are too large',
+    status: 431,
   },
   idempotencyKeyReused: {
     slug: 'idempotency-key-reused',

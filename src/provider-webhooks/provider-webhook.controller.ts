@@ -8,9 +8,7 @@ import { Clock } from '../shared/clock';
 import { TransactionStreams } from '../transactions/transaction-streams';
 import { decide } from '../transactions/transaction.decider';
 import { ProviderReportDto } from './provider-report.dto';
-import { WEBHOOK_ROUTE, WebhookUrls } from './webhook-urls';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+import { TRANSACTION_ID_PATTERN, WEBHOOK_ROUTE, WebhookUrls } from './webhook-urls';
 
 export interface WebhookReceipt {
   received: true;
@@ -48,7 +46,7 @@ export class ProviderWebhookController {
     @Body() report: ProviderReportDto,
     @Req() request: RawBodyRequest<FastifyRequest>,
   ): Promise<WebhookReceipt> {
-    if (!UUID.test(transactionId) || !this.webhookUrls.isValid(transactionId, token)) {
+    if (!this.webhookUrls.isValid(transactionId, token)) {
       throw new ProblemException('unauthenticated', { detail: 'Unknown webhook URL' });
     }
     // A provider that signs must sign here too: the URL alone could have leaked.
@@ -75,7 +73,7 @@ export class ProviderWebhookController {
       throw new ProblemException('notFound', { detail: 'Signed webhooks are not configured' });
     }
     const webhookId = this.verifySignature(request);
-    if (!UUID.test(report.id)) {
+    if (!TRANSACTION_ID_PATTERN.test(report.id)) {
       throw new ProblemException('notFound', { detail: 'Unknown transaction' });
     }
     return this.record(report.id, report, request.id, webhookId);

@@ -5,6 +5,14 @@ import { readOrCreateDevSecret } from '../shared/dev-secret';
 
 const DEV_WEBHOOK_SECRET_FILE = 'dev-webhook-secret';
 export const WEBHOOK_ROUTE = 'v1/provider/webhooks';
+export const TRANSACTION_ID_PATTERN =
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const CAPABILITY_TOKEN_IN_URL = new RegExp(`(/${WEBHOOK_ROUTE}/[^/?#]*/)[^/?#]+`, 'g');
+
+/** The URL with any capability token replaced, for logs: the token is the credential. */
+export function redactCapabilityTokens(url: string): string {
+  return url.replace(CAPABILITY_TOKEN_IN_URL, '$1[redacted]');
+}
 
 /**
  * Capability URLs for provider webhooks. The reference provider cannot sign, so the URL we hand
@@ -32,6 +40,7 @@ export class WebhookUrls {
    * every secret is tried, so the time does not say which one matched.
    */
   isValid(transactionId: string, token: string): boolean {
+    if (!TRANSACTION_ID_PATTERN.test(transactionId)) return false;
     const given = Buffer.from(token);
     let valid = false;
     for (const secret of this.secrets) {

@@ -47,14 +47,21 @@ export class ServiceHarness {
     readonly dataDir: string,
     readonly port: number,
     readonly env: Record<string, string>,
+    private readonly logger?: pino.Logger,
   ) {
     this.baseUrl = `http://127.0.0.1:${port}`;
   }
 
-  /** Also starts the built-in simulator unless `env` sets PROVIDER_URL. */
-  static async start(env: Record<string, string> = {}): Promise<ServiceHarness> {
+  /**
+   * Also starts the built-in simulator unless `env` sets PROVIDER_URL. Logs go to `logger`
+   * when given, else nowhere (LOG_LEVEL silent).
+   */
+  static async start(
+    env: Record<string, string> = {},
+    logger?: pino.Logger,
+  ): Promise<ServiceHarness> {
     const dataDir = mkdtempSync(join(tmpdir(), 'ledger-e2e-'));
-    const harness = new ServiceHarness(dataDir, await freePort(), env);
+    const harness = new ServiceHarness(dataDir, await freePort(), env, logger);
     await harness.startApp();
     return harness;
   }
@@ -78,7 +85,9 @@ export class ServiceHarness {
 
   async startApp(): Promise<void> {
     const config = this.config;
-    this.app = await createApp(config, { logger: pino({ level: config.logLevel }) });
+    this.app = await createApp(config, {
+      logger: this.logger ?? pino({ level: config.logLevel }),
+    });
     await this.app.listen({ port: this.port, host: '127.0.0.1' });
   }
 

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsOptional, IsString, Length } from 'class-validator';
+import { IsPlainText } from '../../shared/free-text';
 
 const RESOLVED_STATUSES = ['SUCCEEDED', 'FAILED'] as const;
 export const MAX_RESOLUTION_NOTE_LENGTH = 500;
@@ -16,6 +17,7 @@ export class ResolveTransactionDto {
   })
   @IsString()
   @Length(1, MAX_RESOLUTION_NOTE_LENGTH)
+  @IsPlainText()
   note!: string;
 
   @ApiPropertyOptional({

@@ -27,7 +27,8 @@ export class GetTransactionHandler implements IQueryHandler<
   /**
    * Reads after the projection has caught up with every write made before the query (so a
    * client reads its own writes). With a wait condition it listens before reading, so a change
-   * landing between the read and the wait is never missed.
+   * landing between the read and the wait is never missed; a wait that times out reads again,
+   * because changes that did not satisfy it may have landed meanwhile.
    */
   async execute({
     owner,
@@ -38,13 +39,17 @@ export class GetTransactionHandler implements IQueryHandler<
     const change = wait
       ? this.changes.next(streamName, (s) => satisfies(s, wait), wait.timeoutMs)
       : null;
-    await this.projections.catchUp(this.config.readConsistencyTimeoutMs);
-    const summary = await this.readModel.findSummary(owner, clientId);
+    const summary = await this.readCaughtUp(owner, clientId);
     if (!change) return summary;
     if (!summary || satisfies(summary, wait!)) {
       change.cancel();
       return summary;
     }
-    return (await change.promise) ?? summary;
+    return (await change.promise) ?? (await this.readCaughtUp(owner, clientId));
+  }
+
+  private async readCaughtUp(owner: string, clientId: string): Promise<TransactionSummary | null> {
+    await this.projections.catchUp(this.config.readConsistencyTimeoutMs);
+    return this.readModel.findSummary(owner, clientId);
   }
 }

@@ -8,6 +8,7 @@ import {
   Length,
   Matches,
 } from 'class-validator';
+import { IsPlainText } from '../../shared/free-text';
 
 export const CLIENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 export const RECIPIENT_PATTERN = /^[A-Za-z0-9_.:@+-]{1,128}$/;
@@ -43,5 +44,6 @@ export class RequestTransactionDto {
   @IsOptional()
   @IsString()
   @Length(1, MAX_NOTE_LENGTH)
+  @IsPlainText()
   note?: string;
 }
