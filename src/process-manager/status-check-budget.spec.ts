@@ -106,6 +106,14 @@ describe('status-check budget', () => {
       );
     });
 
+    it('given a ban that has just ended, then a new 429 is a new ban and halves the rate again', () => {
+      const banned = slowDownBudget(budget(), T0, T0 + 20_000, settings);
+      expect(slowDownBudget(banned, T0 + 20_000, T0 + 40_000, settings)).toMatchObject({
+        rate: 0.5,
+        blockedUntil: T0 + 40_000,
+      });
+    });
+
     it('never slows below the minimum rate', () => {
       expect(slowDownBudget(budget({ rate: 0.3 }), T0, T0 + 1_000, settings).rate).toBe(0.25);
     });

@@ -87,6 +87,19 @@ function existing(state: TransactionState): ExistingTransaction {
 
 // Attempt 1 answered 504 at 30 s: a 404 proves it lost from 30 + 120 + 15 = 165 s on.
 const attempt1Checking = [requested, started(1, 0), timedOut(1, 30), scheduled(1, 1, 165)];
+const checked = (attempt: number, checkNumber: number, second: number): TransactionEvent => ({
+  type: 'StatusChecked',
+  data: { attempt, checkNumber, result: 'not_found', at: at(second) },
+});
+// Attempt 1 proven lost by its first check; attempt 2 answered 504 at 196 s (proof at 331 s).
+const lastAttemptChecking = [
+  ...attempt1Checking,
+  checked(1, 1, 165),
+  lost(1, 165),
+  started(2, 166),
+  timedOut(2, 196),
+  scheduled(2, 1, 331),
+];
 
 describe('one request, one charge: each guard on its own', () => {
   describe('only a 404 after the late window proves an attempt lost', () => {
@@ -102,16 +115,14 @@ describe('one request, one charge: each guard on its own', () => {
     );
 
     it('given the last attempt past its late window, when the check answers pending, then the transaction is not failed', () => {
-      const history = [
-        ...attempt1Checking,
-        lost(1, 165),
-        started(2, 166),
-        timedOut(2, 196),
-        scheduled(2, 1, 331),
-      ];
-      const { events, state } = given(...history).when(check(2, 1, 'pending', 340));
+      const { events, state } = given(...lastAttemptChecking).when(check(2, 1, 'pending', 340));
       expect(events.map((e) => e.type)).toEqual(['StatusChecked', 'StatusCheckScheduled']);
       expect(state).toMatchObject({ status: 'PENDING', failureReason: null, finalizedAt: null });
+      // Each attempt keeps its own outcome and count of checks.
+      expect(state.attempts).toMatchObject([
+        { number: 1, outcome: 'lost', checks: 1 },
+        { number: 2, outcome: 'ambiguous', checks: 1 },
+      ]);
     });
   });
 
@@ -271,14 +282,41 @@ describe('one request, one charge: each guard on its own', () => {
 
   describe('the folded state tells the truth', () => {
     it('given attempt 1 accepted (202) at 10 s, then its late window counts from the 202', () => {
-      const history = [requested, started(1, 0), accepted(1, 10), scheduled(1, 1, 144)];
-      expect(existing(fold(history)).attempts).toEqual([
+      const { events, state } = given(requested, started(1, 0)).when(
+        submissionResult(1, 'pending', 10),
+      );
+      // First check: after the 30 s gateway timeout, plus half (jitter 0.5) of the 5 s base.
+      expect(events).toEqual([
+        accepted(1, 10),
+        {
+          type: 'StatusCheckScheduled',
+          data: { attempt: 1, checkNumber: 1, dueAt: at(32.5), reason: 'provider_pending' },
+        },
+      ]);
+      expect(state.attempts).toEqual([
         { number: 1, startedAt: at(0), outcome: 'accepted', settledAt: at(10), checks: 0 },
       ]);
+      const history = [requested, started(1, 0), ...events];
       // 10 + 120 + 15 = 145 s: a 404 at 144 s proves nothing yet.
       const early = given(...history).when(check(1, 1, 'not_found', 144));
       expect(early.events.map((e) => e.type)).toEqual(['StatusChecked', 'StatusCheckScheduled']);
       expect(early.state.attempts).toMatchObject([{ outcome: 'accepted' }]);
+    });
+
+    it('given the last attempt past its late window, when the check answers 404, then FAILED provider_lost and the attempt stays lost', () => {
+      const { events, state } = given(...lastAttemptChecking).when(check(2, 1, 'not_found', 331));
+      expect(events.map((e) => e.type)).toEqual([
+        'StatusChecked',
+        'ProviderAttemptLost',
+        'StatusConfirmed',
+      ]);
+      expect(state).toMatchObject({
+        status: 'FAILED',
+        finalSource: 'process_manager',
+        failureReason: 'provider_lost',
+      });
+      // No answer ever came: the provider has neither attempt.
+      expect(state.attempts.map((a) => a.outcome)).toEqual(['lost', 'lost']);
     });
 
     it('a SUCCEEDED transaction has no failure reason', () => {
@@ -297,27 +335,35 @@ describe('one request, one charge: each guard on its own', () => {
       });
     });
 
-    it('given a deadline case, when support resolves it, then it is final from the resolution', () => {
-      const resolve: TransactionCommand = {
-        type: 'ResolveBySupport',
-        status: 'SUCCEEDED',
-        note: 'the provider confirmed by phone',
-        providerStatus: 'completed',
-        at: at(950),
-      };
-      const { events, state } = given(requested, started(1, 0), deadlineCase(900)).when(resolve);
-      expect(events).toMatchObject([{ type: 'ResolvedBySupport' }]);
-      expect(state).toMatchObject({
-        status: 'SUCCEEDED',
-        stage: 'final',
-        finalSource: 'support',
-        failureReason: null,
-        finalizedAt: at(950),
-      });
-    });
+    it.each([
+      ['SUCCEEDED', null],
+      ['FAILED', 'resolved_by_support'],
+    ] as const)(
+      'given a deadline case, when support resolves it %s, then it is final from the resolution',
+      (status, failureReason) => {
+        const resolve: TransactionCommand = {
+          type: 'ResolveBySupport',
+          status,
+          note: 'asked the provider by phone',
+          providerStatus: null,
+          at: at(950),
+        };
+        const history = [requested, started(1, 0), deadlineCase(900)];
+        const { events, state } = given(...history).when(resolve);
+        expect(events).toMatchObject([{ type: 'ResolvedBySupport', data: { status } }]);
+        expect(state).toMatchObject({
+          status,
+          stage: 'final',
+          finalSource: 'support',
+          failureReason,
+          finalizedAt: at(950),
+        });
+      },
+    );
   });
 
   describe('signed webhooks', () => {
+    const awaitingProvider = [requested, started(1, 0), accepted(1, 3)];
     const signedReport = (second: number): TransactionCommand => ({
       type: 'RecordProviderReport',
       status: 'completed',
@@ -327,8 +373,7 @@ describe('one request, one charge: each guard on its own', () => {
     });
 
     it('given a pending transaction, when a signed webhook reports completed, then SUCCEEDED with its report id kept', () => {
-      const history = [requested, started(1, 0), accepted(1, 3)];
-      const { events, state } = given(...history).when(signedReport(12));
+      const { events, state } = given(...awaitingProvider).when(signedReport(12));
       expect(events).toEqual([
         {
           type: 'StatusConfirmed',
@@ -343,7 +388,29 @@ describe('one request, one charge: each guard on its own', () => {
         },
       ]);
       expect(state).toMatchObject({ status: 'SUCCEEDED', stage: 'final', reportIds: ['msg_1'] });
-      expect(given(...history, ...events).when(signedReport(13)).events).toEqual([]);
+      expect(state.attempts).toMatchObject([{ number: 1, outcome: 'answered' }]);
+      expect(given(...awaitingProvider, ...events).when(signedReport(13)).events).toEqual([]);
+    });
+
+    it('given a SUCCEEDED transaction, when a signed webhook says declined, then the conflict is counted and the status stands', () => {
+      const confirmedByWebhook = given(...awaitingProvider).when(signedReport(12)).events;
+      const { events, state } = given(...awaitingProvider, ...confirmedByWebhook).when({
+        type: 'RecordProviderReport',
+        status: 'declined',
+        source: 'webhook',
+        at: at(20),
+        reportId: 'msg_2',
+      });
+      expect(events.map((e) => e.type)).toEqual([
+        'ConflictingStatusReported',
+        'ReconciliationRequired',
+      ]);
+      expect(state).toMatchObject({
+        status: 'SUCCEEDED',
+        stage: 'needs_reconciliation',
+        conflicts: 1,
+        reportIds: ['msg_1', 'msg_2'],
+      });
     });
   });
 });
