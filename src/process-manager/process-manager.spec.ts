@@ -1,23 +1,8 @@
 import type { TransactionEvent } from '../transactions/transaction.decider';
 import { netChange, react } from './process-manager';
+import { T0, at, requested } from '../../test/support/transaction-history';
 
 const settings = { reconciliationDeadlineMs: 900_000, notifyClient: false };
-const T0 = Date.parse('2026-11-21T10:00:00.000Z');
-const at = (s: number) => new Date(T0 + s * 1000).toISOString();
-
-const requested: TransactionEvent = {
-  type: 'TransactionRequested',
-  data: {
-    transactionId: 'tx-1',
-    owner: 'alice',
-    clientId: 'c-1',
-    amount: 1,
-    currency: 'KES',
-    recipient: 'bob',
-    note: null,
-    requestedAt: at(0),
-  },
-};
 const confirmed: TransactionEvent = {
   type: 'StatusConfirmed',
   data: {
@@ -79,6 +64,24 @@ describe('process manager', () => {
       kind: 'schedule',
       work: { transactionId: 'tx-1', kind: 'notify', dueAt: T0 + 20_000, payload: { delivery: 1 } },
     });
+  });
+
+  it('when a deadline case opens, then support owns it: every pending step is cancelled', () => {
+    const deadline: TransactionEvent = {
+      type: 'ReconciliationRequired',
+      data: { reason: 'deadline_exceeded', at: at(900) },
+    };
+    expect(react('tx-1', deadline, settings)).toEqual([
+      { kind: 'cancel', transactionId: 'tx-1', kinds: ['submit', 'check', 'deadline'] },
+    ]);
+  });
+
+  it('when a contradiction opens a case on a final status, then nothing is cancelled: the client notice still goes', () => {
+    const conflict: TransactionEvent = {
+      type: 'ReconciliationRequired',
+      data: { reason: 'conflicting_reports', at: at(30) },
+    };
+    expect(react('tx-1', conflict, { ...settings, notifyClient: true })).toEqual([]);
   });
 
   it('a plan made and cancelled within one batch is never stored', () => {

@@ -1,6 +1,8 @@
 import {
   IdempotencyKeyReusedError,
   RequestTransaction,
+  ResolutionNotAllowedError,
+  TRANSACTION_EVENT_TYPES,
   TransactionEvent,
   TransactionRequested,
   decide,
@@ -60,7 +62,61 @@ describe('transaction decider', () => {
     });
   });
 
+  describe('refusals', () => {
+    /** The error a refused command throws. */
+    function refusal(command: () => unknown): unknown {
+      try {
+        command();
+      } catch (error) {
+        return error;
+      }
+      throw new Error('the command was not refused');
+    }
+
+    // The message becomes the problem detail a client reads; the name is what logs show.
+    it('given the same id with a different body, the error names the reused id', () => {
+      const changed = { ...request, request: { ...request.request, amount: 1 } };
+      expect(refusal(given([requested]).when(changed))).toMatchObject({
+        name: 'IdempotencyKeyReusedError',
+        message: 'Transaction id order-1 was already used for a different request',
+      });
+    });
+
+    it('given no transaction, a command for it is refused as not found', () => {
+      const expire = () =>
+        decide({ type: 'ExpireDeadline', at: '2026-11-21T10:15:00.000Z' }, fold([]));
+      expect(refusal(expire)).toMatchObject({
+        name: 'TransactionNotFoundError',
+        message: 'No such transaction',
+      });
+    });
+
+    it('given no case open, a support resolution is refused and says why', () => {
+      const resolve = () =>
+        decide(
+          {
+            type: 'ResolveBySupport',
+            status: 'FAILED',
+            note: 'n/a',
+            providerStatus: null,
+            at: '2026-11-21T10:05:00.000Z',
+          },
+          fold([requested]),
+        );
+      expect(refusal(resolve)).toBeInstanceOf(ResolutionNotAllowedError);
+      expect(refusal(resolve)).toMatchObject({
+        name: 'ResolutionNotAllowedError',
+        message: 'Only a transaction that needs reconciliation can be resolved by support',
+      });
+    });
+  });
+
   describe('evolve', () => {
+    it('every event the decider records is a known type, so it is read back from the store', () => {
+      const recorded = given([]).when(request)();
+      expect(TRANSACTION_EVENT_TYPES).toContain(recorded[0].type);
+    });
+
     it('a requested transaction is PENDING at stage requested, with the request kept', () => {
       expect(fold([requested])).toEqual({
         exists: true,

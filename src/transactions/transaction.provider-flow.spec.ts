@@ -1,52 +1,22 @@
 import {
-  ProviderPolicy,
   ResolutionNotAllowedError,
   SubmissionResult,
   TransactionCommand,
   TransactionEvent,
-  TransactionRequested,
   decide,
   fold,
   nextCheckDueAt,
 } from './transaction.decider';
+import {
+  T0,
+  at,
+  policy,
+  requested,
+  scheduled,
+  started,
+  timedOut,
+} from '../../test/support/transaction-history';
 
-const policy: ProviderPolicy = {
-  maxAttempts: 2,
-  gatewayTimeoutMs: 30_000,
-  lateWindowMs: 120_000,
-  lateWindowMarginMs: 15_000,
-  checkBaseDelayMs: 5_000,
-  checkMaxDelayMs: 60_000,
-};
-
-const T0 = Date.parse('2026-11-21T10:00:00.000Z');
-const at = (seconds: number) => new Date(T0 + seconds * 1000).toISOString();
-
-const requested: TransactionRequested = {
-  type: 'TransactionRequested',
-  data: {
-    transactionId: 'tx-1',
-    owner: 'alice',
-    clientId: 'order-1',
-    amount: 2500,
-    currency: 'KES',
-    recipient: 'bob',
-    note: null,
-    requestedAt: at(0),
-  },
-};
-const started = (attempt: number, second: number): TransactionEvent => ({
-  type: 'ProviderSubmissionStarted',
-  data: { attempt, startedAt: at(second) },
-});
-const timedOut = (attempt: number, second: number): TransactionEvent => ({
-  type: 'ProviderTimedOut',
-  data: { attempt, reason: 'gateway_timeout', detail: '504', at: at(second) },
-});
-const scheduled = (attempt: number, checkNumber: number, dueSecond: number): TransactionEvent => ({
-  type: 'StatusCheckScheduled',
-  data: { attempt, checkNumber, dueAt: at(dueSecond), reason: 'test' },
-});
 const confirmed = (status: 'SUCCEEDED' | 'FAILED', second: number): TransactionEvent => ({
   type: 'StatusConfirmed',
   data: {

@@ -1,0 +1,133 @@
+import {
+  BudgetState,
+  fullBudget,
+  recoverBudget,
+  refill,
+  slowDownBudget,
+  takeToken,
+  tokenAvailableAt,
+} from './status-check-budget';
+
+const settings = { ratePerSecond: 2, minRatePerSecond: 0.25 };
+const T0 = 1_000_000;
+const budget = (change: Partial<BudgetState> = {}): BudgetState => ({
+  tokens: 1,
+  updatedAt: T0,
+  rate: 2,
+  blockedUntil: 0,
+  ...change,
+});
+
+describe('status-check budget', () => {
+  describe('taking a token', () => {
+    it('given a full budget, when a check asks, then it is granted and the token is spent', () => {
+      expect(takeToken(fullBudget(T0, settings), T0, settings)).toEqual({
+        decision: { granted: true },
+        next: { tokens: 0, updatedAt: T0, rate: 2, blockedUntil: 0 },
+      });
+    });
+
+    it('given a token spent at 2/s, then the next check waits 500 ms and storing nothing meanwhile', () => {
+      const spent = budget({ tokens: 0 });
+      expect(takeToken(spent, T0 + 499, settings)).toEqual({
+        decision: { granted: false, retryAt: T0 + 500 },
+      });
+      expect(takeToken(spent, T0 + 500, settings)).toEqual({
+        decision: { granted: true },
+        next: { tokens: 0, updatedAt: T0 + 500, rate: 2, blockedUntil: 0 },
+      });
+    });
+
+    it('given a ban, then every check is refused until it ends, and the first one then is granted', () => {
+      const banned = budget({ tokens: 1, updatedAt: T0 + 30_000, blockedUntil: T0 + 30_000 });
+      expect(takeToken(banned, T0 + 29_999, settings)).toEqual({
+        decision: { granted: false, retryAt: T0 + 30_000 },
+      });
+      expect(takeToken(banned, T0 + 30_000, settings).decision).toEqual({ granted: true });
+    });
+
+    it('given a rate recovered with float noise, then the next token is due on the whole millisecond', () => {
+      // Five recoveries from 1/s by 0.2 give 1.9999999999999998/s: 500.00000000000006 ms a token.
+      let state: BudgetState = { tokens: 1, updatedAt: 0, rate: 1, blockedUntil: 0 };
+      for (let step = 0; step < 5; step++) state = recoverBudget(state, 0, settings)!;
+      expect(state.rate).toBeLessThan(2);
+      const { next } = takeToken(state, 0, settings);
+      expect(takeToken(next!, 499, settings).decision).toEqual({ granted: false, retryAt: 500 });
+      expect(takeToken(next!, 500, settings).decision).toEqual({ granted: true });
+    });
+  });
+
+  describe('refilling', () => {
+    it('refills at the rate, up to one token', () => {
+      expect(refill(budget({ tokens: 0 }), T0 + 250, settings)).toEqual(
+        budget({ tokens: 0.5, updatedAt: T0 + 250 }),
+      );
+      expect(refill(budget({ tokens: 0.5 }), T0 + 10_000, settings)).toEqual(
+        budget({ tokens: 1, updatedAt: T0 + 10_000 }),
+      );
+    });
+
+    it('given a clock behind the stored time, then the bucket time never runs backwards', () => {
+      expect(refill(budget({ tokens: 0.25 }), T0 - 5_000, settings)).toEqual(
+        budget({ tokens: 0.25 }),
+      );
+    });
+
+    it('keeps a stored rate within the configured bounds', () => {
+      expect(refill(budget({ rate: 8 }), T0, settings).rate).toBe(2);
+      expect(refill(budget({ rate: 0.01 }), T0, settings).rate).toBe(0.25);
+    });
+
+    it('a token is available once the missing share has refilled', () => {
+      expect(tokenAvailableAt(budget({ tokens: 0.25, rate: 0.5 }))).toBe(T0 + 1_500);
+    });
+  });
+
+  describe('a 429', () => {
+    it('halves the rate and blocks until Retry-After, with one token ready then', () => {
+      expect(slowDownBudget(budget({ tokens: 0 }), T0, T0 + 20_000, settings)).toEqual({
+        tokens: 1,
+        updatedAt: T0 + 20_000,
+        rate: 1,
+        blockedUntil: T0 + 20_000,
+      });
+    });
+
+    it('given a ban already on, then a report of the same ban only extends it', () => {
+      const banned = slowDownBudget(budget(), T0, T0 + 20_000, settings);
+      expect(slowDownBudget(banned, T0 + 1_000, T0 + 25_000, settings)).toEqual({
+        tokens: 1,
+        updatedAt: T0 + 25_000,
+        rate: 1,
+        blockedUntil: T0 + 25_000,
+      });
+      expect(slowDownBudget(banned, T0 + 1_000, T0 + 5_000, settings).blockedUntil).toBe(
+        T0 + 20_000,
+      );
+    });
+
+    it('given a ban that has just ended, then a new 429 is a new ban and halves the rate again', () => {
+      const banned = slowDownBudget(budget(), T0, T0 + 20_000, settings);
+      expect(slowDownBudget(banned, T0 + 20_000, T0 + 40_000, settings)).toMatchObject({
+        rate: 0.5,
+        blockedUntil: T0 + 40_000,
+      });
+    });
+
+    it('never slows below the minimum rate', () => {
+      expect(slowDownBudget(budget({ rate: 0.3 }), T0, T0 + 1_000, settings).rate).toBe(0.25);
+    });
+  });
+
+  describe('recovering', () => {
+    it('each successful check gives back a tenth of the configured rate, up to it', () => {
+      expect(recoverBudget(budget({ rate: 1 }), T0, settings)).toEqual(budget({ rate: 1.2 }));
+      expect(recoverBudget(budget({ rate: 1.9 }), T0, settings)).toEqual(budget({ rate: 2 }));
+    });
+
+    it('changes nothing at the configured rate, nor while a ban is on', () => {
+      expect(recoverBudget(budget(), T0, settings)).toBeNull();
+      expect(recoverBudget(budget({ rate: 1, blockedUntil: T0 + 1 }), T0, settings)).toBeNull();
+    });
+  });
+});
