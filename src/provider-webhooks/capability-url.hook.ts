@@ -3,7 +3,7 @@ import { ProblemException } from '../problem/problem';
 import { sendProblem, toProblemResponse } from '../problem/problem.filter';
 import { WEBHOOK_ROUTE, WebhookUrls } from './webhook-urls';
 
-const CAPABILITY_ROUTE = `/${WEBHOOK_ROUTE}/:transactionId/:token`;
+export const CAPABILITY_ROUTE = `/${WEBHOOK_ROUTE}/:transactionId/:token`;
 
 /**
  * Refuses a report at a forged or unknown capability URL as soon as the request is routed,

@@ -5,6 +5,7 @@ import { BEARER } from '../auth/auth.guard';
 import { InvalidTokenError, TokenVerifier } from '../auth/token-verifier';
 import type { AppConfig } from '../config/app-config';
 import { ProblemException } from '../problem/problem';
+import { CAPABILITY_ROUTE } from '../provider-webhooks/capability-url.hook';
 import type { Clock } from '../shared/clock';
 import { ClockedRateLimitStore } from './clocked-rate-limit-store';
 
@@ -16,12 +17,18 @@ const MAX_TRACKED_CALLERS = 100_000;
 const PRINCIPAL = 'principal:';
 
 /**
- * Who a request is counted against: the subject of a valid token, otherwise (webhooks, a missing
+ * Who a request is counted against: the subject of a valid token; for a report at a capability
+ * URL, its transaction (a forged URL is refused before any counting, for one HMAC, so the URL
+ * reaching here is genuine: the provider's reports are never starved by others behind the same
+ * address, and the provider never retries a refused one); otherwise (signed webhooks, a missing
  * or refused token) the client address. The token is verified here, before the route's guard,
  * so that a forged token naming someone cannot spend their allowance; the verifier caches the
  * answer, so the guard's own check costs a map lookup.
  */
 async function callerOf(request: FastifyRequest, verifier: TokenVerifier): Promise<string> {
+  if (request.routeOptions.url === CAPABILITY_ROUTE) {
+    return `${PRINCIPAL}webhook:${(request.params as { transactionId: string }).transactionId}`;
+  }
   const match = BEARER.exec(request.headers.authorization ?? '');
   if (match) {
     try {

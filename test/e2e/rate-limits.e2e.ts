@@ -9,6 +9,8 @@ import { signingSecret } from '../../src/auth/signing-key';
 import { issueToken } from '../../src/auth/token-issuer';
 import { AppConfig } from '../../src/config/app-config';
 import { SettableClock } from '../../src/event-store/event-store.contract';
+import { WebhookUrls } from '../../src/provider-webhooks/webhook-urls';
+import { transactionIdFor } from '../../src/transactions/transaction-id';
 import { freePort } from '../support/service-harness';
 
 const WINDOW_MS = 60_000;
@@ -85,16 +87,26 @@ describe('rate limits per principal and per client address', () => {
     expect((await call('GET', '/v1/transactions', alice)).status).toBe(200);
   });
 
-  it('counts webhooks and refused tokens per client address, and a forged token cannot spend its subject’s allowance', async () => {
+  it('counts refused tokens and signed webhooks per client address, a forged token cannot spend its subject’s allowance, and a forged capability URL is refused before counting', async () => {
     const carol = `Bearer ${await tokenFor('carol')}`;
     const forgedCarol = `Bearer ${await issueToken(config, new TextEncoder().encode('f'.repeat(40)), { subject: 'carol', roles: [], expiresIn: '1h' })}`;
-    expect((await call('POST', '/v1/provider/webhooks/not-a-uuid/nope')).status).toBe(401);
+    // Forged capability URLs cost one HMAC each and spend nothing.
+    for (let i = 0; i < 5; i++) {
+      expect((await call('POST', '/v1/provider/webhooks/not-a-uuid/nope')).status).toBe(401);
+    }
     expect((await call('GET', '/v1/transactions', forgedCarol)).status).toBe(401);
-    expectRateLimited(await call('POST', '/v1/provider/webhooks/not-a-uuid/nope'), 60);
+    expect((await call('GET', '/v1/transactions')).status).toBe(401);
     expectRateLimited(await call('GET', '/v1/transactions'), 60);
+    expectRateLimited(await call('POST', '/v1/provider/webhooks'), 60);
     expect((await call('GET', '/v1/transactions', carol)).status).toBe(200);
 
+    // A genuine capability URL counts against its transaction, not the spent address.
+    const genuine = new URL(app.get(WebhookUrls).urlFor(transactionIdFor('carol', 'rl-1')))
+      .pathname;
+    for (let i = 0; i < 3; i++) expect((await call('POST', genuine)).status).not.toBe(429);
+    expectRateLimited(await call('POST', genuine), 60);
+
     advance(WINDOW_MS);
-    expect((await call('POST', '/v1/provider/webhooks/not-a-uuid/nope')).status).toBe(401);
+    expect((await call('GET', '/v1/transactions')).status).toBe(401);
   });
 });
