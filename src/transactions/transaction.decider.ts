@@ -585,7 +585,8 @@ function decideProviderReport(
   state: ExistingTransaction,
 ): TransactionEvent[] {
   if (status === 'pending') return [];
-  if (reportId !== null && !isNewReport(state, status, reportId)) return [];
+  // Reports are recorded only once a transaction is final, so only a final one can have heard
+  // this report before: reportOnFinal answers a repeat.
   if (isFinal(state)) return reportOnFinal(state, status, source, at, reportId);
   const confirmed = confirm(STATUS_OF[status], source, status, null, at);
   return reportId ? [{ ...confirmed, data: { ...confirmed.data, reportId } }] : [confirmed];

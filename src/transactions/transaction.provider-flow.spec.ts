@@ -442,6 +442,22 @@ describe('transaction decider: getting through the provider', () => {
       ]);
     });
 
+    it.each([
+      ['unsigned', null],
+      ['signed', 'msg_1'],
+    ])(
+      'given a deadline case settled by support, a first %s report agreeing with the decision changes nothing',
+      (_kind, reportId) => {
+        const late: TransactionEvent = {
+          type: 'ReconciliationRequired',
+          data: { reason: 'deadline_exceeded', at: at(900) },
+        };
+        const settled = run([requested, started(1, 0), late], resolve('FAILED', 950));
+        expect(given(...settled).when(report('declined', 1000, reportId))).toEqual([]);
+        expect(fold(settled)).toMatchObject({ status: 'FAILED', reconciliation: null });
+      },
+    );
+
     it('given a settled case, a new signed message (a new webhook-id) reopens it', () => {
       const settled = run(
         [requested, started(1, 0), confirmed('SUCCEEDED', 5)],
