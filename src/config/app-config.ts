@@ -128,7 +128,7 @@ export const configSchema = z.object({
   WORKER_MAX_STEP_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
   /** API requests per token subject per window, per instance; 0: no limit. */
   RATE_LIMIT_PER_PRINCIPAL: z.coerce.number().int().min(0).max(10_000_000).default(6_000),
-  /** Requests per client address per window without a valid token (webhooks, failed sign-ins). */
+  /** Requests per client address per window without a valid token (signed webhooks, failed sign-ins). */
   RATE_LIMIT_PER_ADDRESS: z.coerce.number().int().min(0).max(10_000_000).default(3_000),
   RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
 });

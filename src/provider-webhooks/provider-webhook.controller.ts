@@ -46,6 +46,8 @@ export class ProviderWebhookController {
     @Body() report: ProviderReportDto,
     @Req() request: RawBodyRequest<FastifyRequest>,
   ): Promise<WebhookReceipt> {
+    // The onRequest hook (capability-url.hook.ts) already refused forged URLs before the body
+    // was read; checked again here, one HMAC, so the route never depends on that hook alone.
     if (!this.webhookUrls.isValid(transactionId, token)) {
       throw new ProblemException('unauthenticated', { detail: 'Unknown webhook URL' });
     }

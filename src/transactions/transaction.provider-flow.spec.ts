@@ -61,6 +61,15 @@ const check = (
   policy,
 });
 
+/** Support settles a case at `second`, as the resolve route asks. */
+const resolve = (status: 'SUCCEEDED' | 'FAILED', second: number): TransactionCommand => ({
+  type: 'ResolveBySupport',
+  status,
+  note: 'confirmed with the provider by phone',
+  providerStatus: null,
+  at: at(second),
+});
+
 describe('transaction decider: getting through the provider', () => {
   describe('starting a submission (the intent record)', () => {
     it('given a requested transaction, when attempt 1 starts, then the intent is recorded', () => {
@@ -380,14 +389,6 @@ describe('transaction decider: getting through the provider', () => {
   });
 
   describe('a settled case and provider reports replayed', () => {
-    const resolve = (status: 'SUCCEEDED' | 'FAILED', second: number): TransactionCommand => ({
-      type: 'ResolveBySupport',
-      status,
-      note: 'checked with the provider',
-      providerStatus: null,
-      at: at(second),
-    });
-
     /** Applies each command to the history so far, as the command handler does. */
     function run(history: TransactionEvent[], ...commands: TransactionCommand[]) {
       const events = [...history];
@@ -542,13 +543,6 @@ describe('transaction decider: getting through the provider', () => {
   });
 
   describe('resolution by support', () => {
-    const resolve = (status: 'SUCCEEDED' | 'FAILED', second: number): TransactionCommand => ({
-      type: 'ResolveBySupport',
-      status,
-      note: 'confirmed with the provider by phone',
-      providerStatus: null,
-      at: at(second),
-    });
     const conflicted: TransactionEvent[] = [
       requested,
       started(1, 0),
