@@ -102,7 +102,7 @@ export async function createApp(
         );
     });
   }
-  if (config.role !== 'worker') await registerRateLimits(app, config, clock);
+  if (config.role !== 'worker') await registerRateLimits(app, config);
   refuseUnknownCapabilityUrls(fastify, app.get(WebhookUrls));
   app.useGlobalFilters(new ProblemFilter());
   app.useGlobalPipes(validationPipe);

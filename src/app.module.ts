@@ -9,6 +9,7 @@ import { ReadModelModule } from './read-model/read-model.module';
 import { ProcessManagerModule } from './process-manager/process-manager.module';
 import { WorkStoreModule } from './process-manager/work-store.module';
 import { ProviderWebhooksModule } from './provider-webhooks/provider-webhooks.module';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { Clock } from './shared/clock';
 import { Random } from './shared/random';
 import { SupportModule } from './support/support.module';
@@ -25,6 +26,7 @@ export class AppModule {
         EventStoreModule.forRoot(config),
         ReadModelModule.forRoot(config),
         WorkStoreModule.forRoot(config),
+        RateLimitModule.forRoot(config),
         TransactionsModule,
         ProviderWebhooksModule,
         ProcessManagerModule,

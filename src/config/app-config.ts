@@ -126,11 +126,13 @@ export const configSchema = z.object({
   PLANNER_LEASE_MS: durationMs(10_000),
   /** A step that fails unexpectedly this many times in a row is parked for support. */
   WORKER_MAX_STEP_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
-  /** API requests per token subject per window, per instance; 0: no limit. */
+  /** API requests per token subject per window, across instances sharing a store; 0: no limit. */
   RATE_LIMIT_PER_PRINCIPAL: z.coerce.number().int().min(0).max(10_000_000).default(6_000),
   /** Requests per client address per window without a valid token (signed webhooks, failed sign-ins). */
   RATE_LIMIT_PER_ADDRESS: z.coerce.number().int().min(0).max(10_000_000).default(3_000),
   RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
+  /** How often each instance adds its counts to the shared counters and learns the totals. */
+  RATE_LIMIT_SYNC_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;
@@ -197,7 +199,12 @@ export class AppConfig {
     plannerLeaseMs: number;
     maxStepFailures: number;
   };
-  readonly rateLimits!: { perPrincipal: number; perAddress: number; windowMs: number };
+  readonly rateLimits!: {
+    perPrincipal: number;
+    perAddress: number;
+    windowMs: number;
+    syncMs: number;
+  };
   /** The built-in provider simulator's settings (SIM_*), when no PROVIDER_URL is set. */
   readonly simulator!: ProviderSimulatorConfig | null;
 
@@ -325,6 +332,7 @@ export class AppConfig {
         perPrincipal: c.RATE_LIMIT_PER_PRINCIPAL,
         perAddress: c.RATE_LIMIT_PER_ADDRESS,
         windowMs: c.RATE_LIMIT_WINDOW_MS,
+        syncMs: c.RATE_LIMIT_SYNC_MS,
       },
       simulator,
     });

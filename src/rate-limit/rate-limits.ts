@@ -6,13 +6,10 @@ import { InvalidTokenError, TokenVerifier } from '../auth/token-verifier';
 import type { AppConfig } from '../config/app-config';
 import { ProblemException } from '../problem/problem';
 import { CAPABILITY_ROUTE } from '../provider-webhooks/capability-url.hook';
-import type { Clock } from '../shared/clock';
-import { ClockedRateLimitStore } from './clocked-rate-limit-store';
+import { CountedRequest, SyncedCallerCounts } from './synced-caller-counts';
 
 /** Only the API is limited; probes, metrics, the OpenAPI page and the console's files are not. */
 const LIMITED_ROUTES = /^\/v1\//;
-/** Callers remembered per instance; more are forgotten least recently seen first. */
-const MAX_TRACKED_CALLERS = 100_000;
 
 const PRINCIPAL = 'principal:';
 
@@ -47,21 +44,26 @@ async function callerOf(request: FastifyRequest, verifier: TokenVerifier): Promi
 export async function registerRateLimits(
   app: NestFastifyApplication,
   config: AppConfig,
-  clock: Clock,
 ): Promise<void> {
   const { perPrincipal, perAddress, windowMs } = config.rateLimits;
   const limitOf = (caller: string) => (caller.startsWith(PRINCIPAL) ? perPrincipal : perAddress);
   const verifier = app.get(TokenVerifier);
-  // The plugin constructs its store itself: a class that closes over the injected clock.
-  class InstanceStore extends ClockedRateLimitStore {
-    constructor() {
-      super(clock, MAX_TRACKED_CALLERS);
+  const counts = app.get(SyncedCallerCounts);
+  // The plugin constructs its store itself: a class that closes over the counts.
+  class SharedCountsStore {
+    incr(caller: string, callback: (error: Error | null, counted: CountedRequest) => void): void {
+      callback(null, counts.count(caller));
+    }
+
+    /** Every route shares the counts: a limit is per caller, not per route. */
+    child(): this {
+      return this;
     }
   }
   await app.register(rateLimit, {
     global: true,
     timeWindow: windowMs,
-    store: InstanceStore,
+    store: SharedCountsStore,
     keyGenerator: (request) => callerOf(request, verifier),
     allowList: (request, caller) => !LIMITED_ROUTES.test(request.url) || limitOf(caller) === 0,
     max: (_request, caller) => limitOf(caller),
