@@ -10,10 +10,13 @@ import { issueToken } from '../../src/auth/token-issuer';
 import { AppConfig } from '../../src/config/app-config';
 import { SettableClock } from '../../src/event-store/event-store.contract';
 import { WebhookUrls } from '../../src/provider-webhooks/webhook-urls';
+import { SyncedCallerCounts } from '../../src/rate-limit/synced-caller-counts';
 import { transactionIdFor } from '../../src/transactions/transaction-id';
 import { freePort } from '../support/service-harness';
 
 const WINDOW_MS = 60_000;
+
+const windowStartNow = () => Date.now() - (Date.now() % WINDOW_MS);
 
 /** The service with small limits and a clock the test moves: no sleeping through a window. */
 describe('rate limits per principal and per client address', () => {
@@ -21,7 +24,8 @@ describe('rate limits per principal and per client address', () => {
   let baseUrl: string;
   let config: AppConfig;
   let dataDir: string;
-  const clock = new SettableClock(new Date());
+  // At the start of a window: windows are multiples of their length, on every instance alike.
+  const clock = new SettableClock(new Date(windowStartNow()));
   const advance = (ms: number) => clock.set(new Date(clock.now().getTime() + ms));
 
   beforeAll(async () => {
@@ -108,5 +112,79 @@ describe('rate limits per principal and per client address', () => {
 
     advance(WINDOW_MS);
     expect((await call('GET', '/v1/transactions')).status).toBe(401);
+  });
+});
+
+/**
+ * Two instances on one data folder, as behind nginx on one machine: they share the counters in
+ * rate-limits.sqlite. Their timers are set beyond the test's length; the test syncs each itself.
+ */
+describe('rate limits shared by two instances on one data folder', () => {
+  let dataDir: string;
+  const clock = new SettableClock(new Date(windowStartNow()));
+  const instances: { app: NestFastifyApplication; baseUrl: string }[] = [];
+  let config: AppConfig;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'ledger-shared-limits-'));
+    const providerUrl = `http://127.0.0.1:${await freePort()}`;
+    for (let i = 0; i < 2; i++) {
+      const port = await freePort();
+      config = AppConfig.fromEnvironment({
+        LOG_LEVEL: 'silent',
+        DATA_DIR: dataDir,
+        PORT: String(port),
+        PROVIDER_URL: providerUrl,
+        RATE_LIMIT_PER_PRINCIPAL: '3',
+        RATE_LIMIT_PER_ADDRESS: '1000',
+        RATE_LIMIT_WINDOW_MS: String(WINDOW_MS),
+        RATE_LIMIT_SYNC_MS: '60000',
+      });
+      const app = await createApp(config, { clock, logger: pino({ level: 'silent' }) });
+      await app.listen({ port, host: '127.0.0.1' });
+      instances.push({ app, baseUrl: `http://127.0.0.1:${port}` });
+    }
+  });
+
+  afterAll(async () => {
+    for (const { app } of instances) await app.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const syncBoth = async () => {
+    for (const { app } of instances) await app.get(SyncedCallerCounts).sync();
+  };
+
+  async function list(instance: number, subject: string) {
+    const token = await issueToken(config, signingSecret(config)!, {
+      subject,
+      roles: [],
+      expiresIn: '1h',
+    });
+    const response = await request(`${instances[instance].baseUrl}/v1/transactions`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    await response.body.text();
+    return { status: response.statusCode, retryAfter: response.headers['retry-after'] };
+  }
+
+  it('refuses on the second instance a caller that spent its allowance on the first, once both have synced', async () => {
+    for (let i = 0; i < 3; i++) expect((await list(0, 'dave')).status).toBe(200);
+    expect((await list(0, 'dave')).status).toBe(429);
+
+    await syncBoth();
+    expect(await list(1, 'dave')).toEqual({ status: 429, retryAfter: '60' });
+
+    clock.set(new Date(clock.now().getTime() + WINDOW_MS));
+    expect((await list(1, 'dave')).status).toBe(200);
+  });
+
+  it('lets through, until the next sync, what the other instance has not heard of yet', async () => {
+    for (let i = 0; i < 3; i++) expect((await list(0, 'erin')).status).toBe(200);
+    expect((await list(1, 'erin')).status).toBe(200);
+
+    await syncBoth();
+    expect((await list(1, 'erin')).status).toBe(429);
+    expect((await list(0, 'erin')).status).toBe(429);
   });
 });
