@@ -109,6 +109,7 @@ describe('configuration', () => {
       perPrincipal: 6000,
       perAddress: 3000,
       windowMs: 60_000,
+      syncMs: 1_000,
     });
     expect(
       AppConfig.fromEnvironment({ RATE_LIMIT_PER_PRINCIPAL: '0', RATE_LIMIT_WINDOW_MS: '1000' })
@@ -116,6 +117,12 @@ describe('configuration', () => {
     ).toMatchObject({ perPrincipal: 0, windowMs: 1000 });
     expect(problemsOf({ RATE_LIMIT_PER_ADDRESS: '-1' })[0]).toMatch(/^RATE_LIMIT_PER_ADDRESS: /);
     expect(problemsOf({ RATE_LIMIT_WINDOW_MS: '10' })[0]).toMatch(/^RATE_LIMIT_WINDOW_MS: /);
+    expect(AppConfig.fromEnvironment({ RATE_LIMIT_SYNC_MS: '250' }).rateLimits.syncMs).toBe(250);
+    expect(problemsOf({ RATE_LIMIT_SYNC_MS: '5' })[0]).toMatch(/^RATE_LIMIT_SYNC_MS: /);
+    expect(problemsOf({ RATE_LIMIT_SYNC_MS: 'soon' })[0]).toMatch(/^RATE_LIMIT_SYNC_MS: /);
+    expect(problemsOf({ RATE_LIMIT_WINDOW_MS: '1000', RATE_LIMIT_SYNC_MS: '1001' })).toEqual([
+      'RATE_LIMIT_SYNC_MS: must not exceed RATE_LIMIT_WINDOW_MS',
+    ]);
   });
 
   it('selects EventStoreDB and MongoDB with their connection settings', () => {

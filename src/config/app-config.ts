@@ -250,6 +250,9 @@ export class AppConfig {
     if (c.STATUS_CHECK_MIN_RATE > c.STATUS_CHECK_RATE) {
       problems.push('STATUS_CHECK_MIN_RATE: must not exceed STATUS_CHECK_RATE');
     }
+    if (c.RATE_LIMIT_SYNC_MS > c.RATE_LIMIT_WINDOW_MS) {
+      problems.push('RATE_LIMIT_SYNC_MS: must not exceed RATE_LIMIT_WINDOW_MS');
+    }
     if (c.PROVIDER_SUBMIT_TIMEOUT_MS <= c.PROVIDER_GATEWAY_TIMEOUT_MS) {
       problems.push(
         "PROVIDER_SUBMIT_TIMEOUT_MS: must exceed PROVIDER_GATEWAY_TIMEOUT_MS so the provider's 504 arrives first",
