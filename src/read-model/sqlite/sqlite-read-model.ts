@@ -12,7 +12,7 @@ import {
   SummaryStatistics,
   TIME_TO_FINAL_BUCKET_BOUNDS,
   TransactionSummary,
-} from '../read-model.port';
+} from '../../transactions/read-model.port';
 import { openSqliteDatabase } from '../../shared/sqlite';
 import { WriterThread, threadScript } from '../../shared/sqlite-writer-thread';
 import { queueReasonOf } from '../reconciliation-queue';
