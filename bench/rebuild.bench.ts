@@ -4,18 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { progressReporter } from '../src/audit/progress';
+import { progressReporter } from '../src/cli/progress';
 import type { NewEvent } from '../src/event-store/event-store.port';
 import { SqliteEventStore } from '../src/event-store/sqlite/sqlite-event-store';
-import {
-  RebuildResult,
-  SUMMARY_PROJECTION,
-  rebuildTransactionSummaries,
-} from '../src/projections/summary-rebuild';
+import type { RebuildResult } from '../src/projections/projection-rebuild';
 import { SqliteReadModel } from '../src/read-model/sqlite/sqlite-read-model';
 import { SystemClock } from '../src/shared/clock';
 import { streamNameFor, transactionIdFor } from '../src/transactions/transaction-id';
 import { CURRENT_SCHEMA_VERSION } from '../src/transactions/transaction-streams';
+import { SUMMARY_PROJECTION } from '../src/transactions/transaction-summary.projection';
+import { rebuildTransactionSummaries } from '../src/transactions/transaction-summary.rebuild';
 import type { TransactionEvent } from '../src/transactions/transaction.decider';
 
 const USAGE = `Usage: npm run bench:rebuild -- [options]

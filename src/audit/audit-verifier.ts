@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { EventStore } from '../event-store/event-store.port';
-import type { ReadModel } from '../read-model/read-model.port';
+import type { ReadModel } from '../transactions/read-model.port';
 import { TRANSACTION_CATEGORY } from '../transactions/transaction-id';
 import {
   Difference,

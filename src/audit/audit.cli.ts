@@ -9,7 +9,7 @@ import { SystemClock } from '../shared/clock';
 import { streamNameFor } from '../transactions/transaction-id';
 import { transactionIdOfTarget } from './audit-target';
 import { VerifyReport, verifyAll } from './audit-verifier';
-import { progressReporter } from './progress';
+import { progressReporter } from '../cli/progress';
 import { sqliteReadModelStreamNames } from './sqlite-read-model-rows';
 import { Difference, auditEvent, startStreamAudit } from './stream-audit';
 import { formatTimeline, timelineEntry } from './timeline';

@@ -1,6 +1,6 @@
 import type { EventData, RecordedEvent } from '../event-store/event-store.port';
 import { chainHash } from '../event-store/hash-chain';
-import type { TransactionSummary } from '../read-model/read-model.port';
+import type { TransactionSummary } from '../transactions/read-model.port';
 import { projectTransactionSummary } from '../transactions/transaction-summary.projection';
 import { CURRENT_SCHEMA_VERSION } from '../transactions/transaction-streams';
 import { auditStream, diffValues, orphanRowDifference } from './stream-audit';

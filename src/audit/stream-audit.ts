@@ -5,7 +5,7 @@
  */
 import type { RecordedEvent } from '../event-store/event-store.port';
 import { chainHash } from '../event-store/hash-chain';
-import type { TransactionSummary } from '../read-model/read-model.port';
+import type { TransactionSummary } from '../transactions/read-model.port';
 import { isTransactionEvent, toTransactionEvent } from '../transactions/transaction-streams';
 import { TransactionState, evolve, initialState } from '../transactions/transaction.decider';
 

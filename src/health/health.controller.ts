@@ -3,7 +3,7 @@ import type { FastifyReply } from 'fastify';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { EventStore } from '../event-store/event-store.port';
-import { ReadModel } from '../read-model/read-model.port';
+import { ReadModel } from '../transactions/read-model.port';
 import { lagFieldName } from '../projections/projection-lag';
 import { ProjectionMonitor } from './projection-monitor';
 

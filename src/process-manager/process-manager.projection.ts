@@ -2,13 +2,22 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import type { RecordedEvent } from '../event-store/event-store.port';
 import type { Projection } from '../projections/projection-runner';
-import { isTransactionStreamEvent } from '../transactions/transaction-summary.projection';
+import type { CliProjection } from '../projections/projections.cli';
 import { transactionIdOf } from '../transactions/transaction-id';
-import { toTransactionEvent } from '../transactions/transaction-streams';
+import { isTransactionStreamEvent, toTransactionEvent } from '../transactions/transaction-streams';
 import { ProcessManagerSettings, Reaction, netChange, react } from './process-manager';
 import { WorkStore } from './work-store.port';
 
 type Listener = () => void;
+
+const PROCESS_MANAGER_PROJECTION = 'process-manager';
+
+/** The process manager's registration with `npm run projections`: status only. */
+export const processManagerOnStores: CliProjection<{ workStore: WorkStore | null }> = {
+  name: PROCESS_MANAGER_PROJECTION,
+  checkpoint: ({ workStore }) => workStore?.checkpoint() ?? Promise.resolve(null),
+  rebuild: { refused: 'replaying it would schedule provider calls again' },
+};
 
 /**
  * Work carries the correlation id of the request that started the chain and the id of the event
@@ -30,7 +39,7 @@ function traced(reaction: Reaction, cause: RecordedEvent): Reaction {
  */
 @Injectable()
 export class ProcessManagerProjection implements Projection {
-  readonly name = 'process-manager';
+  readonly name = PROCESS_MANAGER_PROJECTION;
   private readonly settings: ProcessManagerSettings;
   private readonly listeners = new Set<Listener>();
 

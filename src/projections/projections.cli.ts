@@ -1,149 +1,100 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { progressReporter } from '../audit/progress';
+import { progressReporter } from '../cli/progress';
 import { AppConfig } from '../config/app-config';
-import { UsageError, positiveIntegerFlag, runCli } from '../cli/cli';
-import { CoreModule } from '../config/core.module';
-import { EventStoreModule } from '../event-store/event-store.module';
-import { EventStore } from '../event-store/event-store.port';
-import { SqliteEventStore } from '../event-store/sqlite/sqlite-event-store';
-import { SqliteWorkStore } from '../process-manager/sqlite/sqlite-work-store';
-import { WorkStoreModule } from '../process-manager/work-store.module';
-import { WorkStore } from '../process-manager/work-store.port';
-import { ReadModelModule } from '../read-model/read-model.module';
-import { ReadModel } from '../read-model/read-model.port';
-import { SqliteReadModel } from '../read-model/sqlite/sqlite-read-model';
-import { SystemClock } from '../shared/clock';
-import { MathRandom } from '../shared/random';
+import { UsageError, positiveIntegerFlag } from '../cli/cli';
+import type { EventStore } from '../event-store/event-store.port';
 import { measureProjectionLag } from './projection-lag';
-import { SUMMARY_PROJECTION, rebuildTransactionSummaries } from './summary-rebuild';
+import { RebuildableProjection, rebuildProjection } from './projection-rebuild';
 
-const PROCESS_MANAGER = 'process-manager';
+/** The stores one command opened: the event store, and those the projections keep. */
+export interface OpenedStores {
+  eventStore: EventStore;
+  close(): Promise<void>;
+}
 
-const USAGE = `Usage: npm run projections -- status
-       npm run projections -- rebuild ${SUMMARY_PROJECTION} [--batch-events <n>]
+/** A projection as `npm run projections` sees it, registered by the feature that owns it. */
+export interface CliProjection<Stores> {
+  readonly name: string;
+  /** Its checkpoint in `stores`; null when it never ran on them. */
+  checkpoint(stores: Stores): Promise<bigint | null>;
+  /** How to rebuild it beside the live copy, or why it cannot be rebuilt. */
+  rebuild: ((stores: Stores) => RebuildableProjection<unknown>) | { refused: string };
+}
+
+/** What the composition root hands the CLI: the projections, and how to open their stores. */
+export interface ProjectionsCliSetup<Stores extends OpenedStores> {
+  projections: CliProjection<Stores>[];
+  openStores(config: AppConfig, use: 'status' | 'rebuild'): Promise<Stores>;
+}
+
+function usage<Stores>(projections: CliProjection<Stores>[]): string {
+  const rebuildable = projections.filter(({ rebuild }) => typeof rebuild === 'function');
+  const refusals = projections.flatMap(({ name, rebuild }) =>
+    typeof rebuild === 'function'
+      ? []
+      : [`\n         ${name} cannot be rebuilt: ${rebuild.refused}.`],
+  );
+  return `Usage: npm run projections -- status
+       npm run projections -- rebuild ${rebuildable.map(({ name }) => name).join('|')} [--batch-events <n>]
 
 status   each projection's checkpoint and lag behind $all (events on the embedded store, bytes
          of log on EventStoreDB, and the age in seconds of the oldest event it has not applied
          yet).
 rebuild  builds a fresh copy of the projection from position 0 beside the live one, catches up
          with the head, then swaps it in atomically. Safe while the service runs: queries and
-         the live projection carry on. --batch-events: events per commit (default 10000).
-         ${PROCESS_MANAGER} cannot be rebuilt: replaying it would schedule provider calls again.
+         the live projection carry on. --batch-events: events per commit (default 10000).${refusals.join('')}
 
 Reads the configuration like the service: DATA_DIR on the embedded default, or EventStoreDB and
 MongoDB (EVENT_STORE=eventstoredb, READ_MODEL=mongodb and their connection settings).`;
-
-async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
-      'batch-events': { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  const [command, ...rest] = positionals;
-  const config = AppConfig.fromEnvironment(process.env);
-  if (command === 'status' && rest.length === 0) return status(await openStores(config, 'status'));
-  if (command === 'rebuild' && rest.length === 1) {
-    if (rest[0] !== SUMMARY_PROJECTION) {
-      throw new UsageError(`"${rest[0]}" cannot be rebuilt; only ${SUMMARY_PROJECTION} can`);
-    }
-    const batch = positiveIntegerFlag(values['batch-events'], '--batch-events');
-    return rebuild(await openStores(config, 'rebuild'), batch);
-  }
-  throw new UsageError(USAGE);
 }
 
-interface Stores {
-  eventStore: EventStore;
-  readModel: ReadModel;
-  /** Null when the process manager never ran on these stores. */
-  workStore: WorkStore | null;
-  close: () => Promise<void>;
-}
-
-/** The service's store modules only: no HTTP, no projections, no process manager. */
-@Module({})
-class StoresModule {}
-
-/**
- * The embedded files are opened directly (a missing one is an error, not a new empty store;
- * `status` opens the read model read-only). The servers are reached through the same adapter
- * modules the service uses.
- */
-async function openStores(config: AppConfig, use: 'status' | 'rebuild'): Promise<Stores> {
-  if (config.eventStore === 'sqlite' && config.readModel === 'sqlite') {
-    const eventStore = openEventStore(config);
-    const readModel = new SqliteReadModel({
-      path: existingFile(config, 'read-model.sqlite'),
-      readOnly: use === 'status',
-    });
-    const workStorePath = join(config.dataDir, 'work.sqlite');
-    const workStore =
-      use === 'status' && existsSync(workStorePath)
-        ? new SqliteWorkStore({ path: workStorePath })
-        : null;
-    return {
-      eventStore,
-      readModel,
-      workStore,
-      close: async () => {
-        await eventStore.close();
-        await readModel.close();
-        await workStore?.close();
+/** The CLI's main: `status` of every projection, or `rebuild` of one that can be rebuilt. */
+export function projectionsCli<Stores extends OpenedStores>(
+  setup: ProjectionsCliSetup<Stores>,
+): () => Promise<number> {
+  return async () => {
+    const { values, positionals } = parseArgs({
+      allowPositionals: true,
+      options: {
+        'batch-events': { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
       },
-    };
-  }
-  const context = await NestFactory.createApplicationContext(
-    {
-      module: StoresModule,
-      imports: [
-        CoreModule.forRoot(config, new SystemClock(), new MathRandom()),
-        EventStoreModule.forRoot(config),
-        ReadModelModule.forRoot(config),
-        WorkStoreModule.forRoot(config),
-      ],
-    },
-    // Errors reach main(), which prints them once and sets the exit code.
-    { logger: ['warn'], abortOnError: false },
-  );
-  return {
-    eventStore: context.get(EventStore),
-    readModel: context.get(ReadModel),
-    workStore: context.get(WorkStore),
-    close: () => context.close(),
+    });
+    if (values.help) {
+      console.log(usage(setup.projections));
+      return 0;
+    }
+    const [command, ...rest] = positionals;
+    const config = AppConfig.fromEnvironment(process.env);
+    if (command === 'status' && rest.length === 0) {
+      return status(setup.projections, await setup.openStores(config, 'status'));
+    }
+    if (command === 'rebuild' && rest.length === 1) {
+      const projection = setup.projections.find(({ name }) => name === rest[0]);
+      const rebuildable = setup.projections.filter(({ rebuild }) => typeof rebuild === 'function');
+      if (typeof projection?.rebuild !== 'function') {
+        const names = rebuildable.map(({ name }) => name).join(', ');
+        throw new UsageError(`"${rest[0]}" cannot be rebuilt; only ${names} can`);
+      }
+      const batch = positiveIntegerFlag(values['batch-events'], '--batch-events');
+      const stores = await setup.openStores(config, 'rebuild');
+      return rebuild(projection.rebuild, stores, batch);
+    }
+    throw new UsageError(usage(setup.projections));
   };
 }
 
-/** A store file of DATA_DIR; opening a missing one would create an empty store. */
-function existingFile(config: AppConfig, name: string): string {
-  const path = join(config.dataDir, name);
-  if (!existsSync(path)) throw new UsageError(`${path} does not exist: is DATA_DIR right?`);
-  return path;
-}
-
-function openEventStore(config: AppConfig): SqliteEventStore {
-  return new SqliteEventStore({
-    path: existingFile(config, 'events.sqlite'),
-    clock: new SystemClock(),
-  });
-}
-
-async function status({ eventStore, readModel, workStore, close }: Stores): Promise<number> {
+async function status<Stores extends OpenedStores>(
+  projections: CliProjection<Stores>[],
+  stores: Stores,
+): Promise<number> {
+  const { eventStore } = stores;
   try {
     const head = await eventStore.headPosition();
-    const checkpoints: [string, bigint | null][] = [
-      [SUMMARY_PROJECTION, await readModel.checkpoint(SUMMARY_PROJECTION)],
-      [PROCESS_MANAGER, workStore ? await workStore.checkpoint() : null],
-    ];
+    const checkpoints: [string, bigint | null][] = [];
+    for (const projection of projections) {
+      checkpoints.push([projection.name, await projection.checkpoint(stores)]);
+    }
     const rows = await Promise.all(
       checkpoints.map(async ([name, checkpoint]) => {
         const lag = await measureProjectionLag(eventStore, checkpoint ?? 0n, head, new Date());
@@ -162,22 +113,24 @@ async function status({ eventStore, readModel, workStore, close }: Stores): Prom
     }
     return 0;
   } finally {
-    await close();
+    await stores.close();
   }
 }
 
-async function rebuild(
-  { eventStore, readModel, close }: Stores,
+async function rebuild<Stores extends OpenedStores>(
+  rebuildable: (stores: Stores) => RebuildableProjection<unknown>,
+  stores: Stores,
   batch: number | undefined,
 ): Promise<number> {
-  // Ctrl-C stops between batches and drops the copy; the live table was never touched.
+  const projection = rebuildable(stores);
+  // Ctrl-C stops between batches and drops the copy; the live one was never touched.
   const interrupted = new AbortController();
   const interrupt = () => interrupted.abort(new Error('interrupted: the rebuild was discarded'));
   process.once('SIGINT', interrupt);
   process.once('SIGTERM', interrupt);
-  const progress = progressReporter(`rebuild ${SUMMARY_PROJECTION}`);
+  const progress = progressReporter(`rebuild ${projection.name}`);
   try {
-    const result = await rebuildTransactionSummaries(eventStore, readModel, {
+    const result = await rebuildProjection(stores.eventStore, projection, {
       batchEvents: batch,
       signal: interrupted.signal,
       onProgress: ({ position, head }) =>
@@ -186,7 +139,7 @@ async function rebuild(
     progress.stop();
     const seconds = result.elapsedMs / 1000;
     console.log(
-      `rebuild ${SUMMARY_PROJECTION}: ${result.events} events in ${seconds.toFixed(2)} s ` +
+      `rebuild ${projection.name}: ${result.events} events in ${seconds.toFixed(2)} s ` +
         `(${Math.round(result.events / Math.max(seconds, 0.001))} events/s); swapped in at ` +
         `position ${result.checkpoint} (attempt ${result.swapAttempts})`,
     );
@@ -195,7 +148,7 @@ async function rebuild(
     progress.stop();
     process.off('SIGINT', interrupt);
     process.off('SIGTERM', interrupt);
-    await close();
+    await stores.close();
   }
 }
 
@@ -208,5 +161,3 @@ function table(rows: string[][]): string[] {
       .trimEnd(),
   );
 }
-
-runCli(main);

@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
-import { TransactionChanges } from '../transactions/transaction-changes';
-import { TransactionSummaryProjection } from '../transactions/transaction-summary.projection';
+import { DiscoveryModule } from '@nestjs/core';
 import { ProjectionsService } from './projections.service';
 
+/** The projections host: runs the providers that features mark with HostedProjection. */
 @Module({
-  providers: [TransactionSummaryProjection, ProjectionsService, TransactionChanges],
-  exports: [ProjectionsService, TransactionChanges],
+  imports: [DiscoveryModule],
+  providers: [ProjectionsService],
+  exports: [ProjectionsService],
 })
 export class ProjectionsModule {}

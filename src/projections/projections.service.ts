@@ -3,11 +3,13 @@ import {
   Injectable,
   Logger,
   OnApplicationBootstrap,
+  OnModuleInit,
 } from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
 import { AppConfig } from '../config/app-config';
 import { EventStore } from '../event-store/event-store.port';
-import { TransactionSummaryProjection } from '../transactions/transaction-summary.projection';
-import { ProjectionRunner } from './projection-runner';
+import { HostedProjection } from './hosted-projection';
+import { Projection, ProjectionRunner } from './projection-runner';
 
 export interface ProjectionStatus {
   name: string;
@@ -16,20 +18,29 @@ export interface ProjectionStatus {
 }
 
 /**
- * Runs every read-model projection of this instance and lets queries wait for them to catch up.
- * An instance in the worker role serves no queries and runs none.
+ * Runs every read-model projection of this instance (the providers marked HostedProjection) and
+ * lets queries wait for them to catch up. An instance in the worker role serves no queries and
+ * runs none.
  */
 @Injectable()
-export class ProjectionsService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class ProjectionsService
+  implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown
+{
   private readonly logger = new Logger('Projections');
-  private readonly runners: ProjectionRunner[];
+  private runners: ProjectionRunner[] = [];
 
   constructor(
     private readonly eventStore: EventStore,
-    summaries: TransactionSummaryProjection,
-    config: AppConfig,
-  ) {
-    this.runners = config.role === 'worker' ? [] : [new ProjectionRunner(eventStore, summaries)];
+    private readonly discovery: DiscoveryService,
+    private readonly config: AppConfig,
+  ) {}
+
+  /** Every provider exists by now, so the marked ones can be found. */
+  onModuleInit(): void {
+    if (this.config.role === 'worker') return;
+    this.runners = this.discovery
+      .getProviders({ metadataKey: HostedProjection.KEY })
+      .map((wrapper) => new ProjectionRunner(this.eventStore, wrapper.instance as Projection));
   }
 
   async onApplicationBootstrap(): Promise<void> {

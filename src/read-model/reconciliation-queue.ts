@@ -1,5 +1,5 @@
 import type { TransactionState } from '../transactions/transaction.decider';
-import type { QueueReason } from './read-model.port';
+import type { QueueReason } from '../transactions/read-model.port';
 
 /**
  * Why a transaction belongs in the reconciliation queue, or null if it does not. An open case

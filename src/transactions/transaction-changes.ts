@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { Injectable } from '@nestjs/common';
-import type { TransactionSummary } from '../read-model/read-model.port';
+import type { TransactionSummary } from './read-model.port';
 
 type Listener = (summary: TransactionSummary) => void;
 

@@ -8,7 +8,7 @@ import {
   RecordedEvent,
   WrongExpectedRevisionError,
 } from '../event-store/event-store.port';
-import { streamNameFor } from './transaction-id';
+import { TRANSACTION_CATEGORY, streamNameFor } from './transaction-id';
 import {
   TRANSACTION_EVENT_TYPES,
   TransactionEvent,
@@ -73,6 +73,13 @@ const KNOWN_TYPES: ReadonlySet<string> = new Set(TRANSACTION_EVENT_TYPES);
 
 export function isTransactionEvent(event: RecordedEvent): boolean {
   return KNOWN_TYPES.has(event.type);
+}
+
+const STREAM_PREFIX = `${TRANSACTION_CATEGORY}-`;
+
+/** The stream filter of every projection of the transactions: their own events, in their streams. */
+export function isTransactionStreamEvent(event: RecordedEvent): boolean {
+  return event.streamName.startsWith(STREAM_PREFIX) && isTransactionEvent(event);
 }
 
 /** Our own events, read back: the type is checked, the data upcast to the current shape. */

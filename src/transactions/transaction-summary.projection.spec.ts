@@ -1,8 +1,6 @@
 import type { RecordedEvent } from '../event-store/event-store.port';
-import {
-  isTransactionStreamEvent,
-  projectTransactionSummary,
-} from './transaction-summary.projection';
+import { isTransactionStreamEvent } from './transaction-streams';
+import { projectTransactionSummary } from './transaction-summary.projection';
 
 function recorded(overrides: Partial<RecordedEvent>): RecordedEvent {
   return {

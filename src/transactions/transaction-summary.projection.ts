@@ -1,17 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import type { RecordedEvent } from '../event-store/event-store.port';
+import { HostedProjection } from '../projections/hosted-projection';
 import type { Projection } from '../projections/projection-runner';
-import { ReadModel, TransactionSummary } from '../read-model/read-model.port';
+import { ReadModel, TransactionSummary } from './read-model.port';
 import { TransactionChanges } from './transaction-changes';
-import { TRANSACTION_CATEGORY } from './transaction-id';
-import { isTransactionEvent, toTransactionEvent } from './transaction-streams';
+import { isTransactionStreamEvent, toTransactionEvent } from './transaction-streams';
 import { evolve, initialState } from './transaction.decider';
 
-const STREAM_PREFIX = `${TRANSACTION_CATEGORY}-`;
-
-export function isTransactionStreamEvent(event: RecordedEvent): boolean {
-  return event.streamName.startsWith(STREAM_PREFIX) && isTransactionEvent(event);
-}
+/** The projection's name: its checkpoint's, and the one `npm run projections` takes. */
+export const SUMMARY_PROJECTION = 'transaction-summaries';
 
 /**
  * Pure: the summary after one more event. The summary is the stream folded through the
@@ -37,8 +34,9 @@ export function projectTransactionSummary(
 }
 
 @Injectable()
+@HostedProjection()
 export class TransactionSummaryProjection implements Projection {
-  readonly name = 'transaction-summaries';
+  readonly name = SUMMARY_PROJECTION;
 
   constructor(
     private readonly readModel: ReadModel,

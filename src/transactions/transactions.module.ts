@@ -9,7 +9,9 @@ import { ListTransactionsHandler } from './list-transactions/list-transactions.h
 import { RequestTransactionController } from './request-transaction/request-transaction.controller';
 import { RequestTransactionHandler } from './request-transaction/request-transaction.handler';
 import { StreamTransactionController } from './stream-transaction/stream-transaction.controller';
+import { TransactionChanges } from './transaction-changes';
 import { TransactionStreams } from './transaction-streams';
+import { TransactionSummaryProjection } from './transaction-summary.projection';
 
 @Module({
   imports: [CqrsModule, AuthModule, ProjectionsModule],
@@ -21,6 +23,8 @@ import { TransactionStreams } from './transaction-streams';
   ],
   providers: [
     TransactionStreams,
+    TransactionSummaryProjection,
+    TransactionChanges,
     RequestTransactionHandler,
     GetTransactionHandler,
     ListTransactionsHandler,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RecordedEvent } from '../../src/event-store/event-store.port';
 import { SqliteEventStore } from '../../src/event-store/sqlite/sqlite-event-store';
-import type { TransactionSummary } from '../../src/read-model/read-model.port';
+import type { TransactionSummary } from '../../src/transactions/read-model.port';
 import { SqliteReadModel } from '../../src/read-model/sqlite/sqlite-read-model';
 import { SystemClock } from '../../src/shared/clock';
 import { verifyAll } from '../../src/audit/audit-verifier';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 const DIST = join(__dirname, '..', '..', 'dist', 'src');
 /** `npm test` builds first (pretest); run `npm run build` before running such a test alone. */
 export const AUDIT_CLI = join(DIST, 'audit', 'audit.cli.js');
-export const PROJECTIONS_CLI = join(DIST, 'projections', 'projections.cli.js');
+export const PROJECTIONS_CLI = join(DIST, 'projections.main.js');
 
 export interface CliResult {
   code: number | null;

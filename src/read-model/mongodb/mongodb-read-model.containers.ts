@@ -1,8 +1,8 @@
 import { Db, MongoClient } from 'mongodb';
 import { MONGO_CLIENT_OPTIONS } from '../../mongodb/mongo-connection.module';
 import { describeWithContainers, StartedMongo, startMongo } from '../../../test/support/containers';
-import { describeReadModelContract } from '../read-model.contract';
-import { ReadModel, TransactionSummary } from '../read-model.port';
+import { describeReadModelContract } from '../../transactions/read-model.contract';
+import { ReadModel, TransactionSummary } from '../../transactions/read-model.port';
 import { MongoReadModel, READ_MODEL_COLLECTIONS } from './mongodb-read-model';
 import { SUMMARY_INDEXES } from './summary-queries';
 

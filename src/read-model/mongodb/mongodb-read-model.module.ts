@@ -1,6 +1,6 @@
 import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { MongoConnection, MongoConnectionModule } from '../../mongodb/mongo-connection.module';
-import { ReadModel } from '../read-model.port';
+import { ReadModel } from '../../transactions/read-model.port';
 import { MongoReadModel } from './mongodb-read-model';
 
 /** The scaled-out read model: collections in the MongoDB database shared with the work store. */

@@ -10,7 +10,7 @@ import {
   SummaryPage,
   SummaryStatistics,
   TransactionSummary,
-} from '../read-model.port';
+} from '../../transactions/read-model.port';
 import { fromSortableString, toSortableString } from '../../mongodb/sortable-bigint';
 import {
   fromSummaryDocument,

@@ -6,7 +6,7 @@ import {
   initialState,
   TransactionEvent,
 } from '../../transactions/transaction.decider';
-import type { TransactionSummary } from '../read-model.port';
+import type { TransactionSummary } from '../../transactions/read-model.port';
 import {
   fromSummaryDocument,
   fromSummaryKeyDocument,

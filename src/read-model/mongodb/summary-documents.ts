@@ -1,5 +1,5 @@
 import type { TransactionState } from '../../transactions/transaction.decider';
-import type { TransactionSummary } from '../read-model.port';
+import type { TransactionSummary } from '../../transactions/read-model.port';
 import { fromSortableString, toSortableString } from '../../mongodb/sortable-bigint';
 
 /**

@@ -1,4 +1,4 @@
-import type { RebuildSwap } from '../read-model.port';
+import type { RebuildSwap } from '../../transactions/read-model.port';
 import type { Generation } from './summary-documents';
 
 /**

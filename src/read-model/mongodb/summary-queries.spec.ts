@@ -5,7 +5,7 @@ import {
   fold,
   initialState,
 } from '../../transactions/transaction.decider';
-import { assertLimit, type TransactionSummary } from '../read-model.port';
+import { assertLimit, type TransactionSummary } from '../../transactions/read-model.port';
 import { queueReasonOf } from '../reconciliation-queue';
 import { MAX_SORTABLE, toSortableString } from '../../mongodb/sortable-bigint';
 import {

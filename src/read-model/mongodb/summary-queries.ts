@@ -6,7 +6,7 @@ import type {
   SearchSummariesQuery,
   SummaryPage,
   TransactionSummary,
-} from '../read-model.port';
+} from '../../transactions/read-model.port';
 import { queueReasonOf } from '../reconciliation-queue';
 import { sortableAbove, sortableBelow } from '../../mongodb/sortable-bigint';
 import type { Generation, SummaryDocument } from './summary-documents';

@@ -1,5 +1,5 @@
 import type { Document } from 'mongodb';
-import { SummaryStatistics, TIME_TO_FINAL_BUCKET_BOUNDS } from '../read-model.port';
+import { SummaryStatistics, TIME_TO_FINAL_BUCKET_BOUNDS } from '../../transactions/read-model.port';
 import type { Generation } from './summary-documents';
 
 /**

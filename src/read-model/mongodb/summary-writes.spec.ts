@@ -1,4 +1,4 @@
-import type { TransactionSummary } from '../read-model.port';
+import type { TransactionSummary } from '../../transactions/read-model.port';
 import type { StoredSummaryKey } from './summary-documents';
 import {
   asCommitRejection,

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
-import { ReadModel } from '../read-model.port';
+import { ReadModel } from '../../transactions/read-model.port';
 import { SqliteReadModel } from './sqlite-read-model';
 
 /** The embedded read model: `read-model.sqlite` in the data folder. */

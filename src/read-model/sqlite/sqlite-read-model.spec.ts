@@ -10,8 +10,8 @@ import { AppConfig } from '../../config/app-config';
 import { CoreModule } from '../../config/core.module';
 import { SystemClock } from '../../shared/clock';
 import { MathRandom } from '../../shared/random';
-import { describeReadModelContract } from '../read-model.contract';
-import { ReadModel, TransactionSummary } from '../read-model.port';
+import { describeReadModelContract } from '../../transactions/read-model.contract';
+import { ReadModel, TransactionSummary } from '../../transactions/read-model.port';
 import { SqliteReadModel } from './sqlite-read-model';
 import { SqliteReadModelModule } from './sqlite-read-model.module';
 

@@ -1,5 +1,4 @@
 import Database from 'better-sqlite3';
-import type { TransactionState } from '../../transactions/transaction.decider';
 import {
   assertLimit,
   ListSummariesQuery,
@@ -10,9 +9,8 @@ import {
   SearchSummariesQuery,
   SummaryPage,
   SummaryStatistics,
-  TIME_TO_FINAL_BUCKET_BOUNDS,
   TransactionSummary,
-} from '../read-model.port';
+} from '../../transactions/read-model.port';
 import { openSqliteDatabase } from '../../shared/sqlite';
 import { WriterThread, threadScript } from '../../shared/sqlite-writer-thread';
 import { queueReasonOf } from '../reconciliation-queue';
@@ -25,154 +23,26 @@ import {
   prepareSummaryCommit,
   summaryParams,
 } from './sqlite-summary-writes';
-
-/**
- * Bumped whenever a table's columns change. A file written under another version is emptied and
- * rebuilt (see openSchema): the read model holds nothing that the event streams do not, so
- * dropping it and resetting the checkpoints makes the projections replay every event into the
- * new shape; the same goes for the state JSON column when the decider's state gains a field.
- * Version 2 added the support columns (transaction_id, stage, requested_at, reconciliation);
- * version 3 the state's reportedStatuses.
- */
-const SCHEMA_VERSION = 3;
-
-const CHECKPOINT_TABLES = `
-  CREATE TABLE IF NOT EXISTS checkpoints (
-    projection TEXT PRIMARY KEY,
-    position INTEGER NOT NULL
-  ) STRICT;
-
-  -- The checkpoint of a rebuild in progress, apart from the live one.
-  CREATE TABLE IF NOT EXISTS rebuild_checkpoints (
-    projection TEXT PRIMARY KEY,
-    position INTEGER NOT NULL
-  ) STRICT;
-`;
-
-/** The projection whose rows live in transaction_summaries; the only one that can be rebuilt. */
-const SUMMARY_PROJECTION = 'transaction-summaries';
-const LIVE_TABLE = 'transaction_summaries';
-/** Where a rebuild writes, beside the live table, until finishRebuild renames it over it. */
-const REBUILD_TABLE = 'transaction_summaries_rebuild';
-/** The replaced live table between the swap and its drop (a separate, later transaction). */
-const RETIRED_TABLE = 'transaction_summaries_retired';
-
-function summaryTableSql(table: string): string {
-  return `
-  CREATE TABLE IF NOT EXISTS ${table} (
-    stream_name TEXT PRIMARY KEY,
-    owner TEXT NOT NULL,
-    client_id TEXT NOT NULL,
-    status TEXT NOT NULL,
-    requested_position INTEGER NOT NULL,
-    revision INTEGER NOT NULL,
-    -- TransactionState as JSON text (STRICT tables have no JSON type).
-    state TEXT NOT NULL,
-    -- Copied out of state so that support's searches can use indexes. NULL only for a state
-    -- that does not exist yet (which projections never store).
-    transaction_id TEXT,
-    stage TEXT,
-    requested_at TEXT,
-    reconciliation TEXT
-  ) STRICT;`;
-}
-
-/**
- * Index names are unique per file and SQLite cannot rename an index, so a rebuilt table keeps
- * the names it was built with: each rebuild picks a fresh prefix, and an existing table's
- * indexes are never created again under the original names (see openSchema).
- */
-/** Helper threads SQLite may use to sort while building indexes (these machines have 2 cores). */
-const INDEX_SORT_THREADS = 2;
-/** Negative: KiB. 256 MB while the rebuilt copy's indexes are built, then back to the default. */
-const INDEX_BUILD_CACHE_KIB = -262_144;
-
-function summaryIndexesSql(table: string, prefix: string): string[] {
-  return [
-    `CREATE UNIQUE INDEX ${prefix}_by_client_id ON ${table} (owner, client_id)`,
-    `CREATE INDEX ${prefix}_newest_first ON ${table} (owner, requested_position DESC)`,
-    `CREATE INDEX ${prefix}_by_status_newest_first
-       ON ${table} (owner, status, requested_position DESC)`,
-    // Support: search across owners, and the reconciliation queue.
-    `CREATE INDEX ${prefix}_all_by_position ON ${table} (requested_position)`,
-    `CREATE INDEX ${prefix}_all_by_status ON ${table} (status, requested_position)`,
-    `CREATE INDEX ${prefix}_all_by_stage ON ${table} (stage, requested_position)`,
-    `CREATE INDEX ${prefix}_by_transaction_id ON ${table} (transaction_id)`,
-    `CREATE INDEX ${prefix}_by_client_id_only ON ${table} (client_id)`,
-    `CREATE INDEX ${prefix}_by_requested_at ON ${table} (requested_at)`,
-    `CREATE INDEX ${prefix}_open_cases
-       ON ${table} (requested_position) WHERE reconciliation IS NOT NULL`,
-  ];
-}
-
-/** Milliseconds from request to final status, rounded so that float error never moves a bucket. */
-const TIME_TO_FINAL_MS = `CAST(ROUND(
-    (julianday(json_extract(state, '$.finalizedAt')) - julianday(requested_at)) * 86400000
-  ) AS INTEGER)`;
-
-/** The histogram bucket index of a row, generated from the shared bounds. */
-const TIME_TO_FINAL_BUCKET = `CASE
-    ${TIME_TO_FINAL_BUCKET_BOUNDS.map((bound, i) => `WHEN ${TIME_TO_FINAL_MS} < ${bound * 1000} THEN ${i}`).join('\n    ')}
-    ELSE ${TIME_TO_FINAL_BUCKET_BOUNDS.length}
-  END`;
-
-const INT64_MAX = 2n ** 63n - 1n;
-const INT64_MIN = -(2n ** 63n);
-
-/**
- * A cursor from a client may name any position; SQLite integers stop at 64 bits, and every
- * stored position is inside them, so a bound beyond them means the same as the nearest end.
- */
-function int64Bound(position: bigint): bigint {
-  if (position > INT64_MAX) return INT64_MAX;
-  return position < INT64_MIN ? INT64_MIN : position;
-}
-
-/** Rows of `SELECT key, COUNT(*) AS count ... GROUP BY key` as a record, NULL keys left out. */
-function countsByKey(
-  rows: { key: string | bigint | null; count: bigint }[],
-): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const { key, count } of rows) if (key !== null) counts[String(key)] = Number(count);
-  return counts;
-}
-
-type SearchFilter = Exclude<keyof SearchSummariesQuery, 'limit'>;
-
-/** Each search filter's condition, bound by name to the query field of the same name. */
-const SEARCH_CONDITIONS: Record<SearchFilter, string> = {
-  status: 'status = :status',
-  stage: 'stage = :stage',
-  owner: 'owner = :owner',
-  clientId: 'client_id = :clientId',
-  transactionId: 'transaction_id = :transactionId',
-  requestedFrom: 'requested_at >= :requestedFrom',
-  requestedTo: 'requested_at < :requestedTo',
-  before: 'requested_position < :before',
-};
-
-/** A transaction_summaries row as read with safe integers on. */
-interface SummaryRow {
-  stream_name: string;
-  owner: string;
-  client_id: string;
-  status: string;
-  requested_position: bigint;
-  revision: bigint;
-  state: string;
-}
-
-function toSummary(row: SummaryRow): TransactionSummary {
-  return {
-    streamName: row.stream_name,
-    owner: row.owner,
-    clientId: row.client_id,
-    status: row.status,
-    requestedPosition: row.requested_position,
-    revision: row.revision,
-    state: JSON.parse(row.state) as TransactionState,
-  };
-}
+import {
+  RECONCILIATION_QUEUE_SQL,
+  SearchFilter,
+  SummaryRow,
+  int64Bound,
+  listSummariesSql,
+  searchSummariesSql,
+  toSummary,
+} from './sqlite-summary-queries';
+import {
+  LIVE_TABLE,
+  REBUILD_TABLE,
+  RETIRED_TABLE,
+  SCHEMA_VERSION,
+  SUMMARY_PROJECTION,
+  indexSummaryTable,
+  openSummarySchema,
+  summaryTableSql,
+} from './sqlite-summary-schema';
+import { prepareSummaryStatistics } from './sqlite-summary-statistics';
 
 type CommitChange = { summaries: TransactionSummary[]; checkpoint: bigint };
 
@@ -277,7 +147,7 @@ export class SqliteReadModel extends ReadModel {
       configureSummaryCommits(this.db);
       // Positions may exceed 2^53: every INTEGER is read as a bigint.
       this.db.defaultSafeIntegers(true);
-      this.openSchema();
+      openSummarySchema(this.db);
       this.liveWriter = new WriterThread<SummaryCommit, void>(
         'sqlite-summary-writer',
         threadScript(__dirname, 'sqlite-summary-writer.thread'),
@@ -299,23 +169,8 @@ export class SqliteReadModel extends ReadModel {
     this.selectSummaryByTransactionId = this.db.prepare(
       `SELECT ${SUMMARY_COLUMNS} FROM transaction_summaries WHERE transaction_id = ?`,
     );
-    // Two index walks, each stopping after limit + 1 rows, merged: an OR over both conditions
-    // would make SQLite scan every summary in position order. UNION drops a row both find.
-    this.selectQueue = this.db.prepare(
-      `SELECT * FROM (
-         SELECT ${SUMMARY_COLUMNS} FROM transaction_summaries
-         WHERE reconciliation IS NOT NULL AND requested_position > :after
-         ORDER BY requested_position LIMIT :limit
-       )
-       UNION
-       SELECT * FROM (
-         SELECT ${SUMMARY_COLUMNS} FROM transaction_summaries
-         WHERE status = 'PENDING' AND requested_position > :after AND requested_at < :cutoff
-         ORDER BY requested_position LIMIT :limit
-       )
-       ORDER BY requested_position LIMIT :limit`,
-    );
-    this.readStatistics = this.prepareStatistics();
+    this.selectQueue = this.db.prepare(RECONCILIATION_QUEUE_SQL);
+    this.readStatistics = prepareSummaryStatistics(this.db);
     this.selectOne = this.db.prepare('SELECT 1');
   }
 
@@ -378,7 +233,10 @@ export class SqliteReadModel extends ReadModel {
 
   async finishRebuild(projection: string): Promise<RebuildSwap> {
     this.rebuildTable(projection);
-    if (!this.rebuildIndexed) this.indexRebuildTable();
+    if (!this.rebuildIndexed) {
+      indexSummaryTable(this.db, REBUILD_TABLE);
+      this.rebuildIndexed = true;
+    }
     // Under the write lock: the live projection (in this or another process) cannot commit
     // between reading its checkpoint and the rename, so it resumes from a copy at or past it.
     const swap = this.db
@@ -503,120 +361,10 @@ export class SqliteReadModel extends ReadModel {
     };
   }
 
-  /**
-   * The copy is filled without secondary indexes (bulk inserts into a bare table are about twice
-   * as fast) and indexed here, once, before the first swap attempt. One transaction per index:
-   * each holds the file's write lock for well under a second on a million events
-   * (bench:rebuild), so a live projection waiting on it stays far inside busy_timeout.
-   */
-  /**
-   * Indexes are built once the copy is full (sorting the rows once beats updating ten indexes per
-   * insert). The sorts may use the second core and a larger page cache: on the 275,000 summaries
-   * of bench:rebuild that takes building the ten indexes from about 1.3 s to 1.0-1.2 s.
-   */
-  private indexRebuildTable(): void {
-    const prefix = `summaries_${Date.now().toString(36)}`;
-    const cacheSize: unknown = this.db.pragma('cache_size', { simple: true });
-    this.db.pragma(`threads = ${INDEX_SORT_THREADS}`);
-    this.db.pragma(`cache_size = ${INDEX_BUILD_CACHE_KIB}`);
-    try {
-      for (const statement of summaryIndexesSql(REBUILD_TABLE, prefix)) this.db.exec(statement);
-    } finally {
-      this.db.pragma('threads = 0');
-      this.db.pragma(`cache_size = ${String(cacheSize)}`);
-    }
-    this.rebuildIndexed = true;
-  }
-
   private rebuildTable(projection: string): RebuildTable {
     assertRebuildable(projection);
     if (!this.rebuild) throw new Error(`no rebuild of ${projection} was begun here`);
     return this.rebuild;
-  }
-
-  /**
-   * Creates the tables, first emptying a file written under another SCHEMA_VERSION. Under the
-   * write lock, so that of several processes opening one old file only the first rebuilds it.
-   */
-  private openSchema(): void {
-    this.db
-      .transaction(() => {
-        const version = Number(this.db.pragma('user_version', { simple: true }));
-        if (version !== SCHEMA_VERSION) {
-          this.db.exec(
-            [LIVE_TABLE, REBUILD_TABLE, RETIRED_TABLE, 'checkpoints', 'rebuild_checkpoints']
-              .map((table) => `DROP TABLE IF EXISTS ${table};`)
-              .join(' '),
-          );
-          this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
-        }
-        this.db.exec(CHECKPOINT_TABLES);
-        const exists = this.db
-          .prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?")
-          .get(LIVE_TABLE);
-        // A rebuilt table carries indexes under its rebuild's names: never add a second set.
-        if (!exists) {
-          this.db.exec(summaryTableSql(LIVE_TABLE));
-          for (const statement of summaryIndexesSql(LIVE_TABLE, LIVE_TABLE))
-            this.db.exec(statement);
-        }
-      })
-      .immediate();
-  }
-
-  /** One read transaction, so that every figure describes the same moment. */
-  private prepareStatistics(): Database.Transaction<() => SummaryStatistics> {
-    type KeyCount = { key: string | bigint | null; count: bigint };
-    const byStatus = this.db.prepare<[], KeyCount>(
-      'SELECT status AS key, COUNT(*) AS count FROM transaction_summaries GROUP BY status',
-    );
-    const byStage = this.db.prepare<[], KeyCount>(
-      'SELECT stage AS key, COUNT(*) AS count FROM transaction_summaries GROUP BY stage',
-    );
-    const byBucket = this.db.prepare<[], KeyCount>(
-      `SELECT ${TIME_TO_FINAL_BUCKET} AS key, COUNT(*) AS count FROM transaction_summaries
-       WHERE json_extract(state, '$.finalizedAt') IS NOT NULL
-       GROUP BY key`,
-    );
-    const byAttempts = this.db.prepare<[], KeyCount>(
-      `SELECT json_array_length(state, '$.attempts') AS key, COUNT(*) AS count
-       FROM transaction_summaries GROUP BY key`,
-    );
-    const bySource = this.db.prepare<[], KeyCount>(
-      `SELECT json_extract(state, '$.finalSource') AS key, COUNT(*) AS count
-       FROM transaction_summaries GROUP BY key`,
-    );
-    const checks = this.db.prepare<
-      [],
-      { transactions: bigint; total: bigint | null; max: bigint | null }
-    >(
-      `SELECT COUNT(*) AS transactions,
-              SUM(json_extract(state, '$.statusChecks')) AS total,
-              MAX(json_extract(state, '$.statusChecks')) AS max
-       FROM transaction_summaries`,
-    );
-    return this.db.transaction(() => {
-      const statusChecks = checks.get()!;
-      const transactions = Number(statusChecks.transactions);
-      const total = Number(statusChecks.total ?? 0);
-      const buckets = countsByKey(byBucket.all());
-      return {
-        transactions,
-        byStatus: countsByKey(byStatus.all()),
-        byStage: countsByKey(byStage.all()),
-        timeToFinal: [...TIME_TO_FINAL_BUCKET_BOUNDS, null].map((belowSeconds, i) => ({
-          belowSeconds,
-          count: buckets[String(i)] ?? 0,
-        })),
-        statusChecks: {
-          total,
-          mean: transactions === 0 ? 0 : total / transactions,
-          max: Number(statusChecks.max ?? 0),
-        },
-        providerAttempts: countsByKey(byAttempts.all()),
-        finalStatusSources: countsByKey(bySource.all()),
-      };
-    });
   }
 
   private searchStatement(
@@ -625,12 +373,8 @@ export class SqliteReadModel extends ReadModel {
     const key = filters.sort().join('/');
     let statement = this.searchStatements.get(key);
     if (!statement) {
-      const conditions = filters.map((filter) => SEARCH_CONDITIONS[filter as SearchFilter]);
       statement = this.db.prepare<Record<string, unknown>, SummaryRow>(
-        `SELECT ${SUMMARY_COLUMNS} FROM transaction_summaries
-         ${conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : ''}
-         ORDER BY requested_position DESC
-         LIMIT :limit`,
+        searchSummariesSql(filters as SearchFilter[]),
       );
       this.searchStatements.set(key, statement);
     }
@@ -644,15 +388,7 @@ export class SqliteReadModel extends ReadModel {
     const key = `${hasStatus}/${hasBefore}`;
     let statement = this.listStatements.get(key);
     if (!statement) {
-      const conditions = ['owner = ?'];
-      if (hasStatus) conditions.push('status = ?');
-      if (hasBefore) conditions.push('requested_position < ?');
-      statement = this.db.prepare<unknown[], SummaryRow>(
-        `SELECT ${SUMMARY_COLUMNS} FROM transaction_summaries
-         WHERE ${conditions.join(' AND ')}
-         ORDER BY requested_position DESC
-         LIMIT ?`,
-      );
+      statement = this.db.prepare<unknown[], SummaryRow>(listSummariesSql(hasStatus, hasBefore));
       this.listStatements.set(key, statement);
     }
     return statement;

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { openSqliteDatabase } from '../../shared/sqlite';
-import type { TransactionSummary } from '../read-model.port';
+import type { TransactionSummary } from '../../transactions/read-model.port';
 
 export const SUMMARY_COLUMNS =
   'stream_name, owner, client_id, status, requested_position, revision, state';

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { QueueReason } from '../../read-model/read-model.port';
+import type { QueueReason } from '../../transactions/read-model.port';
 import { PageParams } from '../../shared/pagination';
 import { SupportTransactionView } from '../support-transaction.view';
 

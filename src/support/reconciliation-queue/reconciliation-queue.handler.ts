@@ -1,7 +1,7 @@
 import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import { AppConfig } from '../../config/app-config';
 import { ProjectionsService } from '../../projections/projections.service';
-import { ReadModel, ReconciliationQueuePage } from '../../read-model/read-model.port';
+import { ReadModel, ReconciliationQueuePage } from '../../transactions/read-model.port';
 import { Clock } from '../../shared/clock';
 import { ReconciliationQueueQuery } from './reconciliation-queue.query';
 

@@ -1,7 +1,7 @@
 import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import { AppConfig } from '../../config/app-config';
 import { ProjectionsService } from '../../projections/projections.service';
-import { ReadModel, SummaryPage } from '../../read-model/read-model.port';
+import { ReadModel, SummaryPage } from '../../transactions/read-model.port';
 import { SearchTransactionsQuery } from './search-transactions.query';
 
 @QueryHandler(SearchTransactionsQuery)

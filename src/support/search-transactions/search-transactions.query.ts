@@ -1,4 +1,4 @@
-import type { SearchSummariesQuery } from '../../read-model/read-model.port';
+import type { SearchSummariesQuery } from '../../transactions/read-model.port';
 
 export class SearchTransactionsQuery {
   constructor(readonly search: SearchSummariesQuery) {}

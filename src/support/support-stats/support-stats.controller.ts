@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
-import type { SummaryStatistics } from '../../read-model/read-model.port';
+import type { SummaryStatistics } from '../../transactions/read-model.port';
 import { SupportRoutes } from '../support-route.decorator';
 import { SupportStatsQuery } from './support-stats.query';
 import { SupportStatsView } from './support-stats.view';

@@ -1,7 +1,7 @@
 import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import { AppConfig } from '../../config/app-config';
 import { ProjectionsService } from '../../projections/projections.service';
-import { ReadModel, SummaryStatistics } from '../../read-model/read-model.port';
+import { ReadModel, SummaryStatistics } from '../../transactions/read-model.port';
 import { SupportStatsQuery } from './support-stats.query';
 
 @QueryHandler(SupportStatsQuery)

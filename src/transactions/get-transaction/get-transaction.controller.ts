@@ -13,7 +13,7 @@ import { AuthGuard, CurrentPrincipal } from '../../auth/auth.guard';
 import type { Principal } from '../../auth/token-verifier';
 import { AppConfig } from '../../config/app-config';
 import { ProblemException } from '../../problem/problem';
-import type { TransactionSummary } from '../../read-model/read-model.port';
+import type { TransactionSummary } from '../read-model.port';
 import { etagOf, matchesEtag, preferredWaitSeconds, revisionOfEtag } from '../prefer-wait';
 import { CLIENT_ID_PATTERN } from '../request-transaction/request-transaction.dto';
 import { TransactionView, toTransactionView } from '../transaction.view';

@@ -1,6 +1,6 @@
 import type { AppConfig } from '../../config/app-config';
 import type { ProjectionsService } from '../../projections/projections.service';
-import type { ReadModel, TransactionSummary } from '../../read-model/read-model.port';
+import type { ReadModel, TransactionSummary } from '../read-model.port';
 import { TransactionChanges } from '../transaction-changes';
 import { streamNameFor, transactionIdFor } from '../transaction-id';
 import { initialState } from '../transaction.decider';

@@ -1,7 +1,7 @@
 import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import { AppConfig } from '../../config/app-config';
 import { ProjectionsService } from '../../projections/projections.service';
-import { ReadModel, TransactionSummary } from '../../read-model/read-model.port';
+import { ReadModel, TransactionSummary } from '../read-model.port';
 import { TransactionChanges } from '../transaction-changes';
 import { streamNameFor, transactionIdFor } from '../transaction-id';
 import { GetTransactionQuery, WaitCondition } from './get-transaction.query';

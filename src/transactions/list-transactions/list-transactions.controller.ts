@@ -3,7 +3,7 @@ import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { AuthGuard, CurrentPrincipal } from '../../auth/auth.guard';
 import type { Principal } from '../../auth/token-verifier';
-import type { SummaryPage } from '../../read-model/read-model.port';
+import type { SummaryPage } from '../read-model.port';
 import { cursorPosition, encodeCursor, pageSize } from '../../shared/pagination';
 import { toTransactionView } from '../transaction.view';
 import { ListTransactionsParams, TransactionPage } from './list-transactions.dto';

@@ -13,7 +13,7 @@ import { AuthGuard, CurrentPrincipal } from '../../auth/auth.guard';
 import type { Principal } from '../../auth/token-verifier';
 import { AppConfig } from '../../config/app-config';
 import { ProblemException } from '../../problem/problem';
-import type { TransactionSummary } from '../../read-model/read-model.port';
+import type { TransactionSummary } from '../read-model.port';
 import { GetTransactionQuery } from '../get-transaction/get-transaction.query';
 import { preferredWaitSeconds } from '../prefer-wait';
 import { TransactionView, toTransactionView, transactionLocation } from '../transaction.view';

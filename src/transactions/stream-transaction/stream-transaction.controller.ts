@@ -6,7 +6,7 @@ import type { Principal } from '../../auth/token-verifier';
 import { AppConfig } from '../../config/app-config';
 import { ProjectionsService } from '../../projections/projections.service';
 import { ProblemException } from '../../problem/problem';
-import { ReadModel, TransactionSummary } from '../../read-model/read-model.port';
+import { ReadModel, TransactionSummary } from '../read-model.port';
 import { CLIENT_ID_PATTERN } from '../request-transaction/request-transaction.dto';
 import { TransactionChanges } from '../transaction-changes';
 import { streamNameFor, transactionIdFor } from '../transaction-id';

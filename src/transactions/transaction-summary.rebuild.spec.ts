@@ -4,25 +4,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NewEvent, RecordedEvent } from '../event-store/event-store.port';
 import { SqliteEventStore } from '../event-store/sqlite/sqlite-event-store';
-import type { TransactionSummary } from '../read-model/read-model.port';
+import { ProjectionRunner } from '../projections/projection-runner';
 import { SqliteReadModel } from '../read-model/sqlite/sqlite-read-model';
 import { SystemClock } from '../shared/clock';
-import { TransactionChanges } from '../transactions/transaction-changes';
-import { streamNameFor, transactionIdFor } from '../transactions/transaction-id';
-import { CURRENT_SCHEMA_VERSION } from '../transactions/transaction-streams';
+import type { TransactionSummary } from './read-model.port';
+import { TransactionChanges } from './transaction-changes';
+import { streamNameFor, transactionIdFor } from './transaction-id';
+import { CURRENT_SCHEMA_VERSION } from './transaction-streams';
 import {
+  SUMMARY_PROJECTION,
   TransactionSummaryProjection,
   projectTransactionSummary,
-} from '../transactions/transaction-summary.projection';
-import type { TransactionEvent } from '../transactions/transaction.decider';
-import { ProjectionRunner } from './projection-runner';
+} from './transaction-summary.projection';
 import {
-  RecentSummaries,
-  SUMMARY_PROJECTION,
   projectSummaries,
   rebuildTransactionSummaries,
   streamsToLoad,
-} from './summary-rebuild';
+} from './transaction-summary.rebuild';
+import type { TransactionEvent } from './transaction.decider';
 
 const AT = '2026-11-21T10:00:00.000Z';
 
@@ -112,31 +111,6 @@ describe('summary rebuild, pure parts', () => {
       recorded('evicted', started, 1n, 8n),
     ];
     expect(streamsToLoad(events, cache)).toStrictEqual([events[3].streamName]);
-  });
-
-  it('keeps the most recently touched summaries up to its capacity', () => {
-    const summaries = ['a', 'b', 'c'].map((clientId) =>
-      projectTransactionSummary(undefined, recorded(clientId, requested(clientId), 0n, 1n))!,
-    );
-    const recent = new RecentSummaries(2);
-    expect(recent.touch(summaries.slice(0, 2))).toStrictEqual([]);
-    expect(recent.touch([summaries[0]])).toStrictEqual([]);
-    expect(recent.touch([summaries[2]])).toStrictEqual([summaries[1]]);
-    expect([...recent.keys()]).toStrictEqual([summaries[0].streamName, summaries[2].streamName]);
-  });
-
-  it('hands out each change once: when it leaves the cache, or at a flush', () => {
-    const [a, b, c] = ['a', 'b', 'c'].map((clientId) =>
-      projectTransactionSummary(undefined, recorded(clientId, requested(clientId), 0n, 1n))!,
-    );
-    const recent = new RecentSummaries(2);
-    recent.touch([a, b]);
-    expect(recent.takeUnwritten()).toStrictEqual([a, b]);
-    expect(recent.takeUnwritten()).toStrictEqual([]);
-
-    // Written already and unchanged since: leaving the cache writes nothing.
-    expect(recent.touch([c])).toStrictEqual([]);
-    expect(recent.takeUnwritten()).toStrictEqual([c]);
   });
 });
 
@@ -232,7 +206,7 @@ describe('rebuildTransactionSummaries', () => {
     for (const clientId of clientIds.slice(0, 10)) await advance(clientId, 1n);
     const target = readModel();
 
-    await rebuildTransactionSummaries(store, target, { batchEvents: 4, cachedSummaries: 3 });
+    await rebuildTransactionSummaries(store, target, { batchEvents: 4, cachedRows: 3 });
 
     const expected = await expectedSummaries();
     expect(expected.size).toBe(30);

@@ -6,7 +6,7 @@ import {
   TransactionEvent,
   TransactionState,
   TransactionStatus,
-} from '../transactions/transaction.decider';
+} from './transaction.decider';
 import {
   ReadModel,
   ReconciliationQueuePage,
