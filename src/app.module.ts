@@ -8,6 +8,7 @@ import { HealthModule } from './health/health.module';
 import { ReadModelModule } from './read-model/read-model.module';
 import { ProcessManagerModule } from './process-manager/process-manager.module';
 import { WorkStoreModule } from './process-manager/work-store.module';
+import { StatusCheckBudgetModule } from './provider/status-checks/status-check-budget.module';
 import { ProviderWebhooksModule } from './provider-webhooks/provider-webhooks.module';
 import { Clock } from './shared/clock';
 import { Random } from './shared/random';
@@ -25,6 +26,7 @@ export class AppModule {
         EventStoreModule.forRoot(config),
         ReadModelModule.forRoot(config),
         WorkStoreModule.forRoot(config),
+        StatusCheckBudgetModule.forRoot(config),
         TransactionsModule,
         ProviderWebhooksModule,
         ProcessManagerModule,

@@ -9,7 +9,7 @@ import { decide, initialState } from '../transactions/transaction.decider';
 import { LeasedPlanner, PLANNER_LEASE } from './leased-planner';
 import { ProcessManagerProjection } from './process-manager.projection';
 import { SqliteWorkStore } from './sqlite/sqlite-work-store';
-import { StaleCheckpointError } from './work-store.port';
+import { StaleCheckpointError } from './checkpointed-schedule.port';
 
 const LEASE_MS = 60_000;
 const T0 = new Date('2030-01-01T00:00:00.000Z');

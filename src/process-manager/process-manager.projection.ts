@@ -6,7 +6,7 @@ import { isTransactionStreamEvent } from '../transactions/transaction-summary.pr
 import { transactionIdOf } from '../transactions/transaction-id';
 import { toTransactionEvent } from '../transactions/transaction-streams';
 import { ProcessManagerSettings, Reaction, netChange, react } from './process-manager';
-import { WorkStore } from './work-store.port';
+import { CheckpointedSchedule } from './checkpointed-schedule.port';
 
 type Listener = () => void;
 
@@ -35,7 +35,7 @@ export class ProcessManagerProjection implements Projection {
   private readonly listeners = new Set<Listener>();
 
   constructor(
-    private readonly workStore: WorkStore,
+    private readonly workStore: CheckpointedSchedule,
     config: AppConfig,
   ) {
     this.settings = {

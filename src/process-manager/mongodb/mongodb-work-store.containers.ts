@@ -1,13 +1,18 @@
 import { Test } from '@nestjs/testing';
 import { MongoClient } from 'mongodb';
 import { describeWithContainers, StartedMongo, startMongo } from '../../../test/support/containers';
+import type { OpenedStore } from '../../../test/support/store-handles';
 import { AppConfig } from '../../config/app-config';
 import { MONGO_CLIENT_OPTIONS } from '../../mongodb/mongo-connection.module';
 import { CoreModule } from '../../config/core.module';
 import { SystemClock } from '../../shared/clock';
 import { MathRandom } from '../../shared/random';
-import { describeWorkStoreContract } from '../work-store.contract';
-import { WorkStore } from '../work-store.port';
+import { CheckpointedSchedule } from '../checkpointed-schedule.port';
+import { describeCheckpointedScheduleContract } from '../checkpointed-schedule.contract';
+import { describeNamedLeasesContract } from '../named-leases.contract';
+import { NamedLeases } from '../named-leases.port';
+import { describeWorkQueueContract } from '../work-queue.contract';
+import { WorkQueue } from '../work-queue.port';
 import { MongoWorkStore, WORK_STORE_COLLECTIONS } from './mongodb-work-store';
 import { MongoWorkStoreModule } from './mongodb-work-store.module';
 
@@ -36,8 +41,8 @@ describeWithContainers('MongoWorkStore on a MongoDB replica set', () => {
     await mongo?.stop();
   });
 
-  describeWorkStoreContract('MongoDB', {
-    async openEmpty() {
+  const harness = {
+    async openEmpty(): Promise<OpenedStore<MongoWorkStore>> {
       databaseCount += 1;
       const name = `work_store_${databaseCount}`;
       // Every other handle has its own client, as another service instance would.
@@ -55,10 +60,14 @@ describeWithContainers('MongoWorkStore on a MongoDB replica set', () => {
         },
       };
     },
-  });
+  };
+
+  describeCheckpointedScheduleContract('MongoDB', harness);
+  describeNamedLeasesContract('MongoDB', harness);
+  describeWorkQueueContract('MongoDB', harness);
 
   describe('MongoWorkStoreModule', () => {
-    it('opens the store on the configured database and closes it on shutdown', async () => {
+    it('opens the store on the configured database behind its three ports and closes it on shutdown', async () => {
       const database = 'work_store_module';
       const config = AppConfig.fromEnvironment({
         READ_MODEL: 'mongodb',
@@ -71,7 +80,10 @@ describeWithContainers('MongoWorkStore on a MongoDB replica set', () => {
           MongoWorkStoreModule,
         ],
       }).compile();
-      const workStore = moduleRef.get(WorkStore);
+      const workStore = moduleRef.get(MongoWorkStore);
+      expect(moduleRef.get(WorkQueue)).toBe(workStore);
+      expect(moduleRef.get(CheckpointedSchedule)).toBe(workStore);
+      expect(moduleRef.get(NamedLeases)).toBe(workStore);
 
       await workStore.ping();
       const indexes = await client.db(database).collection(WORK_STORE_COLLECTIONS.work).indexes();
