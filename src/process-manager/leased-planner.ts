@@ -61,7 +61,7 @@ export class LeasedPlanner {
     this.timer = null;
     await this.tick;
     await this.standDown();
-    await this.leases.releaseLease(PLANNER_LEASE, this.owner).catch((error: unknown) => {
+    await this.leases.release(PLANNER_LEASE, this.owner).catch((error: unknown) => {
       this.logger.warn({ err: error }, 'could not release the planner lease; it will expire');
     });
   }
@@ -95,7 +95,7 @@ export class LeasedPlanner {
     const now = this.clock.now().getTime();
     let held: boolean;
     try {
-      held = await this.leases.acquireLease(PLANNER_LEASE, this.owner, now, this.leaseMs);
+      held = await this.leases.acquire(PLANNER_LEASE, this.owner, now, this.leaseMs);
     } catch (error) {
       // Unable to renew means unable to prove the lease is still ours.
       this.logger.warn({ err: error }, 'planner lease check failed; standing down');

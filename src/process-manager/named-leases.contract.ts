@@ -32,37 +32,35 @@ export function describeNamedLeasesContract(
       it('gives a free lease to one owner; another owner gets it only once it has run out', async () => {
         const other = await openAnotherInstance();
 
-        expect(await store.acquireLease('planner', 'A', T0, LEASE_MS)).toBe(true);
-        expect(await other.acquireLease('planner', 'B', T0 + 1, LEASE_MS)).toBe(false);
-        expect(await other.acquireLease('planner', 'B', T0 + LEASE_MS - 1, LEASE_MS)).toBe(false);
+        expect(await store.acquire('planner', 'A', T0, LEASE_MS)).toBe(true);
+        expect(await other.acquire('planner', 'B', T0 + 1, LEASE_MS)).toBe(false);
+        expect(await other.acquire('planner', 'B', T0 + LEASE_MS - 1, LEASE_MS)).toBe(false);
 
-        expect(await other.acquireLease('planner', 'B', T0 + LEASE_MS, LEASE_MS)).toBe(true);
-        expect(await store.acquireLease('planner', 'A', T0 + LEASE_MS + 1, LEASE_MS)).toBe(false);
+        expect(await other.acquire('planner', 'B', T0 + LEASE_MS, LEASE_MS)).toBe(true);
+        expect(await store.acquire('planner', 'A', T0 + LEASE_MS + 1, LEASE_MS)).toBe(false);
       });
 
       it('renews for the holder, pushing the expiry out', async () => {
-        expect(await store.acquireLease('planner', 'A', T0, LEASE_MS)).toBe(true);
-        expect(await store.acquireLease('planner', 'A', T0 + 20_000, LEASE_MS)).toBe(true);
+        expect(await store.acquire('planner', 'A', T0, LEASE_MS)).toBe(true);
+        expect(await store.acquire('planner', 'A', T0 + 20_000, LEASE_MS)).toBe(true);
 
-        expect(await store.acquireLease('planner', 'B', T0 + LEASE_MS, LEASE_MS)).toBe(false);
-        expect(await store.acquireLease('planner', 'B', T0 + 20_000 + LEASE_MS, LEASE_MS)).toBe(
-          true,
-        );
+        expect(await store.acquire('planner', 'B', T0 + LEASE_MS, LEASE_MS)).toBe(false);
+        expect(await store.acquire('planner', 'B', T0 + 20_000 + LEASE_MS, LEASE_MS)).toBe(true);
       });
 
       it('keeps leases of different names apart', async () => {
-        expect(await store.acquireLease('planner', 'A', T0, LEASE_MS)).toBe(true);
-        expect(await store.acquireLease('other-job', 'B', T0, LEASE_MS)).toBe(true);
+        expect(await store.acquire('planner', 'A', T0, LEASE_MS)).toBe(true);
+        expect(await store.acquire('other-job', 'B', T0, LEASE_MS)).toBe(true);
       });
 
       it('frees the lease on release by its holder only', async () => {
-        expect(await store.acquireLease('planner', 'A', T0, LEASE_MS)).toBe(true);
+        expect(await store.acquire('planner', 'A', T0, LEASE_MS)).toBe(true);
 
-        await store.releaseLease('planner', 'B');
-        expect(await store.acquireLease('planner', 'B', T0 + 1, LEASE_MS)).toBe(false);
+        await store.release('planner', 'B');
+        expect(await store.acquire('planner', 'B', T0 + 1, LEASE_MS)).toBe(false);
 
-        await store.releaseLease('planner', 'A');
-        expect(await store.acquireLease('planner', 'B', T0 + 1, LEASE_MS)).toBe(true);
+        await store.release('planner', 'A');
+        expect(await store.acquire('planner', 'B', T0 + 1, LEASE_MS)).toBe(true);
       });
 
       it('gives a free lease to exactly one of many instances asking at once', async () => {
@@ -70,7 +68,7 @@ export function describeNamedLeasesContract(
 
         const won = await Promise.all(
           handles.flatMap((handle, h) =>
-            [0, 1, 2].map((n) => handle.acquireLease('planner', `owner-${h}-${n}`, T0, LEASE_MS)),
+            [0, 1, 2].map((n) => handle.acquire('planner', `owner-${h}-${n}`, T0, LEASE_MS)),
           ),
         );
 
@@ -78,7 +76,7 @@ export function describeNamedLeasesContract(
       });
 
       it('rejects a lease that is not a positive integer', async () => {
-        await expect(store.acquireLease('planner', 'A', T0, 0)).rejects.toThrow(RangeError);
+        await expect(store.acquire('planner', 'A', T0, 0)).rejects.toThrow(RangeError);
       });
     });
   });

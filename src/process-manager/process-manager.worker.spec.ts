@@ -13,6 +13,7 @@ import { TransactionStreams } from '../transactions/transaction-streams';
 import { ClientNotifier } from './client-notifier';
 import { ProcessManagerProjection } from './process-manager.projection';
 import { ProcessManagerWorker } from './process-manager.worker';
+import { SqliteNamedLeases } from './sqlite/sqlite-named-leases';
 import { SqliteWorkStore } from './sqlite/sqlite-work-store';
 import { CheckHandler } from './work-handlers/check.handler';
 import { DeadlineHandler } from './work-handlers/deadline.handler';
@@ -28,6 +29,7 @@ describe('ProcessManagerWorker, when a step keeps failing', () => {
   let eventStore: SqliteEventStore;
   let workStore: SqliteWorkStore;
   let budget: SqliteStatusCheckBudget;
+  let leases: SqliteNamedLeases;
   let worker: ProcessManagerWorker;
   let streams: TransactionStreams;
   let clock: SettableClock;
@@ -49,6 +51,7 @@ describe('ProcessManagerWorker, when a step keeps failing', () => {
     });
     workStore = new SqliteWorkStore({ path: join(dir, 'work.sqlite') });
     budget = new SqliteStatusCheckBudget({ path: join(dir, 'work.sqlite') });
+    leases = new SqliteNamedLeases({ path: join(dir, 'work.sqlite') });
     streams = new TransactionStreams(eventStore);
     const provider = new HttpPaymentProvider({
       baseUrl: config.provider.url!,
@@ -76,7 +79,7 @@ describe('ProcessManagerWorker, when a step keeps failing', () => {
       clock,
       config,
       eventStore,
-      workStore,
+      leases,
     );
   });
 
@@ -84,6 +87,7 @@ describe('ProcessManagerWorker, when a step keeps failing', () => {
     await worker.beforeApplicationShutdown();
     await workStore.close();
     await budget.close();
+    await leases.close();
     await eventStore.close();
     rmSync(dir, { recursive: true, force: true });
   });

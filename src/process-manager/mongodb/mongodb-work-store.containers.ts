@@ -13,6 +13,7 @@ import { describeNamedLeasesContract } from '../named-leases.contract';
 import { NamedLeases } from '../named-leases.port';
 import { describeWorkQueueContract } from '../work-queue.contract';
 import { WorkQueue } from '../work-queue.port';
+import { MongoNamedLeases } from './mongodb-named-leases';
 import { MongoWorkStore, WORK_STORE_COLLECTIONS } from './mongodb-work-store';
 import { MongoWorkStoreModule } from './mongodb-work-store.module';
 
@@ -63,11 +64,29 @@ describeWithContainers('MongoWorkStore on a MongoDB replica set', () => {
   };
 
   describeCheckpointedScheduleContract('MongoDB', harness);
-  describeNamedLeasesContract('MongoDB', harness);
   describeWorkQueueContract('MongoDB', harness);
+  describeNamedLeasesContract('MongoDB', {
+    async openEmpty() {
+      databaseCount += 1;
+      const name = `named_leases_${databaseCount}`;
+      const otherClients: MongoClient[] = [];
+      return {
+        store: new MongoNamedLeases(client.db(name)),
+        openAnotherHandle: async () => {
+          const other = await connect(mongo.url);
+          otherClients.push(other);
+          return new MongoNamedLeases(other.db(name));
+        },
+        dispose: async () => {
+          await Promise.all(otherClients.map((other) => other.close()));
+          await client.db(name).dropDatabase();
+        },
+      };
+    },
+  });
 
   describe('MongoWorkStoreModule', () => {
-    it('opens the store on the configured database behind its three ports and closes it on shutdown', async () => {
+    it('opens the store on the configured database behind the three ports and closes it on shutdown', async () => {
       const database = 'work_store_module';
       const config = AppConfig.fromEnvironment({
         READ_MODEL: 'mongodb',
@@ -83,7 +102,8 @@ describeWithContainers('MongoWorkStore on a MongoDB replica set', () => {
       const workStore = moduleRef.get(MongoWorkStore);
       expect(moduleRef.get(WorkQueue)).toBe(workStore);
       expect(moduleRef.get(CheckpointedSchedule)).toBe(workStore);
-      expect(moduleRef.get(NamedLeases)).toBe(workStore);
+      const leases = moduleRef.get(MongoNamedLeases);
+      expect(moduleRef.get(NamedLeases)).toBe(leases);
 
       await workStore.ping();
       const indexes = await client.db(database).collection(WORK_STORE_COLLECTIONS.work).indexes();
@@ -97,6 +117,7 @@ describeWithContainers('MongoWorkStore on a MongoDB replica set', () => {
 
       await moduleRef.close();
       await expect(workStore.ping()).rejects.toThrow();
+      await expect(leases.ping()).rejects.toThrow();
       await client.db(database).dropDatabase();
     });
   });

@@ -16,7 +16,6 @@ import {
   ScheduleChange,
   StaleCheckpointError,
 } from '../checkpointed-schedule.port';
-import { NamedLeases } from '../named-leases.port';
 import { ClaimedWork, ParkedWork, WorkItem, WorkKind, WorkQueue } from '../work-queue.port';
 import {
   CheckpointDocument,
@@ -25,14 +24,12 @@ import {
   claimedVersionFilter,
   commitOperations,
   LEASED,
-  LeaseDocument,
   NO_LEASE,
   NOT_PARKED,
   PARKED,
   PARKED_ORDER,
   PENDING_ORDER,
   planWork,
-  takeableLeaseFilter,
   toParkedWork,
   toWorkItem,
   UNLEASED_IN_ROTATION,
@@ -41,8 +38,9 @@ import {
 } from './work-documents';
 
 /**
- * Collection names, prefixed so that they sit beside the read model's in the same database (the
- * status-check budget's `work_budget` too, written by its own adapter in provider/status-checks).
+ * Collection names, prefixed so that they sit beside the read model's in the same database.
+ * `work_leases` is the named leases' (mongodb-named-leases.ts); the status-check budget's
+ * `work_budget` is beside them, written by its own adapter in provider/status-checks.
  */
 export const WORK_STORE_COLLECTIONS = {
   work: 'work_items',
@@ -85,14 +83,13 @@ interface WorkCollections {
   work: Collection<WorkDocument>;
   versions: Collection<VersionCounterDocument>;
   checkpoint: Collection<CheckpointDocument>;
-  leases: Collection<LeaseDocument>;
 }
 
 /**
- * The scaled-out work store: the work queue, the planner's checkpointed schedule and the named
- * leases as documents in the MongoDB database the read model uses, shared by every instance. One
- * class for the three ports: the schedule's commit writes the queue's items and versions. A
- * replica set is required (the commit is a transaction).
+ * The scaled-out work store: the work queue and the planner's checkpointed schedule as documents
+ * in the MongoDB database the read model uses, shared by every instance. One class for the two
+ * ports: the schedule's commit writes the queue's items and versions. A replica set is required
+ * (the commit is a transaction).
  *
  * Every read-modify-write holds with instances racing:
  * - claims take one item at a time with findOneAndUpdate, whose filter repeats the claimable
@@ -104,7 +101,7 @@ interface WorkCollections {
  * The store does not own the MongoClient (MongoConnectionModule does): close() only stops this
  * handle from being used.
  */
-export class MongoWorkStore implements WorkQueue, CheckpointedSchedule, NamedLeases {
+export class MongoWorkStore implements WorkQueue, CheckpointedSchedule {
   private readonly mongo: WorkCollections;
   private closed = false;
 
@@ -113,7 +110,6 @@ export class MongoWorkStore implements WorkQueue, CheckpointedSchedule, NamedLea
       work: db.collection<WorkDocument>(WORK_STORE_COLLECTIONS.work),
       versions: db.collection<VersionCounterDocument>(WORK_STORE_COLLECTIONS.versions),
       checkpoint: db.collection<CheckpointDocument>(WORK_STORE_COLLECTIONS.checkpoint),
-      leases: db.collection<LeaseDocument>(WORK_STORE_COLLECTIONS.leases),
     };
   }
 
@@ -160,30 +156,6 @@ export class MongoWorkStore implements WorkQueue, CheckpointedSchedule, NamedLea
       }
       if (operations.length > 0) await work.bulkWrite(operations, { session, ordered: true });
     });
-  }
-
-  async acquireLease(name: string, owner: string, now: number, leaseMs: number): Promise<boolean> {
-    assertEpochMs('now', now);
-    assertPositiveInteger('leaseMs', leaseMs);
-    const { leases } = this.collections();
-    const takeable = takeableLeaseFilter(name, owner, now);
-    const take = { $set: { owner, until: now + leaseMs } };
-    try {
-      // Matches a free, expired or own lease, or inserts the name when nobody ever held it.
-      await leases.updateOne(takeable, take, { upsert: true });
-      return true;
-    } catch (error) {
-      if (!isDuplicateKeyError(error)) throw error;
-      // The filter matched nothing, so the upsert tried to insert a name that exists: another
-      // owner holds the lease, or a concurrent call of this owner inserted it first, in which
-      // case this update renews it.
-      const { matchedCount } = await leases.updateOne(takeable, take);
-      return matchedCount === 1;
-    }
-  }
-
-  async releaseLease(name: string, owner: string): Promise<void> {
-    await this.collections().leases.deleteOne({ _id: name, owner });
   }
 
   async claimDue(

@@ -5,9 +5,10 @@ import { AppConfig } from '../../config/app-config';
 import { CheckpointedSchedule } from '../checkpointed-schedule.port';
 import { NamedLeases } from '../named-leases.port';
 import { WorkQueue } from '../work-queue.port';
+import { SqliteNamedLeases } from './sqlite-named-leases';
 import { SqliteWorkStore } from './sqlite-work-store';
 
-/** The embedded work store: `work.sqlite` in the data folder, behind its three ports. */
+/** The embedded work store: `work.sqlite` in the data folder, behind the process manager's ports. */
 @Module({
   providers: [
     {
@@ -20,16 +21,28 @@ import { SqliteWorkStore } from './sqlite-work-store';
     },
     { provide: WorkQueue, useExisting: SqliteWorkStore },
     { provide: CheckpointedSchedule, useExisting: SqliteWorkStore },
-    { provide: NamedLeases, useExisting: SqliteWorkStore },
+    {
+      provide: SqliteNamedLeases,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig): SqliteNamedLeases => {
+        mkdirSync(config.dataDir, { recursive: true });
+        return new SqliteNamedLeases({ path: join(config.dataDir, 'work.sqlite') });
+      },
+    },
+    { provide: NamedLeases, useExisting: SqliteNamedLeases },
   ],
   exports: [WorkQueue, CheckpointedSchedule, NamedLeases],
 })
 export class SqliteWorkStoreModule implements OnApplicationShutdown {
-  constructor(private readonly workStore: SqliteWorkStore) {}
+  constructor(
+    private readonly workStore: SqliteWorkStore,
+    private readonly leases: SqliteNamedLeases,
+  ) {}
 
   // The last shutdown phase: the process manager and its executor stop earlier
   // (onModuleDestroy, beforeApplicationShutdown), so nothing claims or commits on a closed file.
   async onApplicationShutdown(): Promise<void> {
+    await this.leases.close();
     await this.workStore.close();
   }
 }

@@ -16,6 +16,7 @@ import { describeNamedLeasesContract } from '../named-leases.contract';
 import { NamedLeases } from '../named-leases.port';
 import { describeWorkQueueContract } from '../work-queue.contract';
 import { WorkQueue } from '../work-queue.port';
+import { SqliteNamedLeases } from './sqlite-named-leases';
 import { SqliteWorkStore } from './sqlite-work-store';
 import { SqliteWorkStoreModule } from './sqlite-work-store.module';
 
@@ -45,8 +46,17 @@ const harness = {
 };
 
 describeCheckpointedScheduleContract('SQLite', harness);
-describeNamedLeasesContract('SQLite', harness);
 describeWorkQueueContract('SQLite', harness);
+describeNamedLeasesContract('SQLite', {
+  async openEmpty() {
+    const path = newDatabasePath();
+    return {
+      store: new SqliteNamedLeases({ path }),
+      openAnotherHandle: async () => new SqliteNamedLeases({ path }),
+      dispose: async () => rmSync(dirname(path), { recursive: true, force: true }),
+    };
+  },
+});
 
 describe('SqliteWorkStore', () => {
   let openStores: SqliteWorkStore[] = [];
@@ -62,9 +72,10 @@ describe('SqliteWorkStore', () => {
     openStores = [];
   });
 
-  it("leaves the file in WAL mode with every table in place, the budget adapter's too", async () => {
+  it('leaves the file in WAL mode with every table in place, those of the adapters beside it too', async () => {
     const path = newDatabasePath();
     open(path);
+    await new SqliteNamedLeases({ path }).close();
     await new SqliteStatusCheckBudget({ path }).close();
     const inspector = new Database(path, { readonly: true });
     try {
@@ -113,7 +124,7 @@ describe('SqliteWorkStore', () => {
 });
 
 describe('SqliteWorkStoreModule', () => {
-  it('opens work.sqlite in a new data folder behind its three ports and closes it on shutdown', async () => {
+  it('opens work.sqlite in a new data folder behind the three ports and closes it on shutdown', async () => {
     const dataDir = join(tempRoot, 'module', 'data');
     const config = AppConfig.fromEnvironment({ DATA_DIR: dataDir });
     const moduleRef = await Test.createTestingModule({
@@ -125,12 +136,15 @@ describe('SqliteWorkStoreModule', () => {
     const workStore = moduleRef.get(SqliteWorkStore);
     expect(moduleRef.get(WorkQueue)).toBe(workStore);
     expect(moduleRef.get(CheckpointedSchedule)).toBe(workStore);
-    expect(moduleRef.get(NamedLeases)).toBe(workStore);
+    const leases = moduleRef.get(SqliteNamedLeases);
+    expect(moduleRef.get(NamedLeases)).toBe(leases);
 
     await workStore.ping();
+    await leases.ping();
     expect(existsSync(join(dataDir, 'work.sqlite'))).toBe(true);
 
     await moduleRef.close();
     await expect(workStore.ping()).rejects.toThrow();
+    await expect(leases.ping()).rejects.toThrow();
   });
 });

@@ -7,7 +7,6 @@ import {
   ScheduleChange,
   StaleCheckpointError,
 } from '../checkpointed-schedule.port';
-import { NamedLeases } from '../named-leases.port';
 import { ClaimedWork, ParkedWork, WorkItem, WorkKind, WorkQueue } from '../work-queue.port';
 
 const SCHEMA = `
@@ -38,13 +37,6 @@ const SCHEMA = `
   CREATE TABLE IF NOT EXISTS pm_checkpoint (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     position INTEGER NOT NULL
-  ) STRICT;
-
-  -- Singleton jobs (the planner): one holder at a time, until the lease runs out.
-  CREATE TABLE IF NOT EXISTS leases (
-    name TEXT PRIMARY KEY,
-    owner TEXT NOT NULL,
-    lease_until INTEGER NOT NULL
   ) STRICT;
 `;
 
@@ -81,11 +73,11 @@ function toWorkItem(row: WorkRow): WorkItem {
 // Imperative shell.
 
 /**
- * The embedded work store: the work queue, the planner's checkpointed schedule and the named
- * leases in one SQLite file in WAL mode (`work.sqlite`), shared by every process of one machine.
- * One class for the three ports: the schedule's commit writes the queue's rows and versions in
- * the same transaction. The status-check budget's table lives in the same file, written by its
- * own adapter (provider/status-checks/sqlite).
+ * The embedded work store: the work queue and the planner's checkpointed schedule in one SQLite
+ * file in WAL mode (`work.sqlite`), shared by every process of one machine. One class for the
+ * two ports: the schedule's commit writes the queue's rows and versions in the same transaction.
+ * The named leases' and the status-check budget's tables live in the same file, each written by
+ * its own adapter (sqlite-named-leases.ts, provider/status-checks/sqlite).
  *
  * synchronous=FULL syncs every commit. The work could be derived again from the event store
  * through the checkpoint, but what changed since is not harmless to lose on a power cut: a
@@ -96,7 +88,7 @@ function toWorkItem(row: WorkRow): WorkItem {
  * the write lock is taken before reading, so two processes never decide on the same state, and a
  * waiting process queues under busy_timeout instead of failing on a lock upgrade.
  */
-export class SqliteWorkStore implements WorkQueue, CheckpointedSchedule, NamedLeases {
+export class SqliteWorkStore implements WorkQueue, CheckpointedSchedule {
   private readonly db: Database.Database;
 
   private readonly selectCheckpoint: Database.Statement<[], bigint>;
@@ -117,8 +109,6 @@ export class SqliteWorkStore implements WorkQueue, CheckpointedSchedule, NamedLe
   private readonly selectParked: Database.Statement<[number], ParkedRow>;
   private readonly parkWork: Database.Statement<[number, string, number, string, string, number]>;
   private readonly unparkWork: Database.Statement<[number, number, string, string]>;
-  private readonly takeLease: Database.Statement<[string, string, number, number, string]>;
-  private readonly dropLease: Database.Statement<[string, string]>;
   private readonly selectOne: Database.Statement<[]>;
 
   private readonly writeCommit: Database.Transaction<
@@ -216,13 +206,6 @@ export class SqliteWorkStore implements WorkQueue, CheckpointedSchedule, NamedLe
       `UPDATE work SET parked_at = NULL, parked_reason = NULL, due_at = ?, version = ?
        WHERE transaction_id = ? AND kind = ? AND parked_at IS NOT NULL`,
     );
-    // Free, expired (lease_until <= now) or already ours: take or renew it; otherwise no change.
-    this.takeLease = this.db.prepare(
-      `INSERT INTO leases (name, owner, lease_until) VALUES (?, ?, ?)
-       ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until
-       WHERE leases.lease_until <= ? OR leases.owner = ?`,
-    );
-    this.dropLease = this.db.prepare('DELETE FROM leases WHERE name = ? AND owner = ?');
     this.selectOne = this.db.prepare('SELECT 1');
 
     this.writeCommit = this.db.transaction((change: ScheduleChange, batch: PlannedBatch) => {
@@ -317,16 +300,6 @@ export class SqliteWorkStore implements WorkQueue, CheckpointedSchedule, NamedLe
     assertEpochMs('dueAt', dueAt);
     const payloadJson = payload === undefined ? null : JSON.stringify(payload);
     this.writeReschedule.immediate(work, dueAt, payloadJson);
-  }
-
-  async acquireLease(name: string, owner: string, now: number, leaseMs: number): Promise<boolean> {
-    assertEpochMs('now', now);
-    assertPositiveInteger('leaseMs', leaseMs);
-    return this.takeLease.run(name, owner, now + leaseMs, now, owner).changes === 1;
-  }
-
-  async releaseLease(name: string, owner: string): Promise<void> {
-    this.dropLease.run(name, owner);
   }
 
   async park(work: ClaimedWork, now: number, reason: string): Promise<void> {
