@@ -8,6 +8,7 @@ import { HealthModule } from './health/health.module';
 import { ReadModelModule } from './read-model/read-model.module';
 import { ProcessManagerModule } from './process-manager/process-manager.module';
 import { WorkStoreModule } from './process-manager/work-store.module';
+import { StatusCheckBudgetModule } from './provider/status-checks/status-check-budget.module';
 import { ProviderWebhooksModule } from './provider-webhooks/provider-webhooks.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { Clock } from './shared/clock';
@@ -27,6 +28,7 @@ export class AppModule {
         ReadModelModule.forRoot(config),
         WorkStoreModule.forRoot(config),
         RateLimitModule.forRoot(config),
+        StatusCheckBudgetModule.forRoot(config),
         TransactionsModule,
         ProviderWebhooksModule,
         ProcessManagerModule,

@@ -11,7 +11,7 @@ import { SqliteEventStore } from './event-store/sqlite/sqlite-event-store';
 import { processManagerOnStores } from './process-manager/process-manager.projection';
 import { SqliteWorkStore } from './process-manager/sqlite/sqlite-work-store';
 import { WorkStoreModule } from './process-manager/work-store.module';
-import { WorkStore } from './process-manager/work-store.port';
+import { CheckpointedSchedule } from './process-manager/checkpointed-schedule.port';
 import { projectionsCli } from './projections/projections.cli';
 import { ReadModelModule } from './read-model/read-model.module';
 import { SqliteReadModel } from './read-model/sqlite/sqlite-read-model';
@@ -24,7 +24,7 @@ interface Stores {
   eventStore: EventStore;
   readModel: ReadModel;
   /** Null when the process manager never ran on these stores. */
-  workStore: WorkStore | null;
+  workStore: CheckpointedSchedule | null;
   close: () => Promise<void>;
 }
 
@@ -76,7 +76,7 @@ async function openStores(config: AppConfig, use: 'status' | 'rebuild'): Promise
   return {
     eventStore: context.get(EventStore),
     readModel: context.get(ReadModel),
-    workStore: context.get(WorkStore),
+    workStore: context.get(CheckpointedSchedule),
     close: () => context.close(),
   };
 }

@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import type { BudgetSettings } from '../process-manager/work-store.port';
+import type { BudgetSettings } from '../provider/status-checks/status-check-budget.port';
 import {
   ProviderSimulatorConfig,
   ProviderSimulatorConfigError,

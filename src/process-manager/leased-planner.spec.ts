@@ -8,8 +8,9 @@ import { TransactionStreams } from '../transactions/transaction-streams';
 import { decide, initialState } from '../transactions/transaction.decider';
 import { LeasedPlanner, PLANNER_LEASE } from './leased-planner';
 import { ProcessManagerProjection } from './process-manager.projection';
+import { SqliteNamedLeases } from './sqlite/sqlite-named-leases';
 import { SqliteWorkStore } from './sqlite/sqlite-work-store';
-import { StaleCheckpointError } from './work-store.port';
+import { StaleCheckpointError } from './checkpointed-schedule.port';
 
 const LEASE_MS = 60_000;
 const T0 = new Date('2030-01-01T00:00:00.000Z');
@@ -19,7 +20,7 @@ describe('LeasedPlanner', () => {
   let dir: string;
   let clock: SettableClock;
   let eventStore: SqliteEventStore;
-  let workStores: SqliteWorkStore[];
+  let stores: (SqliteWorkStore | SqliteNamedLeases)[];
   let planners: LeasedPlanner[];
 
   beforeEach(() => {
@@ -30,13 +31,13 @@ describe('LeasedPlanner', () => {
       clock,
       pollIntervalMs: 20,
     });
-    workStores = [];
+    stores = [];
     planners = [];
   });
 
   afterEach(async () => {
     await Promise.all(planners.map((planner) => planner.stop()));
-    await Promise.all(workStores.map((store) => store.close()));
+    await Promise.all(stores.map((store) => store.close()));
     await eventStore.close();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -44,14 +45,15 @@ describe('LeasedPlanner', () => {
   function instance(
     owner: string,
     leaseMs = LEASE_MS,
-  ): { planner: LeasedPlanner; workStore: SqliteWorkStore } {
+  ): { planner: LeasedPlanner; workStore: SqliteWorkStore; leases: SqliteNamedLeases } {
     const workStore = new SqliteWorkStore({ path: join(dir, 'work.sqlite') });
+    const leases = new SqliteNamedLeases({ path: join(dir, 'work.sqlite') });
     const config = AppConfig.fromEnvironment({});
     const projection = new ProcessManagerProjection(workStore, config);
-    const planner = new LeasedPlanner(eventStore, projection, workStore, clock, owner, leaseMs);
-    workStores.push(workStore);
+    const planner = new LeasedPlanner(eventStore, projection, leases, clock, owner, leaseMs);
+    stores.push(workStore, leases);
     planners.push(planner);
-    return { planner, workStore };
+    return { planner, workStore, leases };
   }
 
   async function request(clientId: string): Promise<string> {
@@ -134,9 +136,7 @@ describe('LeasedPlanner', () => {
   it("takes over a dead holder's lease only once it has run out", async () => {
     const dead = instance('dead');
     // The dead instance took the lease and never renewed it (killed without a goodbye).
-    expect(await dead.workStore.acquireLease(PLANNER_LEASE, 'dead', T0.getTime(), LEASE_MS)).toBe(
-      true,
-    );
+    expect(await dead.leases.acquire(PLANNER_LEASE, 'dead', T0.getTime(), LEASE_MS)).toBe(true);
     const b = instance('B');
     await b.planner.start();
     const transactionId = await request('1');

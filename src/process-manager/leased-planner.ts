@@ -3,9 +3,10 @@ import { EventStore } from '../event-store/event-store.port';
 import { ProjectionRunner } from '../projections/projection-runner';
 import { Clock } from '../shared/clock';
 import { ProcessManagerProjection } from './process-manager.projection';
-import { StaleCheckpointError, WorkStore } from './work-store.port';
+import { StaleCheckpointError } from './checkpointed-schedule.port';
+import { NamedLeases } from './named-leases.port';
 
-/** The name of the planner's lease in the work store. */
+/** The name of the planner's lease among the named leases. */
 export const PLANNER_LEASE = 'process-manager-planner';
 
 export interface PlannerStatus {
@@ -40,7 +41,7 @@ export class LeasedPlanner {
   constructor(
     private readonly eventStore: EventStore,
     private readonly projection: ProcessManagerProjection,
-    private readonly workStore: WorkStore,
+    private readonly leases: NamedLeases,
     private readonly clock: Clock,
     private readonly owner: string,
     private readonly leaseMs: number,
@@ -60,7 +61,7 @@ export class LeasedPlanner {
     this.timer = null;
     await this.tick;
     await this.standDown();
-    await this.workStore.releaseLease(PLANNER_LEASE, this.owner).catch((error: unknown) => {
+    await this.leases.release(PLANNER_LEASE, this.owner).catch((error: unknown) => {
       this.logger.warn({ err: error }, 'could not release the planner lease; it will expire');
     });
   }
@@ -73,7 +74,7 @@ export class LeasedPlanner {
         active: true,
       };
     }
-    return { checkpoint: (await this.workStore.checkpoint()) ?? 0n, error: null, active: false };
+    return { checkpoint: (await this.projection.checkpoint()) ?? 0n, error: null, active: false };
   }
 
   /**
@@ -94,7 +95,7 @@ export class LeasedPlanner {
     const now = this.clock.now().getTime();
     let held: boolean;
     try {
-      held = await this.workStore.acquireLease(PLANNER_LEASE, this.owner, now, this.leaseMs);
+      held = await this.leases.acquire(PLANNER_LEASE, this.owner, now, this.leaseMs);
     } catch (error) {
       // Unable to renew means unable to prove the lease is still ours.
       this.logger.warn({ err: error }, 'planner lease check failed; standing down');

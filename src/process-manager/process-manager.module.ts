@@ -5,10 +5,24 @@ import { TransactionsModule } from '../transactions/transactions.module';
 import { ClientNotifier } from './client-notifier';
 import { ProcessManagerProjection } from './process-manager.projection';
 import { ProcessManagerWorker } from './process-manager.worker';
+import { CheckHandler } from './work-handlers/check.handler';
+import { DeadlineHandler } from './work-handlers/deadline.handler';
+import { NotifyHandler } from './work-handlers/notify.handler';
+import { SubmitHandler } from './work-handlers/submit.handler';
+import { WorkHandlers } from './work-handlers/work-handlers';
 
 @Module({
   imports: [TransactionsModule, ProviderModule, ProviderWebhooksModule],
-  providers: [ProcessManagerProjection, ProcessManagerWorker, ClientNotifier],
+  providers: [
+    ProcessManagerProjection,
+    ProcessManagerWorker,
+    ClientNotifier,
+    SubmitHandler,
+    CheckHandler,
+    DeadlineHandler,
+    NotifyHandler,
+    WorkHandlers,
+  ],
   exports: [ProcessManagerWorker],
 })
 export class ProcessManagerModule {}

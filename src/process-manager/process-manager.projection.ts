@@ -6,14 +6,14 @@ import type { CliProjection } from '../projections/projections.cli';
 import { transactionIdOf } from '../transactions/transaction-id';
 import { isTransactionStreamEvent, toTransactionEvent } from '../transactions/transaction-streams';
 import { ProcessManagerSettings, Reaction, netChange, react } from './process-manager';
-import { WorkStore } from './work-store.port';
+import { CheckpointedSchedule } from './checkpointed-schedule.port';
 
 type Listener = () => void;
 
 const PROCESS_MANAGER_PROJECTION = 'process-manager';
 
 /** The process manager's registration with `npm run projections`: status only. */
-export const processManagerOnStores: CliProjection<{ workStore: WorkStore | null }> = {
+export const processManagerOnStores: CliProjection<{ workStore: CheckpointedSchedule | null }> = {
   name: PROCESS_MANAGER_PROJECTION,
   checkpoint: ({ workStore }) => workStore?.checkpoint() ?? Promise.resolve(null),
   rebuild: { refused: 'replaying it would schedule provider calls again' },
@@ -44,7 +44,7 @@ export class ProcessManagerProjection implements Projection {
   private readonly listeners = new Set<Listener>();
 
   constructor(
-    private readonly workStore: WorkStore,
+    private readonly workStore: CheckpointedSchedule,
     config: AppConfig,
   ) {
     this.settings = {

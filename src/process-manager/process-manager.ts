@@ -4,7 +4,8 @@
  * records when each check is due), so replaying the streams rebuilds exactly the same plan.
  */
 import type { TransactionEvent } from '../transactions/transaction.decider';
-import type { ScheduleChange, WorkItem, WorkKind } from './work-store.port';
+import type { ScheduleChange } from './checkpointed-schedule.port';
+import type { WorkItem, WorkKind } from './work-queue.port';
 
 export interface ProcessManagerSettings {
   /** After this long without a final status, a transaction needs reconciliation. */

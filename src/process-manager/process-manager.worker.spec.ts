@@ -5,13 +5,21 @@ import { AppConfig } from '../config/app-config';
 import { SettableClock } from '../event-store/event-store.contract';
 import { SqliteEventStore } from '../event-store/sqlite/sqlite-event-store';
 import { HttpPaymentProvider } from '../provider/http/http-payment-provider';
+import { BudgetedStatusCheck } from '../provider/status-checks/budgeted-status-check';
+import { SqliteStatusCheckBudget } from '../provider/status-checks/sqlite/sqlite-status-check-budget';
 import { WebhookUrls } from '../provider-webhooks/webhook-urls';
 import { SeededRandom } from '../shared/random';
 import { TransactionStreams } from '../transactions/transaction-streams';
 import { ClientNotifier } from './client-notifier';
 import { ProcessManagerProjection } from './process-manager.projection';
 import { ProcessManagerWorker } from './process-manager.worker';
+import { SqliteNamedLeases } from './sqlite/sqlite-named-leases';
 import { SqliteWorkStore } from './sqlite/sqlite-work-store';
+import { CheckHandler } from './work-handlers/check.handler';
+import { DeadlineHandler } from './work-handlers/deadline.handler';
+import { NotifyHandler } from './work-handlers/notify.handler';
+import { SubmitHandler } from './work-handlers/submit.handler';
+import { WorkHandlers } from './work-handlers/work-handlers';
 
 const T0 = new Date('2030-01-01T00:00:00.000Z');
 const TRANSACTION_ID = '00000000-0000-4000-8000-000000000001';
@@ -20,6 +28,8 @@ describe('ProcessManagerWorker, when a step keeps failing', () => {
   let dir: string;
   let eventStore: SqliteEventStore;
   let workStore: SqliteWorkStore;
+  let budget: SqliteStatusCheckBudget;
+  let leases: SqliteNamedLeases;
   let worker: ProcessManagerWorker;
   let streams: TransactionStreams;
   let clock: SettableClock;
@@ -40,29 +50,44 @@ describe('ProcessManagerWorker, when a step keeps failing', () => {
       pollIntervalMs: 10,
     });
     workStore = new SqliteWorkStore({ path: join(dir, 'work.sqlite') });
+    budget = new SqliteStatusCheckBudget({ path: join(dir, 'work.sqlite') });
+    leases = new SqliteNamedLeases({ path: join(dir, 'work.sqlite') });
     streams = new TransactionStreams(eventStore);
+    const provider = new HttpPaymentProvider({
+      baseUrl: config.provider.url!,
+      submitTimeoutMs: 1_000,
+      statusTimeoutMs: 1_000,
+      connections: 1,
+    });
+    const random = new SeededRandom(1);
+    const handlers = new WorkHandlers(
+      new SubmitHandler(streams, provider, new WebhookUrls(config), clock, random, config),
+      new CheckHandler(
+        streams,
+        new BudgetedStatusCheck(provider, budget, clock, config),
+        clock,
+        random,
+        config,
+      ),
+      new DeadlineHandler(streams, clock),
+      new NotifyHandler(streams, new ClientNotifier(config, clock), clock, random),
+    );
     worker = new ProcessManagerWorker(
       workStore,
-      streams,
-      new HttpPaymentProvider({
-        baseUrl: config.provider.url!,
-        submitTimeoutMs: 1_000,
-        statusTimeoutMs: 1_000,
-        connections: 1,
-      }),
-      new WebhookUrls(config),
-      new ClientNotifier(config, clock),
+      handlers,
       new ProcessManagerProjection(workStore, config),
       clock,
-      new SeededRandom(1),
       config,
       eventStore,
+      leases,
     );
   });
 
   afterEach(async () => {
     await worker.beforeApplicationShutdown();
     await workStore.close();
+    await budget.close();
+    await leases.close();
     await eventStore.close();
     rmSync(dir, { recursive: true, force: true });
   });

@@ -9,7 +9,10 @@ const adapterModules: Record<AppConfig['readModel'], Type> = {
   mongodb: MongoWorkStoreModule,
 };
 
-/** Provides the WorkStore port; it lives beside the read model (READ_MODEL selects it). */
+/**
+ * Provides the process manager's WorkQueue, CheckpointedSchedule and NamedLeases ports; they live
+ * beside the read model (READ_MODEL selects the adapter).
+ */
 @Global()
 @Module({})
 export class WorkStoreModule {

@@ -7,6 +7,7 @@ import {
 } from '../provider-simulator/provider-simulator';
 import { HttpPaymentProvider } from './http/http-payment-provider';
 import { PaymentProvider } from './payment-provider.port';
+import { BudgetedStatusCheck } from './status-checks/budgeted-status-check';
 
 /** With no PROVIDER_URL, the service runs the provider simulator on its own port. */
 @Injectable()
@@ -58,7 +59,8 @@ class ProviderShutdown implements OnApplicationShutdown {
       },
     },
     ProviderShutdown,
+    BudgetedStatusCheck,
   ],
-  exports: [PaymentProvider],
+  exports: [PaymentProvider, BudgetedStatusCheck],
 })
 export class ProviderModule {}

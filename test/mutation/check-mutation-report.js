@@ -14,7 +14,7 @@ const SURVIVORS = join(root, 'stryker.survivors.json');
 const THRESHOLDS = {
   'src/transactions/transaction.decider.ts': 90,
   'src/process-manager/process-manager.ts': 95,
-  'src/process-manager/status-check-budget.ts': 95,
+  'src/provider/status-checks/status-check-budget.ts': 95,
   'src/event-store/hash-chain.ts': 95,
 };
 

@@ -1,13 +1,19 @@
 import { Test } from '@nestjs/testing';
 import { MongoClient } from 'mongodb';
 import { describeWithContainers, StartedMongo, startMongo } from '../../../test/support/containers';
+import type { OpenedStore } from '../../../test/support/store-handles';
 import { AppConfig } from '../../config/app-config';
 import { MONGO_CLIENT_OPTIONS } from '../../mongodb/mongo-connection.module';
 import { CoreModule } from '../../config/core.module';
 import { SystemClock } from '../../shared/clock';
 import { MathRandom } from '../../shared/random';
-import { describeWorkStoreContract } from '../work-store.contract';
-import { WorkStore } from '../work-store.port';
+import { CheckpointedSchedule } from '../checkpointed-schedule.port';
+import { describeCheckpointedScheduleContract } from '../checkpointed-schedule.contract';
+import { describeNamedLeasesContract } from '../named-leases.contract';
+import { NamedLeases } from '../named-leases.port';
+import { describeWorkQueueContract } from '../work-queue.contract';
+import { WorkQueue } from '../work-queue.port';
+import { MongoNamedLeases } from './mongodb-named-leases';
 import { MongoWorkStore, WORK_STORE_COLLECTIONS } from './mongodb-work-store';
 import { MongoWorkStoreModule } from './mongodb-work-store.module';
 
@@ -36,8 +42,8 @@ describeWithContainers('MongoWorkStore on a MongoDB replica set', () => {
     await mongo?.stop();
   });
 
-  describeWorkStoreContract('MongoDB', {
-    async openEmpty() {
+  const harness = {
+    async openEmpty(): Promise<OpenedStore<MongoWorkStore>> {
       databaseCount += 1;
       const name = `work_store_${databaseCount}`;
       // Every other handle has its own client, as another service instance would.
@@ -55,10 +61,32 @@ describeWithContainers('MongoWorkStore on a MongoDB replica set', () => {
         },
       };
     },
+  };
+
+  describeCheckpointedScheduleContract('MongoDB', harness);
+  describeWorkQueueContract('MongoDB', harness);
+  describeNamedLeasesContract('MongoDB', {
+    async openEmpty() {
+      databaseCount += 1;
+      const name = `named_leases_${databaseCount}`;
+      const otherClients: MongoClient[] = [];
+      return {
+        store: new MongoNamedLeases(client.db(name)),
+        openAnotherHandle: async () => {
+          const other = await connect(mongo.url);
+          otherClients.push(other);
+          return new MongoNamedLeases(other.db(name));
+        },
+        dispose: async () => {
+          await Promise.all(otherClients.map((other) => other.close()));
+          await client.db(name).dropDatabase();
+        },
+      };
+    },
   });
 
   describe('MongoWorkStoreModule', () => {
-    it('opens the store on the configured database and closes it on shutdown', async () => {
+    it('opens the store on the configured database behind the three ports and closes it on shutdown', async () => {
       const database = 'work_store_module';
       const config = AppConfig.fromEnvironment({
         READ_MODEL: 'mongodb',
@@ -71,7 +99,11 @@ describeWithContainers('MongoWorkStore on a MongoDB replica set', () => {
           MongoWorkStoreModule,
         ],
       }).compile();
-      const workStore = moduleRef.get(WorkStore);
+      const workStore = moduleRef.get(MongoWorkStore);
+      expect(moduleRef.get(WorkQueue)).toBe(workStore);
+      expect(moduleRef.get(CheckpointedSchedule)).toBe(workStore);
+      const leases = moduleRef.get(MongoNamedLeases);
+      expect(moduleRef.get(NamedLeases)).toBe(leases);
 
       await workStore.ping();
       const indexes = await client.db(database).collection(WORK_STORE_COLLECTIONS.work).indexes();
@@ -85,6 +117,7 @@ describeWithContainers('MongoWorkStore on a MongoDB replica set', () => {
 
       await moduleRef.close();
       await expect(workStore.ping()).rejects.toThrow();
+      await expect(leases.ping()).rejects.toThrow();
       await client.db(database).dropDatabase();
     });
   });

@@ -7,45 +7,29 @@ import {
   TransactionOptions,
   WriteConcern,
 } from 'mongodb';
+import { isDuplicateKeyError } from '../../mongodb/duplicate-key';
+import { fromSortableString, toSortableString } from '../../mongodb/sortable-bigint';
+import { assertEpochMs, assertPositiveInteger } from '../../shared/argument-checks';
 import {
-  BudgetState,
-  BudgetStep,
-  fullBudget,
-  recoverBudget,
-  slowDownBudget,
-  takeToken,
-} from '../status-check-budget';
-import { assertBudgetSettings, assertEpochMs, assertPositiveInteger } from '../work-arguments';
-import {
-  BudgetDecision,
-  BudgetSettings,
-  ClaimedWork,
-  ParkedWork,
+  CheckpointedSchedule,
   PlannedBatch,
   ScheduleChange,
   StaleCheckpointError,
-  WorkItem,
-  WorkKind,
-  WorkStore,
-} from '../work-store.port';
-import { isDuplicateKeyError } from './duplicate-key';
-import { fromSortableString, toSortableString } from '../../mongodb/sortable-bigint';
+} from '../checkpointed-schedule.port';
+import { ClaimedWork, ParkedWork, WorkItem, WorkKind, WorkQueue } from '../work-queue.port';
 import {
-  BudgetDocument,
   CheckpointDocument,
   CLAIM_ORDER,
   claimableFilter,
   claimedVersionFilter,
   commitOperations,
   LEASED,
-  LeaseDocument,
   NO_LEASE,
   NOT_PARKED,
   PARKED,
   PARKED_ORDER,
   PENDING_ORDER,
   planWork,
-  takeableLeaseFilter,
   toParkedWork,
   toWorkItem,
   UNLEASED_IN_ROTATION,
@@ -53,18 +37,20 @@ import {
   WorkDocument,
 } from './work-documents';
 
-/** Collection names, prefixed so that they sit beside the read model's in the same database. */
+/**
+ * Collection names, prefixed so that they sit beside the read model's in the same database.
+ * `work_leases` is the named leases' (mongodb-named-leases.ts); the status-check budget's
+ * `work_budget` is beside them, written by its own adapter in provider/status-checks.
+ */
 export const WORK_STORE_COLLECTIONS = {
   work: 'work_items',
   versions: 'work_versions',
   checkpoint: 'work_checkpoint',
   leases: 'work_leases',
-  budget: 'work_budget',
 } as const;
 
 const VERSION_COUNTER_ID = 'work';
 const CHECKPOINT_ID = 'process-manager';
-const BUDGET_ID = 'status-checks';
 const MISSING_CHECKPOINT = 'The work store has no checkpoint document (open() creates it)';
 
 const WORK_INDEXES: IndexDescription[] = [
@@ -93,48 +79,37 @@ const COMMIT_TRANSACTION: TransactionOptions = {
   readPreference: 'primary',
 };
 
-/**
- * Rounds of read, decide, conditional write on the budget document before giving up. Each round
- * that fails lost to a write that succeeded, and a refusal writes nothing, so a caller needs more
- * than a few only when many instances are granted checks at the same moment.
- */
-const BUDGET_ATTEMPTS = 100;
-
 interface WorkCollections {
   work: Collection<WorkDocument>;
   versions: Collection<VersionCounterDocument>;
   checkpoint: Collection<CheckpointDocument>;
-  leases: Collection<LeaseDocument>;
-  budget: Collection<BudgetDocument>;
 }
 
 /**
- * The scaled-out work store: documents in the MongoDB database the read model uses, shared by
- * every instance. A replica set is required (the commit is a transaction).
+ * The scaled-out work store: the work queue and the planner's checkpointed schedule as documents
+ * in the MongoDB database the read model uses, shared by every instance. One class for the two
+ * ports: the schedule's commit writes the queue's items and versions. A replica set is required
+ * (the commit is a transaction).
  *
  * Every read-modify-write holds with instances racing:
  * - claims take one item at a time with findOneAndUpdate, whose filter repeats the claimable
  *   condition, so two instances claiming at once never get the same item;
  * - renew, complete, reschedule and park match the claim's version (and renew the owner too);
  * - a commit's cancels, upserts and checkpoint land in one transaction, which checks the stored
- *   checkpoint by writing the checkpoint document first;
- * - the budget is one document changed under optimistic concurrency (a revision).
+ *   checkpoint by writing the checkpoint document first.
  *
  * The store does not own the MongoClient (MongoConnectionModule does): close() only stops this
  * handle from being used.
  */
-export class MongoWorkStore extends WorkStore {
+export class MongoWorkStore implements WorkQueue, CheckpointedSchedule {
   private readonly mongo: WorkCollections;
   private closed = false;
 
   private constructor(private readonly db: Db) {
-    super();
     this.mongo = {
       work: db.collection<WorkDocument>(WORK_STORE_COLLECTIONS.work),
       versions: db.collection<VersionCounterDocument>(WORK_STORE_COLLECTIONS.versions),
       checkpoint: db.collection<CheckpointDocument>(WORK_STORE_COLLECTIONS.checkpoint),
-      leases: db.collection<LeaseDocument>(WORK_STORE_COLLECTIONS.leases),
-      budget: db.collection<BudgetDocument>(WORK_STORE_COLLECTIONS.budget),
     };
   }
 
@@ -148,13 +123,13 @@ export class MongoWorkStore extends WorkStore {
     return store;
   }
 
-  override async checkpoint(): Promise<bigint | null> {
+  async checkpoint(): Promise<bigint | null> {
     const stored = await this.collections().checkpoint.findOne({ _id: CHECKPOINT_ID });
     if (stored === null) throw new Error(MISSING_CHECKPOINT);
     return stored.position === null ? null : fromSortableString(stored.position);
   }
 
-  override async commit(change: ScheduleChange, batch: PlannedBatch): Promise<void> {
+  async commit(change: ScheduleChange, batch: PlannedBatch): Promise<void> {
     const { work, checkpoint } = this.collections();
     // Everything that can reject the input does so before the first write.
     const planned = change.schedule.map(planWork);
@@ -183,36 +158,7 @@ export class MongoWorkStore extends WorkStore {
     });
   }
 
-  override async acquireLease(
-    name: string,
-    owner: string,
-    now: number,
-    leaseMs: number,
-  ): Promise<boolean> {
-    assertEpochMs('now', now);
-    assertPositiveInteger('leaseMs', leaseMs);
-    const { leases } = this.collections();
-    const takeable = takeableLeaseFilter(name, owner, now);
-    const take = { $set: { owner, until: now + leaseMs } };
-    try {
-      // Matches a free, expired or own lease, or inserts the name when nobody ever held it.
-      await leases.updateOne(takeable, take, { upsert: true });
-      return true;
-    } catch (error) {
-      if (!isDuplicateKeyError(error)) throw error;
-      // The filter matched nothing, so the upsert tried to insert a name that exists: another
-      // owner holds the lease, or a concurrent call of this owner inserted it first, in which
-      // case this update renews it.
-      const { matchedCount } = await leases.updateOne(takeable, take);
-      return matchedCount === 1;
-    }
-  }
-
-  override async releaseLease(name: string, owner: string): Promise<void> {
-    await this.collections().leases.deleteOne({ _id: name, owner });
-  }
-
-  override async claimDue(
+  async claimDue(
     owner: string,
     now: number,
     leaseMs: number,
@@ -250,7 +196,7 @@ export class MongoWorkStore extends WorkStore {
    * too, so a forged or mixed-up ClaimedWork cannot extend someone else's lease. A lease that ran
    * out is still renewed if nobody claimed the item since.
    */
-  override async renewLease(work: ClaimedWork, now: number, leaseMs: number): Promise<boolean> {
+  async renewLease(work: ClaimedWork, now: number, leaseMs: number): Promise<boolean> {
     assertEpochMs('now', now);
     assertPositiveInteger('leaseMs', leaseMs);
     const { matchedCount } = await this.collections().work.updateOne(
@@ -260,11 +206,11 @@ export class MongoWorkStore extends WorkStore {
     return matchedCount === 1;
   }
 
-  override async complete(work: ClaimedWork): Promise<void> {
+  async complete(work: ClaimedWork): Promise<void> {
     await this.collections().work.deleteOne(claimedVersionFilter(work));
   }
 
-  override async reschedule(
+  async reschedule(
     work: ClaimedWork,
     dueAt: number,
     payload?: Record<string, unknown>,
@@ -279,7 +225,7 @@ export class MongoWorkStore extends WorkStore {
     });
   }
 
-  override async park(work: ClaimedWork, now: number, reason: string): Promise<void> {
+  async park(work: ClaimedWork, now: number, reason: string): Promise<void> {
     assertEpochMs('now', now);
     const collections = this.collections();
     const version = await this.takeVersions(1);
@@ -289,7 +235,7 @@ export class MongoWorkStore extends WorkStore {
     });
   }
 
-  override async parkedWork(limit: number): Promise<ParkedWork[]> {
+  async parkedWork(limit: number): Promise<ParkedWork[]> {
     assertPositiveInteger('limit', limit);
     const parked = await this.collections()
       .work.find(PARKED, { sort: PARKED_ORDER, limit })
@@ -297,7 +243,7 @@ export class MongoWorkStore extends WorkStore {
     return parked.map(toParkedWork);
   }
 
-  override async retryParked(transactionId: string, kind: WorkKind, now: number): Promise<boolean> {
+  async retryParked(transactionId: string, kind: WorkKind, now: number): Promise<boolean> {
     assertEpochMs('now', now);
     const collections = this.collections();
     const version = await this.takeVersions(1);
@@ -313,7 +259,7 @@ export class MongoWorkStore extends WorkStore {
    * its lease if later. A plain minimum of dueAt would wake the executor in a loop for as long as
    * it works on an item that was already due.
    */
-  override async nextDueAt(): Promise<number | null> {
+  async nextDueAt(): Promise<number | null> {
     const { work } = this.collections();
     const [unleased, leaseEnd] = await Promise.all([
       work.findOne(UNLEASED_IN_ROTATION, { sort: { dueAt: 1 }, projection: { dueAt: 1 } }),
@@ -330,48 +276,19 @@ export class MongoWorkStore extends WorkStore {
     return candidates.length > 0 ? Math.min(...candidates) : null;
   }
 
-  override async pending(transactionId: string): Promise<WorkItem[]> {
+  async pending(transactionId: string): Promise<WorkItem[]> {
     const items = await this.collections()
       .work.find({ transactionId }, { sort: PENDING_ORDER })
       .toArray();
     return items.map(toWorkItem);
   }
 
-  override async takeStatusCheck(now: number, settings: BudgetSettings): Promise<BudgetDecision> {
-    assertEpochMs('now', now);
-    assertBudgetSettings(settings);
-    return this.changeBudget((stored) => {
-      const { decision, next } = takeToken(stored ?? fullBudget(now, settings), now, settings);
-      return { result: decision, next };
-    });
-  }
-
-  override async slowDown(now: number, until: number, settings: BudgetSettings): Promise<void> {
-    assertEpochMs('now', now);
-    assertEpochMs('until', until);
-    assertBudgetSettings(settings);
-    await this.changeBudget((stored) => ({
-      result: undefined,
-      next: slowDownBudget(stored ?? fullBudget(now, settings), now, until, settings),
-    }));
-  }
-
-  override async recover(now: number, settings: BudgetSettings): Promise<void> {
-    assertEpochMs('now', now);
-    assertBudgetSettings(settings);
-    await this.changeBudget((stored) => ({
-      result: undefined,
-      // No document yet means the budget was never slowed down: nothing to recover.
-      next: stored && recoverBudget(stored, now, settings),
-    }));
-  }
-
-  override async ping(): Promise<void> {
+  async ping(): Promise<void> {
     this.collections();
     await this.db.command({ ping: 1 });
   }
 
-  override async close(): Promise<void> {
+  async close(): Promise<void> {
     this.closed = true;
   }
 
@@ -429,39 +346,6 @@ export class MongoWorkStore extends WorkStore {
     await this.db.client.withSession((session) =>
       session.withTransaction(() => work(session), COMMIT_TRANSACTION),
     );
-  }
-
-  /**
-   * Runs `step` on the stored budget and stores the `next` it returns, unless another instance
-   * changed the budget since it was read; then it starts again from what that instance stored.
-   */
-  private async changeBudget<T>(step: BudgetStep<T>): Promise<T> {
-    const { budget } = this.collections();
-    for (let attempt = 0; attempt < BUDGET_ATTEMPTS; attempt += 1) {
-      const stored = await budget.findOne({ _id: BUDGET_ID });
-      const { result, next } = step(stored?.state);
-      if (!next || (await this.storeBudget(stored, next))) return result;
-    }
-    throw new Error(`The status-check budget changed under ${BUDGET_ATTEMPTS} attempts in a row`);
-  }
-
-  /** Writes `next` if the budget is still as `read`; false when another instance got there first. */
-  private async storeBudget(read: BudgetDocument | null, next: BudgetState): Promise<boolean> {
-    const { budget } = this.mongo;
-    if (read === null) {
-      try {
-        await budget.insertOne({ _id: BUDGET_ID, revision: 1, state: next });
-        return true;
-      } catch (error) {
-        if (isDuplicateKeyError(error)) return false;
-        throw error;
-      }
-    }
-    const { matchedCount } = await budget.updateOne(
-      { _id: BUDGET_ID, revision: read.revision },
-      { $set: { state: next, revision: read.revision + 1 } },
-    );
-    return matchedCount === 1;
   }
 }
 

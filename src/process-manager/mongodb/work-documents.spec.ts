@@ -1,4 +1,4 @@
-import type { ClaimedWork, WorkItem } from '../work-store.port';
+import type { ClaimedWork, WorkItem } from '../work-queue.port';
 import {
   claimableFilter,
   claimedVersionFilter,

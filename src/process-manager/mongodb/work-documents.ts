@@ -1,7 +1,7 @@
 import type { AnyBulkWriteOperation, Filter, Sort } from 'mongodb';
-import type { BudgetState } from '../status-check-budget';
-import { assertEpochMs } from '../work-arguments';
-import type { ParkedWork, ScheduleChange, WorkItem, WorkKind } from '../work-store.port';
+import { assertEpochMs } from '../../shared/argument-checks';
+import type { ScheduleChange } from '../checkpointed-schedule.port';
+import type { ParkedWork, WorkItem, WorkKind } from '../work-queue.port';
 
 /**
  * The documents of the MongoDB work store and the filters and writes built from them: pure, so
@@ -48,16 +48,6 @@ export interface LeaseDocument {
   _id: string;
   owner: string;
   until: number;
-}
-
-/**
- * The budget document: the pure budget functions' state as it is, under a revision that every
- * write checks and increments (optimistic concurrency between instances).
- */
-export interface BudgetDocument {
-  _id: string;
-  revision: number;
-  state: BudgetState;
 }
 
 /** The order claimDue hands out work in, as SQLite's `ORDER BY due_at, transaction_id, kind`. */

@@ -1,26 +1,13 @@
 import Database from 'better-sqlite3';
 import { openSqliteDatabase } from '../../shared/sqlite';
+import { assertEpochMs, assertPositiveInteger } from '../../shared/argument-checks';
 import {
-  BudgetState,
-  BudgetStep,
-  fullBudget,
-  recoverBudget,
-  slowDownBudget,
-  takeToken,
-} from '../status-check-budget';
-import { assertBudgetSettings, assertEpochMs, assertPositiveInteger } from '../work-arguments';
-import {
-  BudgetDecision,
-  BudgetSettings,
-  ClaimedWork,
-  ParkedWork,
+  CheckpointedSchedule,
   PlannedBatch,
   ScheduleChange,
   StaleCheckpointError,
-  WorkItem,
-  WorkKind,
-  WorkStore,
-} from '../work-store.port';
+} from '../checkpointed-schedule.port';
+import { ClaimedWork, ParkedWork, WorkItem, WorkKind, WorkQueue } from '../work-queue.port';
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS work (
@@ -50,21 +37,6 @@ const SCHEMA = `
   CREATE TABLE IF NOT EXISTS pm_checkpoint (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     position INTEGER NOT NULL
-  ) STRICT;
-
-  -- Singleton jobs (the planner): one holder at a time, until the lease runs out.
-  CREATE TABLE IF NOT EXISTS leases (
-    name TEXT PRIMARY KEY,
-    owner TEXT NOT NULL,
-    lease_until INTEGER NOT NULL
-  ) STRICT;
-
-  CREATE TABLE IF NOT EXISTS budget (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    tokens REAL NOT NULL,
-    updated_at INTEGER NOT NULL,
-    rate REAL NOT NULL,
-    blocked_until INTEGER NOT NULL
   ) STRICT;
 `;
 
@@ -101,18 +73,22 @@ function toWorkItem(row: WorkRow): WorkItem {
 // Imperative shell.
 
 /**
- * The embedded work store: one SQLite file in WAL mode, shared by every process of one machine.
+ * The embedded work store: the work queue and the planner's checkpointed schedule in one SQLite
+ * file in WAL mode (`work.sqlite`), shared by every process of one machine. One class for the
+ * two ports: the schedule's commit writes the queue's rows and versions in the same transaction.
+ * The named leases' and the status-check budget's tables live in the same file, each written by
+ * its own adapter (sqlite-named-leases.ts, provider/status-checks/sqlite).
  *
  * synchronous=FULL syncs every commit. The work could be derived again from the event store
  * through the checkpoint, but what changed since is not harmless to lose on a power cut: a
- * completed item coming back repeats a provider call, a forgotten grant lets more status checks
- * through than the provider allows. These writes are few (a handful per provider call), so one fsync each is cheap.
+ * completed item coming back repeats a provider call. These writes are few (a handful per
+ * provider call), so one fsync each is cheap.
  *
- * Read-modify-write operations (claim, reschedule, budget) run in BEGIN IMMEDIATE transactions:
+ * Read-modify-write operations (claim, reschedule) run in BEGIN IMMEDIATE transactions:
  * the write lock is taken before reading, so two processes never decide on the same state, and a
  * waiting process queues under busy_timeout instead of failing on a lock upgrade.
  */
-export class SqliteWorkStore extends WorkStore {
+export class SqliteWorkStore implements WorkQueue, CheckpointedSchedule {
   private readonly db: Database.Database;
 
   private readonly selectCheckpoint: Database.Statement<[], bigint>;
@@ -133,10 +109,6 @@ export class SqliteWorkStore extends WorkStore {
   private readonly selectParked: Database.Statement<[number], ParkedRow>;
   private readonly parkWork: Database.Statement<[number, string, number, string, string, number]>;
   private readonly unparkWork: Database.Statement<[number, number, string, string]>;
-  private readonly takeLease: Database.Statement<[string, string, number, number, string]>;
-  private readonly dropLease: Database.Statement<[string, string]>;
-  private readonly selectBudget: Database.Statement<[], BudgetState>;
-  private readonly upsertBudget: Database.Statement<[BudgetState]>;
   private readonly selectOne: Database.Statement<[]>;
 
   private readonly writeCommit: Database.Transaction<
@@ -148,10 +120,8 @@ export class SqliteWorkStore extends WorkStore {
   private readonly writeReschedule: Database.Transaction<
     (work: ClaimedWork, dueAt: number, payload: string | null) => void
   >;
-  private readonly budgetTransaction: Database.Transaction<(step: BudgetStep<unknown>) => unknown>;
 
   constructor(options: { path: string }) {
-    super();
     this.db = openSqliteDatabase(options.path, 'FULL');
     this.openSchema();
 
@@ -236,26 +206,6 @@ export class SqliteWorkStore extends WorkStore {
       `UPDATE work SET parked_at = NULL, parked_reason = NULL, due_at = ?, version = ?
        WHERE transaction_id = ? AND kind = ? AND parked_at IS NOT NULL`,
     );
-    // Free, expired (lease_until <= now) or already ours: take or renew it; otherwise no change.
-    this.takeLease = this.db.prepare(
-      `INSERT INTO leases (name, owner, lease_until) VALUES (?, ?, ?)
-       ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until
-       WHERE leases.lease_until <= ? OR leases.owner = ?`,
-    );
-    this.dropLease = this.db.prepare('DELETE FROM leases WHERE name = ? AND owner = ?');
-    this.selectBudget = this.db.prepare(
-      `SELECT tokens, updated_at AS updatedAt, rate, blocked_until AS blockedUntil
-       FROM budget WHERE id = 1`,
-    );
-    this.upsertBudget = this.db.prepare(
-      `INSERT INTO budget (id, tokens, updated_at, rate, blocked_until)
-       VALUES (1, @tokens, @updatedAt, @rate, @blockedUntil)
-       ON CONFLICT (id) DO UPDATE SET
-         tokens = excluded.tokens,
-         updated_at = excluded.updated_at,
-         rate = excluded.rate,
-         blocked_until = excluded.blocked_until`,
-    );
     this.selectOne = this.db.prepare('SELECT 1');
 
     this.writeCommit = this.db.transaction((change: ScheduleChange, batch: PlannedBatch) => {
@@ -293,14 +243,9 @@ export class SqliteWorkStore extends WorkStore {
         this.moveWork.run(dueAt, payload, version, work.transactionId, work.kind, work.version);
       },
     );
-    this.budgetTransaction = this.db.transaction((step: BudgetStep<unknown>) => {
-      const { result, next } = step(this.selectBudget.get());
-      if (next) this.upsertBudget.run(next);
-      return result;
-    });
   }
 
-  override async checkpoint(): Promise<bigint | null> {
+  async checkpoint(): Promise<bigint | null> {
     return this.selectCheckpoint.get() ?? null;
   }
 
@@ -309,7 +254,7 @@ export class SqliteWorkStore extends WorkStore {
    * derives it again from the event store. The next FULL commit (a claim, a completion) syncs
    * the log up to here anyway. bench:accept found one fsync per planner batch costly.
    */
-  override async commit(change: ScheduleChange, batch: PlannedBatch): Promise<void> {
+  async commit(change: ScheduleChange, batch: PlannedBatch): Promise<void> {
     this.db.pragma('synchronous = NORMAL');
     try {
       this.writeCommit.immediate(change, batch);
@@ -318,7 +263,7 @@ export class SqliteWorkStore extends WorkStore {
     }
   }
 
-  override async claimDue(
+  async claimDue(
     owner: string,
     now: number,
     leaseMs: number,
@@ -330,7 +275,7 @@ export class SqliteWorkStore extends WorkStore {
     return this.writeClaim.immediate(owner, now, leaseMs, limit);
   }
 
-  override async renewLease(work: ClaimedWork, now: number, leaseMs: number): Promise<boolean> {
+  async renewLease(work: ClaimedWork, now: number, leaseMs: number): Promise<boolean> {
     assertEpochMs('now', now);
     assertPositiveInteger('leaseMs', leaseMs);
     const { changes } = this.extendLease.run(
@@ -343,11 +288,11 @@ export class SqliteWorkStore extends WorkStore {
     return changes === 1;
   }
 
-  override async complete(work: ClaimedWork): Promise<void> {
+  async complete(work: ClaimedWork): Promise<void> {
     this.deleteWorkVersion.run(work.transactionId, work.kind, work.version);
   }
 
-  override async reschedule(
+  async reschedule(
     work: ClaimedWork,
     dueAt: number,
     payload?: Record<string, unknown>,
@@ -357,22 +302,7 @@ export class SqliteWorkStore extends WorkStore {
     this.writeReschedule.immediate(work, dueAt, payloadJson);
   }
 
-  override async acquireLease(
-    name: string,
-    owner: string,
-    now: number,
-    leaseMs: number,
-  ): Promise<boolean> {
-    assertEpochMs('now', now);
-    assertPositiveInteger('leaseMs', leaseMs);
-    return this.takeLease.run(name, owner, now + leaseMs, now, owner).changes === 1;
-  }
-
-  override async releaseLease(name: string, owner: string): Promise<void> {
-    this.dropLease.run(name, owner);
-  }
-
-  override async park(work: ClaimedWork, now: number, reason: string): Promise<void> {
+  async park(work: ClaimedWork, now: number, reason: string): Promise<void> {
     assertEpochMs('now', now);
     this.db
       .transaction(() => {
@@ -382,7 +312,7 @@ export class SqliteWorkStore extends WorkStore {
       .immediate();
   }
 
-  override async parkedWork(limit: number): Promise<ParkedWork[]> {
+  async parkedWork(limit: number): Promise<ParkedWork[]> {
     assertPositiveInteger('limit', limit);
     return this.selectParked.all(limit).map((row) => ({
       ...toWorkItem(row),
@@ -391,7 +321,7 @@ export class SqliteWorkStore extends WorkStore {
     }));
   }
 
-  override async retryParked(transactionId: string, kind: WorkKind, now: number): Promise<boolean> {
+  async retryParked(transactionId: string, kind: WorkKind, now: number): Promise<boolean> {
     assertEpochMs('now', now);
     return this.db
       .transaction(() => {
@@ -406,51 +336,22 @@ export class SqliteWorkStore extends WorkStore {
    * its lease if later. A plain minimum of dueAt would wake the executor in a loop for as long as
    * it works on an item that was already due.
    */
-  override async nextDueAt(): Promise<number | null> {
+  async nextDueAt(): Promise<number | null> {
     const unleased = this.selectEarliestUnleased.get();
     const leaseEnd = this.selectEarliestLeaseEnd.get();
     const candidates = [unleased, leaseEnd].filter((time) => typeof time === 'number');
     return candidates.length > 0 ? Math.min(...candidates) : null;
   }
 
-  override async pending(transactionId: string): Promise<WorkItem[]> {
+  async pending(transactionId: string): Promise<WorkItem[]> {
     return this.selectPending.all(transactionId).map(toWorkItem);
   }
 
-  override async takeStatusCheck(now: number, settings: BudgetSettings): Promise<BudgetDecision> {
-    assertEpochMs('now', now);
-    assertBudgetSettings(settings);
-    return this.changeBudget((stored) => {
-      const { decision, next } = takeToken(stored ?? fullBudget(now, settings), now, settings);
-      return { result: decision, next };
-    });
-  }
-
-  override async slowDown(now: number, until: number, settings: BudgetSettings): Promise<void> {
-    assertEpochMs('now', now);
-    assertEpochMs('until', until);
-    assertBudgetSettings(settings);
-    this.changeBudget((stored) => ({
-      result: undefined,
-      next: slowDownBudget(stored ?? fullBudget(now, settings), now, until, settings),
-    }));
-  }
-
-  override async recover(now: number, settings: BudgetSettings): Promise<void> {
-    assertEpochMs('now', now);
-    assertBudgetSettings(settings);
-    this.changeBudget((stored) => ({
-      result: undefined,
-      // No row yet means the budget was never slowed down: nothing to recover.
-      next: stored && recoverBudget(stored, now, settings),
-    }));
-  }
-
-  override async ping(): Promise<void> {
+  async ping(): Promise<void> {
     this.selectOne.get();
   }
 
-  override async close(): Promise<void> {
+  async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
 
@@ -471,12 +372,6 @@ export class SqliteWorkStore extends WorkStore {
         this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
       })
       .immediate();
-  }
-
-  /** Runs `step` on the budget row under the write lock and stores the `next` it returns. */
-  private changeBudget<T>(step: BudgetStep<T>): T {
-    // better-sqlite3's Transaction type cannot carry the step's generic result through.
-    return this.budgetTransaction.immediate(step) as T;
   }
 
   /** Reserves `count` versions from the store-wide counter; returns the first. */

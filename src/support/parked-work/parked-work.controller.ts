@@ -8,7 +8,7 @@ import {
 } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../../auth/auth.guard';
 import type { Principal } from '../../auth/token-verifier';
-import type { ParkedWork } from '../../process-manager/work-store.port';
+import type { ParkedWork } from '../../process-manager/work-queue.port';
 import { ProblemException } from '../../problem/problem';
 import { pageSize } from '../../shared/pagination';
 import { SupportRoutes } from '../support-route.decorator';

@@ -1,6 +1,6 @@
 import { ApiProperty, PickType } from '@nestjs/swagger';
 import { IsIn, Matches } from 'class-validator';
-import type { WorkKind } from '../../process-manager/work-store.port';
+import type { WorkKind } from '../../process-manager/work-queue.port';
 import { PageParams } from '../../shared/pagination';
 import { TRANSACTION_ID_PATTERN } from '../support-route.decorator';
 

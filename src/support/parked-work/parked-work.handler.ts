@@ -1,12 +1,12 @@
 import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
-import { ParkedWork, WorkStore } from '../../process-manager/work-store.port';
+import { ParkedWork, WorkQueue } from '../../process-manager/work-queue.port';
 import { ParkedWorkQuery } from './parked-work.query';
 
 @QueryHandler(ParkedWorkQuery)
 export class ParkedWorkHandler implements IQueryHandler<ParkedWorkQuery, ParkedWork[]> {
-  constructor(private readonly workStore: WorkStore) {}
+  constructor(private readonly workQueue: WorkQueue) {}
 
   execute({ limit }: ParkedWorkQuery): Promise<ParkedWork[]> {
-    return this.workStore.parkedWork(limit);
+    return this.workQueue.parkedWork(limit);
   }
 }

@@ -1,4 +1,4 @@
-import type { WorkKind } from '../../process-manager/work-store.port';
+import type { WorkKind } from '../../process-manager/work-queue.port';
 
 export class RetryParkedWorkCommand {
   constructor(

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { WorkStore } from '../../process-manager/work-store.port';
+import { WorkQueue } from '../../process-manager/work-queue.port';
 import { Clock } from '../../shared/clock';
 import { RetryParkedWorkCommand } from './retry-parked-work.command';
 
@@ -10,12 +10,12 @@ export class RetryParkedWorkHandler implements ICommandHandler<RetryParkedWorkCo
   private readonly logger = new Logger('Support');
 
   constructor(
-    private readonly workStore: WorkStore,
+    private readonly workQueue: WorkQueue,
     private readonly clock: Clock,
   ) {}
 
   async execute({ transactionId, kind, actor }: RetryParkedWorkCommand): Promise<boolean> {
-    const retried = await this.workStore.retryParked(
+    const retried = await this.workQueue.retryParked(
       transactionId,
       kind,
       this.clock.now().getTime(),

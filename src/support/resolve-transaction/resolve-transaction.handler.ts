@@ -1,8 +1,6 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { AppConfig } from '../../config/app-config';
-import { WorkStore } from '../../process-manager/work-store.port';
 import { ProblemException } from '../../problem/problem';
-import { PaymentProvider } from '../../provider/payment-provider.port';
+import { BudgetedStatusCheck } from '../../provider/status-checks/budgeted-status-check';
 import { Clock } from '../../shared/clock';
 import { TransactionStreams } from '../../transactions/transaction-streams';
 import {
@@ -10,7 +8,7 @@ import {
   ResolveBySupport,
   decide,
 } from '../../transactions/transaction.decider';
-import { interpretProviderCheck, retryAfterSeconds } from './provider-check';
+import { retryAfterSeconds } from './retry-after';
 import { ResolveTransactionCommand } from './resolve-transaction.command';
 
 function tooManyRequests(waitMs: number): ProblemException {
@@ -32,10 +30,8 @@ export class ResolveTransactionHandler implements ICommandHandler<
 > {
   constructor(
     private readonly streams: TransactionStreams,
-    private readonly provider: PaymentProvider,
-    private readonly workStore: WorkStore,
+    private readonly statusCheck: BudgetedStatusCheck,
     private readonly clock: Clock,
-    private readonly config: AppConfig,
   ) {}
 
   async execute(command: ResolveTransactionCommand): Promise<ExistingTransaction> {
@@ -62,27 +58,25 @@ export class ResolveTransactionHandler implements ICommandHandler<
     return state;
   }
 
-  /** One status check under the shared budget, treated the way the process manager treats it. */
+  /**
+   * One status check under the shared budget; the provider's answer is recorded in
+   * ResolvedBySupport for whoever reads the case later.
+   */
   private async askProvider(transactionId: string): Promise<ResolveBySupport['providerStatus']> {
-    const { statusChecks } = this.config.provider;
     const now = this.clock.now().getTime();
-    // Refused now means 429 at once: a person is waiting, the worker's queue is not.
-    const budget = await this.workStore.takeStatusCheck(now, statusChecks);
-    if (!budget.granted) throw tooManyRequests(budget.retryAt - now);
-
-    const outcome = await this.provider.checkStatus(transactionId);
-    const answer = interpretProviderCheck(outcome, statusChecks.defaultBackoffMs);
-    const answeredAt = this.clock.now().getTime();
-    if (answer.kind === 'rate_limited') {
-      await this.workStore.slowDown(answeredAt, answeredAt + answer.retryAfterMs, statusChecks);
-      throw tooManyRequests(answer.retryAfterMs);
+    const answer = await this.statusCheck.check(transactionId);
+    switch (answer.kind) {
+      case 'refused':
+        // Refused now means 429 at once: a person is waiting, the worker's queue is not.
+        throw tooManyRequests(answer.retryAt - now);
+      case 'rate_limited':
+        throw tooManyRequests(answer.retryAfterMs);
+      case 'unavailable':
+        throw new ProblemException('unavailable', {
+          detail: `The provider did not answer the status check (${answer.detail}); retry, or resolve without checkProviderFirst`,
+        });
+      case 'answered':
+        return answer.providerStatus;
     }
-    await this.workStore.recover(answeredAt, statusChecks);
-    if (answer.kind === 'unavailable') {
-      throw new ProblemException('unavailable', {
-        detail: `The provider did not answer the status check (${answer.detail}); retry, or resolve without checkProviderFirst`,
-      });
-    }
-    return answer.providerStatus;
   }
 }

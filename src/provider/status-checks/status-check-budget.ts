@@ -1,9 +1,9 @@
-import type { BudgetDecision, BudgetSettings } from './work-store.port';
+import type { BudgetDecision, BudgetSettings } from './status-check-budget.port';
 
 /**
  * The functional core of the status-check budget shared by every instance: a token bucket
- * holding at most one token, slowed down by 429s and recovering with successful checks. The work
- * store adapters only load and store BudgetState around these functions.
+ * holding at most one token, slowed down by 429s and recovering with successful checks. The
+ * budget adapters only load and store BudgetState around these functions.
  */
 
 /** Each successful status check gives back this share of the configured rate after a slowdown. */

@@ -1,4 +1,4 @@
-import { interpretProviderCheck, retryAfterSeconds } from './provider-check';
+import { interpretProviderCheck } from './status-check-answer';
 
 describe('interpretProviderCheck', () => {
   it.each([
@@ -27,18 +27,5 @@ describe('interpretProviderCheck', () => {
       kind: 'unavailable',
       detail: 'HTTP 502',
     });
-  });
-});
-
-describe('retryAfterSeconds', () => {
-  it.each([
-    [0, 1],
-    [1, 1],
-    [999, 1],
-    [1_000, 1],
-    [1_001, 2],
-    [59_500, 60],
-  ])('%p ms is %p s', (waitMs, seconds) => {
-    expect(retryAfterSeconds(waitMs)).toBe(seconds);
   });
 });

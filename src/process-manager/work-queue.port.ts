@@ -1,0 +1,73 @@
+/**
+ * The process manager's durable scheduled work: what must happen to which transaction and when,
+ * who is doing it right now (an item lease), and the work parked for support.
+ */
+
+export type WorkKind = 'submit' | 'check' | 'deadline' | 'notify';
+
+export interface WorkItem {
+  transactionId: string;
+  kind: WorkKind;
+  /** Epoch milliseconds from the injected clock. */
+  dueAt: number;
+  /** Kind-specific details, e.g. the attempt or check number. */
+  payload: Record<string, unknown>;
+}
+
+export interface ClaimedWork extends WorkItem {
+  /** Changes whenever the item is rescheduled or claimed; guards complete/release. */
+  version: number;
+  leaseOwner: string;
+  leaseUntil: number;
+}
+
+/** A step that failed too often, taken out of rotation until support retries it. */
+export interface ParkedWork extends WorkItem {
+  parkedAt: number;
+  reason: string;
+}
+
+/** Work is put in the queue by the planner's CheckpointedSchedule commits. */
+export abstract class WorkQueue {
+  /**
+   * Claims up to `limit` items due at `now` whose lease is free or expired, leasing them to
+   * `owner` until `now + leaseMs`. An item is held by at most one owner at a time.
+   */
+  abstract claimDue(
+    owner: string,
+    now: number,
+    leaseMs: number,
+    limit: number,
+  ): Promise<ClaimedWork[]>;
+
+  /** Extends a lease still held by its owner; false if it was lost (expired and reclaimed). */
+  abstract renewLease(work: ClaimedWork, now: number, leaseMs: number): Promise<boolean>;
+
+  /** Deletes the item if it is still the claimed version (not replaced by a newer plan). */
+  abstract complete(work: ClaimedWork): Promise<void>;
+
+  /** Releases the lease and moves the item to `dueAt`, unless a newer plan replaced it. */
+  abstract reschedule(
+    work: ClaimedWork,
+    dueAt: number,
+    payload?: Record<string, unknown>,
+  ): Promise<void>;
+
+  /**
+   * Takes a claimed item out of rotation, unless a newer plan replaced it: claimDue and nextDueAt
+   * ignore it until retryParked, or until a new plan for the same (transactionId, kind) replaces
+   * it. `pending` still lists it.
+   */
+  abstract park(work: ClaimedWork, now: number, reason: string): Promise<void>;
+
+  /** Parked items, oldest parkedAt first. Rejects a limit that is not a positive integer. */
+  abstract parkedWork(limit: number): Promise<ParkedWork[]>;
+
+  /** Puts a parked item back in rotation, due at `now`; false when no such item is parked. */
+  abstract retryParked(transactionId: string, kind: WorkKind, now: number): Promise<boolean>;
+
+  /** Earliest dueAt of any item, for the executor to sleep until; null when empty. */
+  abstract nextDueAt(): Promise<number | null>;
+
+  abstract pending(transactionId: string): Promise<WorkItem[]>;
+}

@@ -1,0 +1,113 @@
+import Database from 'better-sqlite3';
+import { assertEpochMs } from '../../../shared/argument-checks';
+import { openSqliteDatabase } from '../../../shared/sqlite';
+import { assertBudgetSettings } from '../budget-arguments';
+import {
+  BudgetState,
+  BudgetStep,
+  fullBudget,
+  recoverBudget,
+  slowDownBudget,
+  takeToken,
+} from '../status-check-budget';
+import { BudgetDecision, BudgetSettings, StatusCheckBudget } from '../status-check-budget.port';
+
+/** The table has been in the work store's file (`work.sqlite`) since its first schema. */
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS budget (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    tokens REAL NOT NULL,
+    updated_at INTEGER NOT NULL,
+    rate REAL NOT NULL,
+    blocked_until INTEGER NOT NULL
+  ) STRICT;
+`;
+
+// Imperative shell.
+
+/**
+ * The embedded status-check budget: one row in the SQLite file the work store uses, on its own
+ * connection, shared by every process of one machine.
+ *
+ * synchronous=FULL syncs every change: a grant forgotten in a power cut lets more status checks
+ * through than the provider allows.
+ *
+ * Each change runs in a BEGIN IMMEDIATE transaction: the write lock is taken before reading, so
+ * two processes never decide on the same state, and a waiting process queues under busy_timeout
+ * instead of failing on a lock upgrade.
+ */
+export class SqliteStatusCheckBudget extends StatusCheckBudget {
+  private readonly db: Database.Database;
+  private readonly selectBudget: Database.Statement<[], BudgetState>;
+  private readonly upsertBudget: Database.Statement<[BudgetState]>;
+  private readonly selectOne: Database.Statement<[]>;
+  private readonly budgetTransaction: Database.Transaction<(step: BudgetStep<unknown>) => unknown>;
+
+  constructor(options: { path: string }) {
+    super();
+    this.db = openSqliteDatabase(options.path, 'FULL');
+    this.db.exec(SCHEMA);
+    this.selectBudget = this.db.prepare(
+      `SELECT tokens, updated_at AS updatedAt, rate, blocked_until AS blockedUntil
+       FROM budget WHERE id = 1`,
+    );
+    this.upsertBudget = this.db.prepare(
+      `INSERT INTO budget (id, tokens, updated_at, rate, blocked_until)
+       VALUES (1, @tokens, @updatedAt, @rate, @blockedUntil)
+       ON CONFLICT (id) DO UPDATE SET
+         tokens = excluded.tokens,
+         updated_at = excluded.updated_at,
+         rate = excluded.rate,
+         blocked_until = excluded.blocked_until`,
+    );
+    this.selectOne = this.db.prepare('SELECT 1');
+    this.budgetTransaction = this.db.transaction((step: BudgetStep<unknown>) => {
+      const { result, next } = step(this.selectBudget.get());
+      if (next) this.upsertBudget.run(next);
+      return result;
+    });
+  }
+
+  override async take(now: number, settings: BudgetSettings): Promise<BudgetDecision> {
+    assertEpochMs('now', now);
+    assertBudgetSettings(settings);
+    return this.changeBudget((stored) => {
+      const { decision, next } = takeToken(stored ?? fullBudget(now, settings), now, settings);
+      return { result: decision, next };
+    });
+  }
+
+  override async slowDown(now: number, until: number, settings: BudgetSettings): Promise<void> {
+    assertEpochMs('now', now);
+    assertEpochMs('until', until);
+    assertBudgetSettings(settings);
+    this.changeBudget((stored) => ({
+      result: undefined,
+      next: slowDownBudget(stored ?? fullBudget(now, settings), now, until, settings),
+    }));
+  }
+
+  override async recover(now: number, settings: BudgetSettings): Promise<void> {
+    assertEpochMs('now', now);
+    assertBudgetSettings(settings);
+    this.changeBudget((stored) => ({
+      result: undefined,
+      // No row yet means the budget was never slowed down: nothing to recover.
+      next: stored && recoverBudget(stored, now, settings),
+    }));
+  }
+
+  async ping(): Promise<void> {
+    this.selectOne.get();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  /** Runs `step` on the budget row under the write lock and stores the `next` it returns. */
+  private changeBudget<T>(step: BudgetStep<T>): T {
+    // better-sqlite3's Transaction type cannot carry the step's generic result through.
+    return this.budgetTransaction.immediate(step) as T;
+  }
+}
