@@ -16,7 +16,7 @@ import { SqliteReadModel } from '../src/read-model/sqlite/sqlite-read-model';
 import { SystemClock } from '../src/shared/clock';
 import { streamNameFor, transactionIdFor } from '../src/transactions/transaction-id';
 import { CURRENT_SCHEMA_VERSION } from '../src/transactions/transaction-streams';
-import type { TransactionEvent } from '../src/transactions/transaction.decider';
+import type { TransactionEvent } from '../src/transactions/transaction.events';
 
 const USAGE = `Usage: npm run bench:rebuild -- [options]
 

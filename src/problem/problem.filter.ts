@@ -1,10 +1,11 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
+  ConcurrentWritesError,
   IdempotencyKeyReusedError,
   ResolutionNotAllowedError,
   TransactionNotFoundError,
-} from '../transactions/transaction.decider';
+} from '../transactions/transaction.errors';
 import { ProblemDetails, ProblemException, ProblemKind, problem } from './problem';
 
 interface ProblemResponse {
@@ -50,6 +51,9 @@ export function toProblemResponse(error: unknown): ProblemResponse {
   }
   if (error instanceof ResolutionNotAllowedError) {
     return { problem: problem('resolutionNotAllowed', { detail: error.message }), headers: {} };
+  }
+  if (error instanceof ConcurrentWritesError) {
+    return { problem: problem('conflict', { detail: error.message }), headers: {} };
   }
   if (error instanceof TransactionNotFoundError) {
     return { problem: problem('notFound', { detail: error.message }), headers: {} };

@@ -13,7 +13,8 @@ import { WebhookUrls } from '../provider-webhooks/webhook-urls';
 import { Clock } from '../shared/clock';
 import { Random } from '../shared/random';
 import { CausationContext, TransactionStreams } from '../transactions/transaction-streams';
-import { StatusCheckResult, SubmissionResult, decide } from '../transactions/transaction.decider';
+import { SubmissionResult } from '../transactions/transaction.commands';
+import { StatusCheckResult } from '../transactions/transaction.events';
 import { ClientNotifier } from './client-notifier';
 import { LeasedPlanner, PlannerStatus } from './leased-planner';
 import { ProcessManagerProjection } from './process-manager.projection';
@@ -206,7 +207,7 @@ export class ProcessManagerWorker implements OnApplicationBootstrap, BeforeAppli
       case 'deadline':
         await this.streams.handle(
           work.transactionId,
-          (state) => decide({ type: 'ExpireDeadline', at: this.clock.now().toISOString() }, state),
+          { type: 'ExpireDeadline', at: this.clock.now().toISOString() },
           this.context(work),
         );
         return true;
@@ -226,11 +227,7 @@ export class ProcessManagerWorker implements OnApplicationBootstrap, BeforeAppli
     const context = this.context(work);
     const start = await this.streams.handle(
       work.transactionId,
-      (state) =>
-        decide(
-          { type: 'StartSubmission', attempt, at: this.clock.now().toISOString(), policy },
-          state,
-        ),
+      { type: 'StartSubmission', attempt, at: this.clock.now().toISOString(), policy },
       context,
     );
     if (start.events.length === 0) {
@@ -258,18 +255,14 @@ export class ProcessManagerWorker implements OnApplicationBootstrap, BeforeAppli
   ): Promise<void> {
     await this.streams.handle(
       work.transactionId,
-      (state) =>
-        decide(
-          {
-            type: 'RecordSubmissionResult',
-            attempt,
-            result,
-            at: this.clock.now().toISOString(),
-            jitter: this.random.next(),
-            policy: this.config.provider.policy,
-          },
-          state,
-        ),
+      {
+        type: 'RecordSubmissionResult',
+        attempt,
+        result,
+        at: this.clock.now().toISOString(),
+        jitter: this.random.next(),
+        policy: this.config.provider.policy,
+      },
       this.context(work),
     );
   }
@@ -309,20 +302,16 @@ export class ProcessManagerWorker implements OnApplicationBootstrap, BeforeAppli
     if (outcome.kind !== 'rate_limited') await this.workStore.recover(this.now(), statusChecks);
     await this.streams.handle(
       work.transactionId,
-      (current) =>
-        decide(
-          {
-            type: 'RecordStatusCheck',
-            attempt,
-            checkNumber,
-            result,
-            retryAfterMs,
-            at: this.clock.now().toISOString(),
-            jitter: this.random.next(),
-            policy: this.config.provider.policy,
-          },
-          current,
-        ),
+      {
+        type: 'RecordStatusCheck',
+        attempt,
+        checkNumber,
+        result,
+        retryAfterMs,
+        at: this.clock.now().toISOString(),
+        jitter: this.random.next(),
+        policy: this.config.provider.policy,
+      },
       this.context(work),
     );
     return true;

@@ -14,7 +14,7 @@ import {
   TransactionSummaryProjection,
   projectTransactionSummary,
 } from '../transactions/transaction-summary.projection';
-import type { TransactionEvent } from '../transactions/transaction.decider';
+import type { TransactionEvent } from '../transactions/transaction.events';
 import { ProjectionRunner } from './projection-runner';
 import {
   RecentSummaries,

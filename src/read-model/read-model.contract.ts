@@ -1,12 +1,10 @@
+import { decide } from '../transactions/transaction.decider';
 import {
-  decide,
-  fold,
-  initialState,
   StatusSource,
   TransactionEvent,
-  TransactionState,
   TransactionStatus,
-} from '../transactions/transaction.decider';
+} from '../transactions/transaction.events';
+import { fold, initialState, TransactionState } from '../transactions/transaction.state';
 import {
   ReadModel,
   ReconciliationQueuePage,

@@ -1,4 +1,4 @@
-import type { TransactionState } from '../transactions/transaction.decider';
+import type { TransactionState } from '../transactions/transaction.state';
 
 /**
  * One row of the transaction summary projection: the stream folded through `evolve`.

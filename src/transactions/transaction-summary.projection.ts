@@ -5,7 +5,7 @@ import { ReadModel, TransactionSummary } from '../read-model/read-model.port';
 import { TransactionChanges } from './transaction-changes';
 import { TRANSACTION_CATEGORY } from './transaction-id';
 import { isTransactionEvent, toTransactionEvent } from './transaction-streams';
-import { evolve, initialState } from './transaction.decider';
+import { evolve, initialState } from './transaction.state';
 
 const STREAM_PREFIX = `${TRANSACTION_CATEGORY}-`;
 

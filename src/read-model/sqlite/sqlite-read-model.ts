@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import type { TransactionState } from '../../transactions/transaction.decider';
+import type { TransactionState } from '../../transactions/transaction.state';
 import {
   assertLimit,
   ListSummariesQuery,

@@ -1,5 +1,5 @@
 import type { StatusCheckOutcome } from '../../provider/payment-provider.port';
-import type { ResolveBySupport } from '../../transactions/transaction.decider';
+import type { ResolveBySupport } from '../../transactions/transaction.commands';
 
 /** What a status check asked for support means for the resolution. */
 export type ProviderCheckAnswer =
