@@ -1,11 +1,11 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
-  ConcurrentWritesError,
   IdempotencyKeyReusedError,
   ResolutionNotAllowedError,
   TransactionNotFoundError,
 } from '../transactions/transaction.errors';
+import { ConcurrentWritesError } from '../transactions/transaction-streams';
 import { ProblemDetails, ProblemException, ProblemKind, problem } from './problem';
 
 interface ProblemResponse {

@@ -6,9 +6,12 @@ import { SettableClock } from '../event-store/event-store.contract';
 import type { AppendResult, ExpectedRevision, NewEvent } from '../event-store/event-store.port';
 import { SqliteEventStore } from '../event-store/sqlite/sqlite-event-store';
 import { streamNameFor } from './transaction-id';
-import { CURRENT_SCHEMA_VERSION, TransactionStreams } from './transaction-streams';
+import {
+  CURRENT_SCHEMA_VERSION,
+  ConcurrentWritesError,
+  TransactionStreams,
+} from './transaction-streams';
 import type { RequestTransaction } from './transaction.commands';
-import { ConcurrentWritesError } from './transaction.errors';
 
 const T0 = new Date('2030-01-01T00:00:00.000Z');
 const ID = '00000000-0000-4000-8000-000000000001';

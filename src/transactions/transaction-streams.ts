@@ -11,7 +11,6 @@ import {
 import { streamNameFor } from './transaction-id';
 import type { TransactionCommand } from './transaction.commands';
 import { decide } from './transaction.decider';
-import { ConcurrentWritesError } from './transaction.errors';
 import {
   TRANSACTION_EVENT_TYPES,
   TransactionEvent,
@@ -65,6 +64,14 @@ export function upcast(type: string, data: EventData, schemaVersion: number): Ev
     if (upcaster) current = upcaster(current);
   }
   return current;
+}
+
+/** Other writers kept changing the stream between our read and our append; the caller retries. */
+export class ConcurrentWritesError extends Error {
+  constructor(readonly transactionId: string) {
+    super('The transaction is being changed concurrently; retry the request');
+    this.name = 'ConcurrentWritesError';
+  }
 }
 
 /** Each retry follows another writer's success, so this only bounds pathological contention. */

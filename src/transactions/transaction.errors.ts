@@ -23,11 +23,3 @@ export class TransactionNotFoundError extends Error {
     this.name = 'TransactionNotFoundError';
   }
 }
-
-/** Other writers kept changing the stream between our read and our append; the caller retries. */
-export class ConcurrentWritesError extends Error {
-  constructor(readonly transactionId: string) {
-    super('The transaction is being changed concurrently; retry the request');
-    this.name = 'ConcurrentWritesError';
-  }
-}
