@@ -15,7 +15,7 @@ import { SystemClock } from '../src/shared/clock';
 import { streamNameFor, transactionIdFor } from '../src/transactions/transaction-id';
 import { CURRENT_SCHEMA_VERSION } from '../src/transactions/transaction-streams';
 import { projectTransactionSummary } from '../src/transactions/transaction-summary.projection';
-import type { TransactionEvent } from '../src/transactions/transaction.decider';
+import type { TransactionEvent } from '../src/transactions/transaction.events';
 
 const USAGE = `Usage: npm run bench:audit-verify -- [options]
 

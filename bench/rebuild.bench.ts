@@ -14,7 +14,7 @@ import { streamNameFor, transactionIdFor } from '../src/transactions/transaction
 import { CURRENT_SCHEMA_VERSION } from '../src/transactions/transaction-streams';
 import { SUMMARY_PROJECTION } from '../src/transactions/transaction-summary.projection';
 import { rebuildTransactionSummaries } from '../src/transactions/transaction-summary.rebuild';
-import type { TransactionEvent } from '../src/transactions/transaction.decider';
+import type { TransactionEvent } from '../src/transactions/transaction.events';
 
 const USAGE = `Usage: npm run bench:rebuild -- [options]
 

@@ -7,7 +7,7 @@ import type { RecordedEvent } from '../event-store/event-store.port';
 import { chainHash } from '../event-store/hash-chain';
 import type { TransactionSummary } from '../transactions/read-model.port';
 import { isTransactionEvent, toTransactionEvent } from '../transactions/transaction-streams';
-import { TransactionState, evolve, initialState } from '../transactions/transaction.decider';
+import { TransactionState, evolve, initialState } from '../transactions/transaction.state';
 
 /** One thing that is not as it should be. `expected` is what the events prove. */
 export interface Difference {

@@ -1,6 +1,6 @@
 import type { RecordedEvent } from '../event-store/event-store.port';
 import { isTransactionEvent, toTransactionEvent } from '../transactions/transaction-streams';
-import type { TransactionEvent } from '../transactions/transaction.decider';
+import type { TransactionEvent } from '../transactions/transaction.events';
 
 /** One line of a transaction's history, as an auditor reads it. */
 export interface TimelineEntry {

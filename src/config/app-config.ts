@@ -6,7 +6,7 @@ import {
   ProviderSimulatorConfigError,
   providerSimulatorConfigFromEnvironment,
 } from '../provider-simulator/provider-simulator.config';
-import type { ProviderPolicy } from '../transactions/transaction.decider';
+import type { ProviderPolicy } from '../transactions/transaction.commands';
 
 /**
  * Every setting the service reads, parsed and validated once at start-up. A bad value stops the

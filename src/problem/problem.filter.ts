@@ -4,7 +4,8 @@ import {
   IdempotencyKeyReusedError,
   ResolutionNotAllowedError,
   TransactionNotFoundError,
-} from '../transactions/transaction.decider';
+} from '../transactions/transaction.errors';
+import { ConcurrentWritesError } from '../transactions/transaction-streams';
 import { ProblemDetails, ProblemException, ProblemKind, problem } from './problem';
 
 interface ProblemResponse {
@@ -50,6 +51,9 @@ export function toProblemResponse(error: unknown): ProblemResponse {
   }
   if (error instanceof ResolutionNotAllowedError) {
     return { problem: problem('resolutionNotAllowed', { detail: error.message }), headers: {} };
+  }
+  if (error instanceof ConcurrentWritesError) {
+    return { problem: problem('conflict', { detail: error.message }), headers: {} };
   }
   if (error instanceof TransactionNotFoundError) {
     return { problem: problem('notFound', { detail: error.message }), headers: {} };

@@ -3,7 +3,7 @@ import { Webhook } from 'standardwebhooks';
 import { request } from 'undici';
 import { AppConfig } from '../config/app-config';
 import { Clock } from '../shared/clock';
-import type { ExistingTransaction } from '../transactions/transaction.decider';
+import type { ExistingTransaction } from '../transactions/transaction.state';
 import { toTransactionView } from '../transactions/transaction.view';
 
 const DELIVERY_TIMEOUT_MS = 10_000;

@@ -5,7 +5,6 @@ import { AppConfig } from '../config/app-config';
 import { SettableClock } from '../event-store/event-store.contract';
 import { SqliteEventStore } from '../event-store/sqlite/sqlite-event-store';
 import { TransactionStreams } from '../transactions/transaction-streams';
-import { decide, initialState } from '../transactions/transaction.decider';
 import { LeasedPlanner, PLANNER_LEASE } from './leased-planner';
 import { ProcessManagerProjection } from './process-manager.projection';
 import { SqliteNamedLeases } from './sqlite/sqlite-named-leases';
@@ -58,7 +57,8 @@ describe('LeasedPlanner', () => {
 
   async function request(clientId: string): Promise<string> {
     const transactionId = `00000000-0000-4000-8000-${clientId.padStart(12, '0')}`;
-    const events = decide(
+    await new TransactionStreams(eventStore).handle(
+      transactionId,
       {
         type: 'RequestTransaction',
         transactionId,
@@ -67,13 +67,8 @@ describe('LeasedPlanner', () => {
         request: { amount: 500, currency: 'KES', recipient: 'bob', note: null },
         requestedAt: clock.now().toISOString(),
       },
-      initialState,
+      { correlationId: 'test', causationId: 'test', actor: 'customer:alice' },
     );
-    await new TransactionStreams(eventStore).append(transactionId, events, 'no_stream', {
-      correlationId: 'test',
-      causationId: 'test',
-      actor: 'customer:alice',
-    });
     return transactionId;
   }
 

@@ -1,4 +1,4 @@
-import type { TransactionEvent } from '../transactions/transaction.decider';
+import type { TransactionEvent } from '../transactions/transaction.events';
 import { netChange, react } from './process-manager';
 import { T0, at, requested } from '../../test/support/transaction-history';
 

@@ -3,7 +3,7 @@
  * scheduled or cancelled. Every time it needs comes from the events themselves (the decider
  * records when each check is due), so replaying the streams rebuilds exactly the same plan.
  */
-import type { TransactionEvent } from '../transactions/transaction.decider';
+import type { TransactionEvent } from '../transactions/transaction.events';
 import type { ScheduleChange } from './checkpointed-schedule.port';
 import type { WorkItem, WorkKind } from './work-queue.port';
 

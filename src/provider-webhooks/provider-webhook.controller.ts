@@ -1,13 +1,12 @@
 import { Body, Controller, HttpCode, Param, Post, Req, type RawBodyRequest } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { AppConfig } from '../config/app-config';
 import { ProblemException } from '../problem/problem';
-import { Clock } from '../shared/clock';
-import { TransactionStreams } from '../transactions/transaction-streams';
-import { decide } from '../transactions/transaction.decider';
 import { ProviderReportDto } from './provider-report.dto';
+import { RecordProviderReportCommand } from './record-provider-report.command';
 import { TRANSACTION_ID_PATTERN, WEBHOOK_ROUTE, WebhookUrls } from './webhook-urls';
 
 export interface WebhookReceipt {
@@ -29,8 +28,7 @@ export class ProviderWebhookController {
 
   constructor(
     private readonly webhookUrls: WebhookUrls,
-    private readonly streams: TransactionStreams,
-    private readonly clock: Clock,
+    private readonly commandBus: CommandBus,
     config: AppConfig,
   ) {
     this.verifiers = config.webhooks.signingSecrets.map((secret) => new Webhook(secret));
@@ -113,21 +111,13 @@ export class ProviderWebhookController {
     correlationId: string,
     webhookId: string | null,
   ): Promise<WebhookReceipt> {
-    const { events } = await this.streams.handle(
-      transactionId,
-      (state) =>
-        decide(
-          {
-            type: 'RecordProviderReport',
-            status: report.status,
-            source: 'webhook',
-            at: this.clock.now().toISOString(),
-            reportId: webhookId,
-          },
-          state,
-        ),
-      { correlationId, causationId: webhookId ?? correlationId, actor: 'provider' },
+    const recorded = await this.commandBus.execute<RecordProviderReportCommand, boolean>(
+      new RecordProviderReportCommand(transactionId, report.status, webhookId, {
+        correlationId,
+        causationId: webhookId ?? correlationId,
+        actor: 'provider',
+      }),
     );
-    return { received: true, recorded: events.length > 0 };
+    return { received: true, recorded };
   }
 }

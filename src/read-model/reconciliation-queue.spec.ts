@@ -1,4 +1,6 @@
-import { decide, fold, TransactionEvent } from '../transactions/transaction.decider';
+import { decide } from '../transactions/transaction.decider';
+import { TransactionEvent } from '../transactions/transaction.events';
+import { fold } from '../transactions/transaction.state';
 import { queueReasonOf } from './reconciliation-queue';
 
 const REQUESTED_AT = '2025-01-02T03:04:05.678Z';

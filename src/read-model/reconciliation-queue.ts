@@ -1,4 +1,4 @@
-import type { TransactionState } from '../transactions/transaction.decider';
+import type { TransactionState } from '../transactions/transaction.state';
 import type { QueueReason } from '../transactions/read-model.port';
 
 /**

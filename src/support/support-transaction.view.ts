@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { ExistingTransaction, ProviderStatus } from '../transactions/transaction.decider';
+import type { ProviderStatus } from '../transactions/transaction.events';
+import type { ExistingTransaction } from '../transactions/transaction.state';
 import { TransactionView, toTransactionView } from '../transactions/transaction.view';
 
 /** What support sees: the customer's view plus whose it is and how the provider saw it. */

@@ -1,12 +1,6 @@
-import {
-  decide,
-  fold,
-  initialState,
-  StatusSource,
-  TransactionEvent,
-  TransactionState,
-  TransactionStatus,
-} from './transaction.decider';
+import { decide } from './transaction.decider';
+import { StatusSource, TransactionEvent, TransactionStatus } from './transaction.events';
+import { fold, initialState, TransactionState } from './transaction.state';
 import {
   ReadModel,
   ReconciliationQueuePage,

@@ -1,4 +1,4 @@
-import type { TransactionState } from './transaction.decider';
+import type { TransactionState } from './transaction.state';
 
 /**
  * One row of the transaction summary projection: the stream folded through `evolve`.

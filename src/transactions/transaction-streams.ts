@@ -9,14 +9,14 @@ import {
   WrongExpectedRevisionError,
 } from '../event-store/event-store.port';
 import { TRANSACTION_CATEGORY, streamNameFor } from './transaction-id';
+import type { TransactionCommand } from './transaction.commands';
+import { decide } from './transaction.decider';
 import {
   TRANSACTION_EVENT_TYPES,
   TransactionEvent,
   TransactionEventType,
-  TransactionState,
-  evolve,
-  initialState,
-} from './transaction.decider';
+} from './transaction.events';
+import { TransactionState, evolve, initialState } from './transaction.state';
 
 /** Who and what caused a write; lands in the metadata of every event it appends. */
 export interface CausationContext {
@@ -66,6 +66,14 @@ export function upcast(type: string, data: EventData, schemaVersion: number): Ev
   return current;
 }
 
+/** Other writers kept changing the stream between our read and our append; the caller retries. */
+export class ConcurrentWritesError extends Error {
+  constructor(readonly transactionId: string) {
+    super('The transaction is being changed concurrently; retry the request');
+    this.name = 'ConcurrentWritesError';
+  }
+}
+
 /** Each retry follows another writer's success, so this only bounds pathological contention. */
 const MAX_CONFLICT_RETRIES = 10;
 
@@ -91,6 +99,14 @@ export function toTransactionEvent(event: RecordedEvent): TransactionEvent {
   return { type: event.type, data } as unknown as TransactionEvent;
 }
 
+/** What a command did: the state after it, the events it appended (none: nothing to change). */
+export interface TransactionWrite {
+  state: TransactionState;
+  events: TransactionEvent[];
+  /** Global position of the append, when there was one. */
+  position: bigint | null;
+}
+
 export interface LoadedTransaction {
   state: TransactionState;
   /** Revision of the last event, or 'no_stream': the expected revision for the next append. */
@@ -112,31 +128,36 @@ export class TransactionStreams {
   }
 
   /**
-   * Runs a command against the stream: load, decide, append with the loaded revision, and on a
+   * The one write path of a transaction: load, decide, append with the loaded revision, and on a
    * concurrent write decide again on the fresh state. The decision is retried, never the I/O
-   * that produced the command's facts.
+   * that produced the command's facts. `expectNew` decides first against an empty stream and
+   * appends with `no_stream`, saving the read for a command that usually starts the stream; if
+   * the stream exists, that append fails and the command is decided on the real state.
    */
   async handle(
     transactionId: string,
-    decideOn: (state: TransactionState) => TransactionEvent[],
+    command: TransactionCommand,
     context: CausationContext,
-  ): Promise<{ state: TransactionState; events: TransactionEvent[] }> {
+    { expectNew = false }: { expectNew?: boolean } = {},
+  ): Promise<TransactionWrite> {
+    let loaded: LoadedTransaction = expectNew
+      ? { state: initialState, revision: 'no_stream' }
+      : await this.load(transactionId);
     for (let attempt = 1; ; attempt++) {
-      const { state, revision } = await this.load(transactionId);
-      const events = decideOn(state);
-      if (events.length === 0) return { state, events };
+      const events = decide(command, loaded.state);
+      if (events.length === 0) return { state: loaded.state, events, position: null };
       try {
-        await this.append(transactionId, events, revision, context);
-        return { state: events.reduce(evolve, state), events };
+        const { position } = await this.append(transactionId, events, loaded.revision, context);
+        return { state: events.reduce(evolve, loaded.state), events, position };
       } catch (error) {
-        if (!(error instanceof WrongExpectedRevisionError) || attempt >= MAX_CONFLICT_RETRIES) {
-          throw error;
-        }
+        if (!(error instanceof WrongExpectedRevisionError)) throw error;
+        if (attempt >= MAX_CONFLICT_RETRIES) throw new ConcurrentWritesError(transactionId);
       }
+      loaded = await this.load(transactionId);
     }
   }
 
-  append(
+  private append(
     transactionId: string,
     events: TransactionEvent[],
     expectedRevision: ExpectedRevision,

@@ -5,7 +5,7 @@ import type { Projection } from '../projections/projection-runner';
 import { ReadModel, TransactionSummary } from './read-model.port';
 import { TransactionChanges } from './transaction-changes';
 import { isTransactionStreamEvent, toTransactionEvent } from './transaction-streams';
-import { evolve, initialState } from './transaction.decider';
+import { evolve, initialState } from './transaction.state';
 
 /** The projection's name: its checkpoint's, and the one `npm run projections` takes. */
 export const SUMMARY_PROJECTION = 'transaction-summaries';

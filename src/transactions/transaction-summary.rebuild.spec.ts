@@ -21,7 +21,7 @@ import {
   rebuildTransactionSummaries,
   streamsToLoad,
 } from './transaction-summary.rebuild';
-import type { TransactionEvent } from './transaction.decider';
+import type { TransactionEvent } from './transaction.events';
 
 const AT = '2026-11-21T10:00:00.000Z';
 

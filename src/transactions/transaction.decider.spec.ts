@@ -1,13 +1,12 @@
+import { RequestTransaction } from './transaction.commands';
+import { decide } from './transaction.decider';
+import { IdempotencyKeyReusedError, ResolutionNotAllowedError } from './transaction.errors';
 import {
-  IdempotencyKeyReusedError,
-  RequestTransaction,
-  ResolutionNotAllowedError,
   TRANSACTION_EVENT_TYPES,
   TransactionEvent,
   TransactionRequested,
-  decide,
-  fold,
-} from './transaction.decider';
+} from './transaction.events';
+import { fold } from './transaction.state';
 
 const request: RequestTransaction = {
   type: 'RequestTransaction',

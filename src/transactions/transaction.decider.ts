@@ -1,331 +1,38 @@
 /**
- * The transaction's functional core: `decide` turns a command and the current state into new
- * events, `evolve` folds one event into the state. Both are pure: no I/O, no clock, no
- * randomness (times and jitter arrive inside commands), so they can be tested given/when/then
- * and replayed by auditors.
+ * The transaction's decisions: `decide` turns a command and the current state into new events.
+ * Pure: no I/O, no clock, no randomness (times and jitter arrive inside commands), so it can be
+ * tested given/when/then and replayed by auditors. Events, commands, state and `evolve` live in
+ * the files beside it.
  */
 
-export type TransactionStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED';
-
-/** Where the transaction is in its life, finer than the status; shown to support. */
-export type TransactionStage =
-  | 'requested'
-  | 'submitted'
-  | 'awaiting_provider'
-  | 'timed_out'
-  | 'checking'
-  | 'needs_reconciliation'
-  | 'final';
-
-export type ProviderStatus = 'completed' | 'declined';
-
-/** Who told us the final status. `process_manager` means we concluded it ourselves. */
-export type StatusSource =
-  'submission' | 'webhook' | 'status_check' | 'process_manager' | 'support';
-
-/** Why an attempt's outcome is unknown. `interrupted`: we crashed while it was in flight. */
-export type AmbiguityReason =
-  'gateway_timeout' | 'timeout' | 'connection' | 'unexpected_response' | 'interrupted';
-
-export type StatusCheckResult =
-  'pending' | 'completed' | 'declined' | 'not_found' | 'rate_limited' | 'error';
-
-export type ReconciliationReason = 'conflicting_reports' | 'deadline_exceeded';
-
-export interface TransactionRequest {
-  /** Integer minor units of `currency`. */
-  amount: number;
-  /** ISO 4217 code. */
-  currency: string;
-  recipient: string;
-  note: string | null;
-}
-
-/** How we treat the provider; from configuration, passed in with each command. */
-export interface ProviderPolicy {
-  maxAttempts: number;
-  /** The provider's own gateway timeout: a late record can only appear after it. */
-  gatewayTimeoutMs: number;
-  /** A record can appear this long after the POST that created it. */
-  lateWindowMs: number;
-  /** Safety margin after the late window before a 404 proves the attempt lost. */
-  lateWindowMarginMs: number;
-  checkBaseDelayMs: number;
-  checkMaxDelayMs: number;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Events
-
-export interface TransactionRequested {
-  type: 'TransactionRequested';
-  data: TransactionRequest & {
-    transactionId: string;
-    owner: string;
-    clientId: string;
-    requestedAt: string;
-  };
-}
-
-/** The intent record: appended before the provider is called, so a crash can't hide a POST. */
-export interface ProviderSubmissionStarted {
-  type: 'ProviderSubmissionStarted';
-  data: { attempt: number; startedAt: string };
-}
-
-/** The provider has it and is still working (status pending). */
-export interface ProviderAccepted {
-  type: 'ProviderAccepted';
-  data: { attempt: number; at: string };
-}
-
-export interface ProviderTimedOut {
-  type: 'ProviderTimedOut';
-  data: { attempt: number; reason: AmbiguityReason; detail: string; at: string };
-}
-
-export interface StatusCheckScheduled {
-  type: 'StatusCheckScheduled';
-  data: { attempt: number; checkNumber: number; dueAt: string; reason: string };
-}
-
-export interface StatusChecked {
-  type: 'StatusChecked';
-  data: { attempt: number; checkNumber: number; result: StatusCheckResult; at: string };
-}
-
-/** A 404 after the late window: the provider provably never got this attempt. */
-export interface ProviderAttemptLost {
-  type: 'ProviderAttemptLost';
-  data: { attempt: number; at: string };
-}
-
-export interface StatusConfirmed {
-  type: 'StatusConfirmed';
-  data: {
-    status: 'SUCCEEDED' | 'FAILED';
-    source: StatusSource;
-    providerStatus: ProviderStatus | null;
-    reason: string | null;
-    at: string;
-    /** The `webhook-id` of the signed report that said so, if any. */
-    reportId?: string;
-  };
-}
-
-export interface ConflictingStatusReported {
-  type: 'ConflictingStatusReported';
-  data: {
-    reported: ProviderStatus;
-    source: StatusSource;
-    confirmed: TransactionStatus;
-    at: string;
-    reportId?: string;
-  };
-}
-
-export interface ReconciliationRequired {
-  type: 'ReconciliationRequired';
-  data: { reason: ReconciliationReason; at: string };
-}
-
-/** A person settled a case: the status they decided, why, and what it replaced. */
-export interface ResolvedBySupport {
-  type: 'ResolvedBySupport';
-  data: {
-    status: 'SUCCEEDED' | 'FAILED';
-    previousStatus: TransactionStatus;
-    reconciliation: ReconciliationReason;
-    note: string;
-    /** What the provider said when support asked just before deciding, if they asked. */
-    providerStatus: ProviderStatus | 'pending' | 'not_found' | null;
-    at: string;
-  };
-}
-
-export type TransactionEvent =
-  | TransactionRequested
-  | ProviderSubmissionStarted
-  | ProviderAccepted
-  | ProviderTimedOut
-  | StatusCheckScheduled
-  | StatusChecked
-  | ProviderAttemptLost
-  | StatusConfirmed
-  | ConflictingStatusReported
-  | ReconciliationRequired
-  | ResolvedBySupport;
-
-export type TransactionEventType = TransactionEvent['type'];
-
-export const TRANSACTION_EVENT_TYPES: readonly TransactionEventType[] = [
-  'TransactionRequested',
-  'ProviderSubmissionStarted',
-  'ProviderAccepted',
-  'ProviderTimedOut',
-  'StatusCheckScheduled',
-  'StatusChecked',
-  'ProviderAttemptLost',
-  'StatusConfirmed',
-  'ConflictingStatusReported',
-  'ReconciliationRequired',
-  'ResolvedBySupport',
-];
-
-// ---------------------------------------------------------------------------------------------
-// State
-
-export type AttemptOutcome = 'in_flight' | 'accepted' | 'ambiguous' | 'lost' | 'answered';
-
-export interface Attempt {
-  number: number;
-  startedAt: string;
-  outcome: AttemptOutcome;
-  /**
-   * When we learned the attempt's outcome was pending or unknown. The POST reached the provider
-   * (if ever) no later than this, so the late window counted from here is safe even when the
-   * POST spent long on its way.
-   */
-  settledAt: string | null;
-  checks: number;
-}
-
-export interface ExistingTransaction {
-  exists: true;
-  transactionId: string;
-  owner: string;
-  clientId: string;
-  request: TransactionRequest;
-  status: TransactionStatus;
-  stage: TransactionStage;
-  requestedAt: string;
-  updatedAt: string;
-  attempts: Attempt[];
-  /** The check the process manager is waiting to run, if any. */
-  nextCheck: { attempt: number; checkNumber: number; dueAt: string } | null;
-  statusChecks: number;
-  finalSource: StatusSource | null;
-  providerStatus: ProviderStatus | null;
-  failureReason: string | null;
-  finalizedAt: string | null;
-  reconciliation: ReconciliationReason | null;
-  conflicts: number;
-  /** `webhook-id`s of signed reports already recorded: a redelivery changes nothing. */
-  reportIds: string[];
-  /**
-   * Every provider status recorded for this transaction (a confirmation or a contradiction): an
-   * unsigned report saying one of them again carries nothing new.
-   */
-  reportedStatuses: ProviderStatus[];
-}
-
-export type TransactionState = { exists: false } | ExistingTransaction;
-
-export const initialState: TransactionState = { exists: false };
-
-// ---------------------------------------------------------------------------------------------
-// Commands
-
-export interface RequestTransaction {
-  type: 'RequestTransaction';
-  transactionId: string;
-  owner: string;
-  clientId: string;
-  request: TransactionRequest;
-  requestedAt: string;
-}
-
-export interface StartSubmission {
-  type: 'StartSubmission';
-  attempt: number;
-  at: string;
-  policy: ProviderPolicy;
-}
-
-export type SubmissionResult =
-  | { kind: 'final'; status: ProviderStatus }
-  | { kind: 'pending' }
-  | { kind: 'ambiguous'; reason: AmbiguityReason; detail: string };
-
-export interface RecordSubmissionResult {
-  type: 'RecordSubmissionResult';
-  attempt: number;
-  result: SubmissionResult;
-  at: string;
-  /** Uniform in [0, 1): the full-jitter draw for the first status check. */
-  jitter: number;
-  policy: ProviderPolicy;
-}
-
-export interface RecordStatusCheck {
-  type: 'RecordStatusCheck';
-  attempt: number;
-  checkNumber: number;
-  result: StatusCheckResult;
-  /** The provider's Retry-After on a 429. */
-  retryAfterMs: number | null;
-  at: string;
-  jitter: number;
-  policy: ProviderPolicy;
-}
-
-export interface RecordProviderReport {
-  type: 'RecordProviderReport';
-  status: ProviderStatus | 'pending';
-  source: 'webhook';
-  at: string;
-  /** The signed report's `webhook-id`; null for an unsigned one. */
-  reportId: string | null;
-}
-
-export interface ExpireDeadline {
-  type: 'ExpireDeadline';
-  at: string;
-}
-
-export interface ResolveBySupport {
-  type: 'ResolveBySupport';
-  status: 'SUCCEEDED' | 'FAILED';
-  note: string;
-  providerStatus: ProviderStatus | 'pending' | 'not_found' | null;
-  at: string;
-}
-
-export type TransactionCommand =
-  | RequestTransaction
-  | StartSubmission
-  | RecordSubmissionResult
-  | RecordStatusCheck
-  | RecordProviderReport
-  | ExpireDeadline
-  | ResolveBySupport;
-
-/** The client reused an idempotency key for a request with a different body. */
-export class IdempotencyKeyReusedError extends Error {
-  constructor(readonly clientId: string) {
-    super(`Transaction id ${clientId} was already used for a different request`);
-    this.name = 'IdempotencyKeyReusedError';
-  }
-}
-
-/** Support may only settle a case that needs reconciliation; a confirmed status stands. */
-export class ResolutionNotAllowedError extends Error {
-  constructor() {
-    super('Only a transaction that needs reconciliation can be resolved by support');
-    this.name = 'ResolutionNotAllowedError';
-  }
-}
-
-/** A command for a transaction that does not exist. */
-export class TransactionNotFoundError extends Error {
-  constructor() {
-    super('No such transaction');
-    this.name = 'TransactionNotFoundError';
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// decide
+import type {
+  ProviderPolicy,
+  RecordProviderReport,
+  RecordStatusCheck,
+  RecordSubmissionResult,
+  RequestTransaction,
+  ResolveBySupport,
+  StartSubmission,
+  TransactionCommand,
+} from './transaction.commands';
+import {
+  IdempotencyKeyReusedError,
+  ResolutionNotAllowedError,
+  TransactionNotFoundError,
+} from './transaction.errors';
+import type {
+  ConflictingStatusReported,
+  ProviderAttemptLost,
+  ProviderStatus,
+  StatusCheckScheduled,
+  StatusChecked,
+  StatusConfirmed,
+  StatusSource,
+  TransactionEvent,
+  TransactionRequest,
+} from './transaction.events';
+import { currentAttempt, isFinal } from './transaction.state';
+import type { Attempt, ExistingTransaction, TransactionState } from './transaction.state';
 
 const STATUS_OF: Record<ProviderStatus, 'SUCCEEDED' | 'FAILED'> = {
   completed: 'SUCCEEDED',
@@ -342,14 +49,6 @@ function sameRequest(a: TransactionRequest, b: TransactionRequest): boolean {
     a.recipient === b.recipient &&
     a.note === b.note
   );
-}
-
-export function isFinal(state: ExistingTransaction): boolean {
-  return state.status !== 'PENDING';
-}
-
-function currentAttempt(state: ExistingTransaction): Attempt | undefined {
-  return state.attempts.at(-1);
 }
 
 /**
@@ -592,19 +291,6 @@ function decideProviderReport(
   return reportId ? [{ ...confirmed, data: { ...confirmed.data, reportId } }] : [confirmed];
 }
 
-function withReportId(state: ExistingTransaction, reportId: string | undefined): string[] {
-  return reportId ? [...state.reportIds, reportId] : state.reportIds;
-}
-
-function withReportedStatus(
-  state: ExistingTransaction,
-  reported: ProviderStatus | null,
-): ProviderStatus[] {
-  return reported === null || state.reportedStatuses.includes(reported)
-    ? state.reportedStatuses
-    : [...state.reportedStatuses, reported];
-}
-
 /**
  * Support settles a reconciliation case. It is the only way a status changes after it was
  * confirmed, and it says so: the event keeps the status it replaced, the note and (in metadata)
@@ -628,172 +314,4 @@ function decideResolution(
       },
     },
   ];
-}
-
-// ---------------------------------------------------------------------------------------------
-// evolve
-
-function stageAfterProgress(state: ExistingTransaction, stage: TransactionStage): TransactionStage {
-  if (state.reconciliation) return 'needs_reconciliation';
-  return isFinal(state) ? 'final' : stage;
-}
-
-function withAttempt(
-  state: ExistingTransaction,
-  number: number,
-  change: Partial<Attempt>,
-): Attempt[] {
-  return state.attempts.map((a) => (a.number === number ? { ...a, ...change } : a));
-}
-
-export function evolve(state: TransactionState, event: TransactionEvent): TransactionState {
-  if (event.type === 'TransactionRequested') {
-    const { transactionId, owner, clientId, amount, currency, recipient, note, requestedAt } =
-      event.data;
-    return {
-      exists: true,
-      transactionId,
-      owner,
-      clientId,
-      request: { amount, currency, recipient, note },
-      status: 'PENDING',
-      stage: 'requested',
-      requestedAt,
-      updatedAt: requestedAt,
-      attempts: [],
-      nextCheck: null,
-      statusChecks: 0,
-      finalSource: null,
-      providerStatus: null,
-      failureReason: null,
-      finalizedAt: null,
-      reconciliation: null,
-      conflicts: 0,
-      reportIds: [],
-      reportedStatuses: [],
-    };
-  }
-  if (!state.exists) return state;
-  switch (event.type) {
-    case 'ProviderSubmissionStarted':
-      return {
-        ...state,
-        attempts: [
-          ...state.attempts,
-          {
-            number: event.data.attempt,
-            startedAt: event.data.startedAt,
-            outcome: 'in_flight',
-            settledAt: null,
-            checks: 0,
-          },
-        ],
-        nextCheck: null,
-        stage: stageAfterProgress(state, 'submitted'),
-        updatedAt: event.data.startedAt,
-      };
-    case 'ProviderAccepted':
-      return {
-        ...state,
-        attempts: withAttempt(state, event.data.attempt, {
-          outcome: 'accepted',
-          settledAt: event.data.at,
-        }),
-        stage: stageAfterProgress(state, 'awaiting_provider'),
-        updatedAt: event.data.at,
-      };
-    case 'ProviderTimedOut':
-      return {
-        ...state,
-        attempts: withAttempt(state, event.data.attempt, {
-          outcome: 'ambiguous',
-          settledAt: event.data.at,
-        }),
-        stage: stageAfterProgress(state, 'timed_out'),
-        updatedAt: event.data.at,
-      };
-    case 'StatusCheckScheduled':
-      return {
-        ...state,
-        nextCheck: {
-          attempt: event.data.attempt,
-          checkNumber: event.data.checkNumber,
-          dueAt: event.data.dueAt,
-        },
-        stage: stageAfterProgress(state, 'checking'),
-      };
-    case 'StatusChecked': {
-      const attempt = state.attempts.find((a) => a.number === event.data.attempt);
-      return {
-        ...state,
-        attempts: withAttempt(state, event.data.attempt, { checks: (attempt?.checks ?? 0) + 1 }),
-        nextCheck: null,
-        statusChecks: state.statusChecks + 1,
-        updatedAt: event.data.at,
-      };
-    }
-    case 'ProviderAttemptLost':
-      return {
-        ...state,
-        attempts: withAttempt(state, event.data.attempt, { outcome: 'lost' }),
-        stage: stageAfterProgress(state, 'requested'),
-        updatedAt: event.data.at,
-      };
-    case 'StatusConfirmed': {
-      const current = currentAttempt(state);
-      // A late final status settles a case opened only because it was late.
-      const reconciliation =
-        state.reconciliation === 'deadline_exceeded' ? null : state.reconciliation;
-      return {
-        ...state,
-        status: event.data.status,
-        stage: reconciliation ? 'needs_reconciliation' : 'final',
-        reconciliation,
-        attempts:
-          current && event.data.source !== 'process_manager'
-            ? withAttempt(state, current.number, { outcome: 'answered' })
-            : state.attempts,
-        nextCheck: null,
-        finalSource: event.data.source,
-        providerStatus: event.data.providerStatus,
-        failureReason: event.data.status === 'FAILED' ? (event.data.reason ?? 'declined') : null,
-        finalizedAt: event.data.at,
-        updatedAt: event.data.at,
-        reportIds: withReportId(state, event.data.reportId),
-        reportedStatuses: withReportedStatus(state, event.data.providerStatus),
-      };
-    }
-    case 'ConflictingStatusReported':
-      return {
-        ...state,
-        conflicts: state.conflicts + 1,
-        updatedAt: event.data.at,
-        reportIds: withReportId(state, event.data.reportId),
-        reportedStatuses: withReportedStatus(state, event.data.reported),
-      };
-    case 'ResolvedBySupport':
-      return {
-        ...state,
-        status: event.data.status,
-        stage: 'final',
-        reconciliation: null,
-        nextCheck: null,
-        finalSource: 'support',
-        failureReason: event.data.status === 'FAILED' ? 'resolved_by_support' : null,
-        finalizedAt: state.finalizedAt ?? event.data.at,
-        updatedAt: event.data.at,
-      };
-    case 'ReconciliationRequired':
-      return {
-        ...state,
-        reconciliation: event.data.reason,
-        nextCheck: null,
-        stage: 'needs_reconciliation',
-        updatedAt: event.data.at,
-      };
-  }
-}
-
-export function fold(events: readonly TransactionEvent[]): TransactionState {
-  return events.reduce(evolve, initialState);
 }

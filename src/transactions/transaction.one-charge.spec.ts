@@ -2,15 +2,10 @@
  * One request, one charge: each guard of the decider tested in a history where it alone gives
  * the answer, so that breaking any one of them fails a test (see `npm run test:mutation`).
  */
-import {
-  ExistingTransaction,
-  StatusCheckResult,
-  TransactionCommand,
-  TransactionEvent,
-  TransactionState,
-  decide,
-  fold,
-} from './transaction.decider';
+import { TransactionCommand } from './transaction.commands';
+import { decide } from './transaction.decider';
+import { StatusCheckResult, TransactionEvent } from './transaction.events';
+import { ExistingTransaction, TransactionState, fold } from './transaction.state';
 import {
   at,
   policy,

@@ -1,12 +1,8 @@
-import {
-  ResolutionNotAllowedError,
-  SubmissionResult,
-  TransactionCommand,
-  TransactionEvent,
-  decide,
-  fold,
-  nextCheckDueAt,
-} from './transaction.decider';
+import { SubmissionResult, TransactionCommand } from './transaction.commands';
+import { decide, nextCheckDueAt } from './transaction.decider';
+import { ResolutionNotAllowedError } from './transaction.errors';
+import { TransactionEvent } from './transaction.events';
+import { fold } from './transaction.state';
 import {
   T0,
   at,

@@ -1,11 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type {
-  ExistingTransaction,
   ReconciliationReason,
   StatusSource,
   TransactionStage,
   TransactionStatus,
-} from './transaction.decider';
+} from './transaction.events';
+import type { ExistingTransaction } from './transaction.state';
 
 /** What the API shows of a transaction. */
 export class TransactionView {

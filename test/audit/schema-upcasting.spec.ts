@@ -14,7 +14,7 @@ import {
   toTransactionEvent,
   upcast,
 } from '../../src/transactions/transaction-streams';
-import { fold } from '../../src/transactions/transaction.decider';
+import { fold } from '../../src/transactions/transaction.state';
 import storedV1Stream from '../fixtures/audit/transaction-stream.schema-v1.json';
 
 /**

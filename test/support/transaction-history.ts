@@ -1,10 +1,10 @@
 /** Events and times for given/when/then histories of the transaction decider and its reactions. */
+import type { ProviderPolicy } from '../../src/transactions/transaction.commands';
 import type {
   AmbiguityReason,
-  ProviderPolicy,
   TransactionEvent,
   TransactionRequested,
-} from '../../src/transactions/transaction.decider';
+} from '../../src/transactions/transaction.events';
 
 export const policy: ProviderPolicy = {
   maxAttempts: 2,

@@ -5,7 +5,7 @@ import type { StatusCheckAnswer } from '../../provider/status-checks/status-chec
 import { Clock } from '../../shared/clock';
 import { Random } from '../../shared/random';
 import { TransactionStreams } from '../../transactions/transaction-streams';
-import { StatusCheckResult, decide } from '../../transactions/transaction.decider';
+import { StatusCheckResult } from '../../transactions/transaction.events';
 import type { ClaimedWork } from '../work-queue.port';
 import { WorkHandler, WorkOutcome, causationOf } from './work-handler';
 
@@ -47,20 +47,16 @@ export class CheckHandler implements WorkHandler {
     const { result, retryAfterMs } = recorded(answer);
     await this.streams.handle(
       work.transactionId,
-      (current) =>
-        decide(
-          {
-            type: 'RecordStatusCheck',
-            attempt,
-            checkNumber,
-            result,
-            retryAfterMs,
-            at: this.clock.now().toISOString(),
-            jitter: this.random.next(),
-            policy: this.config.provider.policy,
-          },
-          current,
-        ),
+      {
+        type: 'RecordStatusCheck',
+        attempt,
+        checkNumber,
+        result,
+        retryAfterMs,
+        at: this.clock.now().toISOString(),
+        jitter: this.random.next(),
+        policy: this.config.provider.policy,
+      },
       causationOf(work),
     );
     return true;

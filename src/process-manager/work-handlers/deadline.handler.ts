@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Clock } from '../../shared/clock';
 import { TransactionStreams } from '../../transactions/transaction-streams';
-import { decide } from '../../transactions/transaction.decider';
 import type { ClaimedWork } from '../work-queue.port';
 import { WorkHandler, causationOf } from './work-handler';
 
@@ -16,7 +15,7 @@ export class DeadlineHandler implements WorkHandler {
   async perform(work: ClaimedWork): Promise<true> {
     await this.streams.handle(
       work.transactionId,
-      (state) => decide({ type: 'ExpireDeadline', at: this.clock.now().toISOString() }, state),
+      { type: 'ExpireDeadline', at: this.clock.now().toISOString() },
       causationOf(work),
     );
     return true;

@@ -5,7 +5,7 @@ import { WebhookUrls } from '../../provider-webhooks/webhook-urls';
 import { Clock } from '../../shared/clock';
 import { Random } from '../../shared/random';
 import { TransactionStreams } from '../../transactions/transaction-streams';
-import { SubmissionResult, decide } from '../../transactions/transaction.decider';
+import { SubmissionResult } from '../../transactions/transaction.commands';
 import type { ClaimedWork } from '../work-queue.port';
 import { WorkHandler, causationOf } from './work-handler';
 
@@ -30,11 +30,7 @@ export class SubmitHandler implements WorkHandler {
     const { policy } = this.config.provider;
     const start = await this.streams.handle(
       work.transactionId,
-      (state) =>
-        decide(
-          { type: 'StartSubmission', attempt, at: this.clock.now().toISOString(), policy },
-          state,
-        ),
+      { type: 'StartSubmission', attempt, at: this.clock.now().toISOString(), policy },
       causationOf(work),
     );
     if (start.events.length === 0) {
@@ -63,18 +59,14 @@ export class SubmitHandler implements WorkHandler {
   ): Promise<void> {
     await this.streams.handle(
       work.transactionId,
-      (state) =>
-        decide(
-          {
-            type: 'RecordSubmissionResult',
-            attempt,
-            result,
-            at: this.clock.now().toISOString(),
-            jitter: this.random.next(),
-            policy: this.config.provider.policy,
-          },
-          state,
-        ),
+      {
+        type: 'RecordSubmissionResult',
+        attempt,
+        result,
+        at: this.clock.now().toISOString(),
+        jitter: this.random.next(),
+        policy: this.config.provider.policy,
+      },
       causationOf(work),
     );
   }

@@ -1,11 +1,8 @@
 import fc from 'fast-check';
 import { BSON } from 'mongodb';
-import {
-  decide,
-  fold,
-  initialState,
-  TransactionEvent,
-} from '../../transactions/transaction.decider';
+import { decide } from '../../transactions/transaction.decider';
+import { TransactionEvent } from '../../transactions/transaction.events';
+import { fold, initialState } from '../../transactions/transaction.state';
 import type { TransactionSummary } from '../../transactions/read-model.port';
 import {
   fromSummaryDocument,

@@ -1,4 +1,4 @@
-import type { TransactionState } from '../../transactions/transaction.decider';
+import type { TransactionState } from '../../transactions/transaction.state';
 import type { TransactionSummary } from '../../transactions/read-model.port';
 import { fromSortableString, toSortableString } from '../../mongodb/sortable-bigint';
 

@@ -1,10 +1,6 @@
 import fc from 'fast-check';
-import {
-  decide,
-  ExistingTransaction,
-  fold,
-  initialState,
-} from '../../transactions/transaction.decider';
+import { decide } from '../../transactions/transaction.decider';
+import { ExistingTransaction, fold, initialState } from '../../transactions/transaction.state';
 import { assertLimit, type TransactionSummary } from '../../transactions/read-model.port';
 import { queueReasonOf } from '../reconciliation-queue';
 import { MAX_SORTABLE, toSortableString } from '../../mongodb/sortable-bigint';

@@ -1,5 +1,5 @@
 import type { SearchSummariesQuery, TransactionSummary } from '../../transactions/read-model.port';
-import type { TransactionState } from '../../transactions/transaction.decider';
+import type { TransactionState } from '../../transactions/transaction.state';
 import { SUMMARY_COLUMNS } from './sqlite-summary-writes';
 
 const INT64_MAX = 2n ** 63n - 1n;

@@ -12,7 +12,7 @@ import type { FastifyRequest } from 'fastify';
 import { CurrentPrincipal } from '../../auth/auth.guard';
 import type { Principal } from '../../auth/token-verifier';
 import { ProblemException } from '../../problem/problem';
-import type { ExistingTransaction } from '../../transactions/transaction.decider';
+import type { ExistingTransaction } from '../../transactions/transaction.state';
 import { SupportRoutes, TRANSACTION_ID_PATTERN } from '../support-route.decorator';
 import { SupportTransactionView, toSupportTransactionView } from '../support-transaction.view';
 import { ResolveTransactionCommand } from './resolve-transaction.command';

@@ -3,11 +3,9 @@ import { ProblemException } from '../../problem/problem';
 import { BudgetedStatusCheck } from '../../provider/status-checks/budgeted-status-check';
 import { Clock } from '../../shared/clock';
 import { TransactionStreams } from '../../transactions/transaction-streams';
-import {
-  ExistingTransaction,
-  ResolveBySupport,
-  decide,
-} from '../../transactions/transaction.decider';
+import { ResolveBySupport } from '../../transactions/transaction.commands';
+import { decide } from '../../transactions/transaction.decider';
+import { ExistingTransaction } from '../../transactions/transaction.state';
 import { retryAfterSeconds } from './retry-after';
 import { ResolveTransactionCommand } from './resolve-transaction.command';
 
@@ -49,11 +47,7 @@ export class ResolveTransactionHandler implements ICommandHandler<
       decide(resolution(null), (await this.streams.load(transactionId)).state);
     }
     const providerStatus = checkProviderFirst ? await this.askProvider(transactionId) : null;
-    const { state } = await this.streams.handle(
-      transactionId,
-      (current) => decide(resolution(providerStatus), current),
-      context,
-    );
+    const { state } = await this.streams.handle(transactionId, resolution(providerStatus), context);
     if (!state.exists) throw new Error(`ResolveBySupport left ${transactionId} absent`);
     return state;
   }

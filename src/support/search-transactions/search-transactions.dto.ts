@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsISO8601, IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { PageParams } from '../../shared/pagination';
 import { CLIENT_ID_PATTERN } from '../../transactions/request-transaction/request-transaction.dto';
-import type { TransactionStage, TransactionStatus } from '../../transactions/transaction.decider';
+import type { TransactionStage, TransactionStatus } from '../../transactions/transaction.events';
 import { SupportTransactionView } from '../support-transaction.view';
 import { TRANSACTION_ID_PATTERN } from '../support-route.decorator';
 

@@ -3,7 +3,7 @@ import type { ProjectionsService } from '../../projections/projections.service';
 import type { ReadModel, TransactionSummary } from '../read-model.port';
 import { TransactionChanges } from '../transaction-changes';
 import { streamNameFor, transactionIdFor } from '../transaction-id';
-import { initialState } from '../transaction.decider';
+import { initialState } from '../transaction.state';
 import { GetTransactionHandler } from './get-transaction.handler';
 import { GetTransactionQuery } from './get-transaction.query';
 

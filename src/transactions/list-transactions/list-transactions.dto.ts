@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
 import { PageParams } from '../../shared/pagination';
-import type { TransactionStatus } from '../transaction.decider';
+import type { TransactionStatus } from '../transaction.events';
 import { TransactionView } from '../transaction.view';
 
 const STATUSES: TransactionStatus[] = ['PENDING', 'SUCCEEDED', 'FAILED'];

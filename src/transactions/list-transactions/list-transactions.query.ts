@@ -1,4 +1,4 @@
-import type { TransactionStatus } from '../transaction.decider';
+import type { TransactionStatus } from '../transaction.events';
 
 export class ListTransactionsQuery {
   constructor(

@@ -1,5 +1,5 @@
 import type { CausationContext } from '../transaction-streams';
-import type { TransactionRequest } from '../transaction.decider';
+import type { TransactionRequest } from '../transaction.events';
 
 export class RequestTransactionCommand {
   constructor(
