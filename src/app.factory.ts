@@ -17,13 +17,13 @@ import {
   ProviderSimulatorConfig,
   providerSimulatorConfigFromEnvironment,
 } from './provider-simulator/provider-simulator.config';
-import { WebhookUrls } from './provider-webhooks/webhook-urls';
+import { redactCapabilityTokens, WebhookUrls } from './provider-webhooks/webhook-urls';
 import { registerRateLimits } from './rate-limit/rate-limits';
 import { Clock, SystemClock } from './shared/clock';
 import { transactionErrorProblems } from './transactions/transaction-problems';
-import { acceptJsonBodiesOnly } from './shared/json-body.parser';
+import { acceptJsonBodiesOnly } from './http/json-body.parser';
 import { MathRandom, Random } from './shared/random';
-import { StrictValidationPipe } from './shared/strict-validation.pipe';
+import { StrictValidationPipe } from './http/strict-validation.pipe';
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** What an instance in the worker role serves: probes and metrics. */
@@ -75,7 +75,7 @@ export async function createApp(
     simulator = providerSimulatorConfigFromEnvironment({}),
   }: AppOptions = {},
 ): Promise<NestFastifyApplication> {
-  const logger = redactingLogger(unredactedLogger);
+  const logger = redactingLogger(unredactedLogger, redactCapabilityTokens);
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     bodyLimit: config.maxBodyBytes,

@@ -13,8 +13,8 @@ import {
   TIME_TO_FINAL_BUCKET_BOUNDS,
   TransactionSummary,
 } from '../read-model.port';
-import { openSqliteDatabase } from '../../shared/sqlite';
-import { WriterThread, threadScript } from '../../shared/sqlite-writer-thread';
+import { openSqliteDatabase } from '../../sqlite/sqlite';
+import { WriterThread, threadScript } from '../../sqlite/sqlite-writer-thread';
 import { queueReasonOf } from '../reconciliation-queue';
 import {
   SUMMARY_COLUMNS,

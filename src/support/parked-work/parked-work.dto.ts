@@ -1,7 +1,7 @@
 import { ApiProperty, PickType } from '@nestjs/swagger';
 import { IsIn, Matches } from 'class-validator';
 import type { WorkKind } from '../../process-manager/work-store.port';
-import { PageParams } from '../../shared/pagination';
+import { PageParams } from '../../http/pagination';
 import { TRANSACTION_ID_PATTERN } from '../support-route.decorator';
 
 export const WORK_KINDS: readonly WorkKind[] = ['submit', 'check', 'deadline', 'notify'];

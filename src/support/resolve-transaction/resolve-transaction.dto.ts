@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsOptional, IsString, Length } from 'class-validator';
-import { IsPlainText } from '../../shared/free-text';
+import { IsPlainText } from '../../http/free-text';
 
 const RESOLVED_STATUSES = ['SUCCEEDED', 'FAILED'] as const;
 export const MAX_RESOLUTION_NOTE_LENGTH = 500;

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsISO8601, IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
-import { PageParams } from '../../shared/pagination';
+import { PageParams } from '../../http/pagination';
 import { CLIENT_ID_PATTERN } from '../../transactions/request-transaction/request-transaction.dto';
 import type { TransactionStage, TransactionStatus } from '../../transactions/transaction.decider';
 import { SupportTransactionView } from '../support-transaction.view';

@@ -4,7 +4,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { AuthGuard, CurrentPrincipal } from '../../auth/auth.guard';
 import type { Principal } from '../../auth/token-verifier';
 import type { SummaryPage } from '../../read-model/read-model.port';
-import { cursorPosition, encodeCursor, pageSize } from '../../shared/pagination';
+import { cursorPosition, encodeCursor, pageSize } from '../../http/pagination';
 import { toTransactionView } from '../transaction.view';
 import { ListTransactionsParams, TransactionPage } from './list-transactions.dto';
 import { ListTransactionsQuery } from './list-transactions.query';

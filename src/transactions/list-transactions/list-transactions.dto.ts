@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
-import { PageParams } from '../../shared/pagination';
+import { PageParams } from '../../http/pagination';
 import type { TransactionStatus } from '../transaction.decider';
 import { TransactionView } from '../transaction.view';
 
