@@ -18,6 +18,7 @@ import { ReadModel } from '../read-model/read-model.port';
 import { SqliteReadModel } from '../read-model/sqlite/sqlite-read-model';
 import { SystemClock } from '../shared/clock';
 import { MathRandom } from '../shared/random';
+import { STORE_FILES } from '../sqlite/store-files';
 import { measureProjectionLag } from './projection-lag';
 import { SUMMARY_PROJECTION, rebuildTransactionSummaries } from './summary-rebuild';
 
@@ -83,10 +84,10 @@ async function openStores(config: AppConfig, use: 'status' | 'rebuild'): Promise
   if (config.eventStore === 'sqlite' && config.readModel === 'sqlite') {
     const eventStore = openEventStore(config);
     const readModel = new SqliteReadModel({
-      path: existingFile(config, 'read-model.sqlite'),
+      path: existingFile(config, STORE_FILES.readModel),
       readOnly: use === 'status',
     });
-    const workStorePath = join(config.dataDir, 'work.sqlite');
+    const workStorePath = join(config.dataDir, STORE_FILES.work);
     const workStore =
       use === 'status' && existsSync(workStorePath)
         ? new SqliteWorkStore({ path: workStorePath })
@@ -132,7 +133,7 @@ function existingFile(config: AppConfig, name: string): string {
 
 function openEventStore(config: AppConfig): SqliteEventStore {
   return new SqliteEventStore({
-    path: existingFile(config, 'events.sqlite'),
+    path: existingFile(config, STORE_FILES.events),
     clock: new SystemClock(),
   });
 }

@@ -5,10 +5,11 @@ import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { AppConfig } from '../config/app-config';
 import { ProblemException } from '../problem/problem';
 import { Clock } from '../shared/clock';
+import { TRANSACTION_ID_PATTERN } from '../transactions/transaction-id';
 import { TransactionStreams } from '../transactions/transaction-streams';
 import { decide } from '../transactions/transaction.decider';
 import { ProviderReportDto } from './provider-report.dto';
-import { TRANSACTION_ID_PATTERN, WEBHOOK_ROUTE, WebhookUrls } from './webhook-urls';
+import { WEBHOOK_ROUTE, WebhookUrls } from './webhook-urls';
 
 export interface WebhookReceipt {
   received: true;

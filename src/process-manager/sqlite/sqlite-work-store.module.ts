@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
+import { STORE_FILES } from '../../sqlite/store-files';
 import { WorkStore } from '../work-store.port';
 import { SqliteWorkStore } from './sqlite-work-store';
 
@@ -13,7 +14,7 @@ import { SqliteWorkStore } from './sqlite-work-store';
       inject: [AppConfig],
       useFactory: (config: AppConfig): WorkStore => {
         mkdirSync(config.dataDir, { recursive: true });
-        return new SqliteWorkStore({ path: join(config.dataDir, 'work.sqlite') });
+        return new SqliteWorkStore({ path: join(config.dataDir, STORE_FILES.work) });
       },
     },
   ],

@@ -2,7 +2,7 @@ import { ApiProperty, PickType } from '@nestjs/swagger';
 import { IsIn, Matches } from 'class-validator';
 import type { WorkKind } from '../../process-manager/work-store.port';
 import { PageParams } from '../../http/pagination';
-import { TRANSACTION_ID_PATTERN } from '../support-route.decorator';
+import { TRANSACTION_ID_PATTERN } from '../../transactions/transaction-id';
 
 export const WORK_KINDS: readonly WorkKind[] = ['submit', 'check', 'deadline', 'notify'];
 
