@@ -50,7 +50,7 @@ export default tseslint.config(
   },
   {
     // Plain CommonJS configuration and setup scripts: no type information to check against.
-    files: ['**/*.js'],
+    files: ['**/*.js', '**/*.cjs'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       ...tseslint.configs.disableTypeChecked.languageOptions,

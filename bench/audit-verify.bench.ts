@@ -12,6 +12,7 @@ import { SqliteEventStore } from '../src/event-store/sqlite/sqlite-event-store';
 import type { TransactionSummary } from '../src/transactions/read-model.port';
 import { SqliteReadModel } from '../src/read-model/sqlite/sqlite-read-model';
 import { SystemClock } from '../src/shared/clock';
+import { STORE_FILES } from '../src/sqlite/store-files';
 import { streamNameFor, transactionIdFor } from '../src/transactions/transaction-id';
 import { CURRENT_SCHEMA_VERSION } from '../src/transactions/transaction-streams';
 import { projectTransactionSummary } from '../src/transactions/transaction-summary.projection';
@@ -164,9 +165,9 @@ async function main(): Promise<number> {
     return values.help ? 0 : 2;
   }
   const dataDir = mkdtempSync(join(values['data-parent'], 'ledger-audit-bench-'));
-  const readModelPath = join(dataDir, 'read-model.sqlite');
+  const readModelPath = join(dataDir, STORE_FILES.readModel);
   const store = new SqliteEventStore({
-    path: join(dataDir, 'events.sqlite'),
+    path: join(dataDir, STORE_FILES.events),
     clock: new SystemClock(),
   });
   const readModel = new SqliteReadModel({ path: readModelPath });

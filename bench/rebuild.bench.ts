@@ -10,6 +10,7 @@ import { SqliteEventStore } from '../src/event-store/sqlite/sqlite-event-store';
 import type { RebuildResult } from '../src/projections/projection-rebuild';
 import { SqliteReadModel } from '../src/read-model/sqlite/sqlite-read-model';
 import { SystemClock } from '../src/shared/clock';
+import { STORE_FILES } from '../src/sqlite/store-files';
 import { streamNameFor, transactionIdFor } from '../src/transactions/transaction-id';
 import { CURRENT_SCHEMA_VERSION } from '../src/transactions/transaction-streams';
 import { SUMMARY_PROJECTION } from '../src/transactions/transaction-summary.projection';
@@ -202,14 +203,14 @@ async function main(): Promise<number> {
     console.error(USAGE);
     return values.help ? 0 : 2;
   }
-  if (values.store !== undefined && !existsSync(join(values.store, 'events.sqlite'))) {
-    console.error(`${join(values.store, 'events.sqlite')} does not exist`);
+  if (values.store !== undefined && !existsSync(join(values.store, STORE_FILES.events))) {
+    console.error(`${join(values.store, STORE_FILES.events)} does not exist`);
     return 2;
   }
   const dataDir = mkdtempSync(join(values['data-parent'], 'ledger-rebuild-bench-'));
-  const storePath = join(values.store ?? dataDir, 'events.sqlite');
+  const storePath = join(values.store ?? dataDir, STORE_FILES.events);
   const store = new SqliteEventStore({ path: storePath, clock: new SystemClock() });
-  const readModel = new SqliteReadModel({ path: join(dataDir, 'read-model.sqlite') });
+  const readModel = new SqliteReadModel({ path: join(dataDir, STORE_FILES.readModel) });
   try {
     if (values.store === undefined) {
       const generateStart = performance.now();

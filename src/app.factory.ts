@@ -13,12 +13,17 @@ import { answerClientError, answerFrameworkError } from './problem/http-layer-er
 import { FieldError, ProblemException, problem } from './problem/problem';
 import { ProblemFilter } from './problem/problem.filter';
 import { refuseUnknownCapabilityUrls } from './provider-webhooks/capability-url.hook';
-import { WebhookUrls } from './provider-webhooks/webhook-urls';
+import {
+  ProviderSimulatorConfig,
+  providerSimulatorConfigFromEnvironment,
+} from './provider-simulator/provider-simulator.config';
+import { redactCapabilityTokens, WebhookUrls } from './provider-webhooks/webhook-urls';
 import { registerRateLimits } from './rate-limit/rate-limits';
 import { Clock, SystemClock } from './shared/clock';
-import { acceptJsonBodiesOnly } from './shared/json-body.parser';
+import { transactionErrorProblems } from './transactions/transaction-problems';
+import { acceptJsonBodiesOnly } from './http/json-body.parser';
 import { MathRandom, Random } from './shared/random';
-import { StrictValidationPipe } from './shared/strict-validation.pipe';
+import { StrictValidationPipe } from './http/strict-validation.pipe';
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** What an instance in the worker role serves: probes and metrics. */
@@ -56,6 +61,8 @@ export interface AppOptions {
   clock?: Clock;
   random?: Random;
   logger?: pino.Logger;
+  /** The built-in simulator's settings, used when the config names no PROVIDER_URL; default: SIM_* defaults. */
+  simulator?: ProviderSimulatorConfig;
 }
 
 /** Builds the whole service, ready to listen: used by main.ts and by the end-to-end tests. */
@@ -65,9 +72,10 @@ export async function createApp(
     clock = new SystemClock(),
     random = new MathRandom(),
     logger: unredactedLogger = pino({ level: config.logLevel }),
+    simulator = providerSimulatorConfigFromEnvironment({}),
   }: AppOptions = {},
 ): Promise<NestFastifyApplication> {
-  const logger = redactingLogger(unredactedLogger);
+  const logger = redactingLogger(unredactedLogger, redactCapabilityTokens);
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     bodyLimit: config.maxBodyBytes,
@@ -77,7 +85,12 @@ export async function createApp(
     clientErrorHandler: answerClientError,
   });
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.forRoot(config, clock, random),
+    AppModule.forRoot(
+      config,
+      clock,
+      random,
+      config.provider.url ? { url: config.provider.url } : { simulator },
+    ),
     adapter,
     // The body parser is ours (acceptJsonBodiesOnly), so Nest registers none.
     { logger: new PinoNestLogger(logger), bufferLogs: true, bodyParser: false },
@@ -104,7 +117,7 @@ export async function createApp(
   }
   if (config.role !== 'worker') await registerRateLimits(app, config);
   refuseUnknownCapabilityUrls(fastify, app.get(WebhookUrls));
-  app.useGlobalFilters(new ProblemFilter());
+  app.useGlobalFilters(new ProblemFilter(transactionErrorProblems));
   app.useGlobalPipes(validationPipe);
 
   const openApi = new DocumentBuilder()

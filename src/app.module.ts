@@ -5,6 +5,7 @@ import { CoreModule } from './config/core.module';
 import { ConsoleModule } from './console/console.module';
 import { EventStoreModule } from './event-store/event-store.module';
 import { HealthModule } from './health/health.module';
+import { ProviderChoice, ProviderEndpointModule } from './provider-endpoint.module';
 import { ReadModelModule } from './read-model/read-model.module';
 import { ProcessManagerModule } from './process-manager/process-manager.module';
 import { WorkStoreModule } from './process-manager/work-store.module';
@@ -19,11 +20,17 @@ import { TransactionsModule } from './transactions/transactions.module';
 @Module({})
 export class AppModule {
   /** The configuration chooses the adapters, so it is needed before the module graph exists. */
-  static forRoot(config: AppConfig, clock: Clock, random: Random): DynamicModule {
+  static forRoot(
+    config: AppConfig,
+    clock: Clock,
+    random: Random,
+    provider: ProviderChoice,
+  ): DynamicModule {
     return {
       module: AppModule,
       imports: [
         CoreModule.forRoot(config, clock, random),
+        ProviderEndpointModule.forRoot(provider),
         EventStoreModule.forRoot(config),
         ReadModelModule.forRoot(config),
         WorkStoreModule.forRoot(config),

@@ -19,6 +19,7 @@ import { SystemClock } from './shared/clock';
 import { MathRandom } from './shared/random';
 import { ReadModel } from './transactions/read-model.port';
 import { summariesOnStores } from './transactions/transaction-summary.rebuild';
+import { STORE_FILES } from './sqlite/store-files';
 
 interface Stores {
   eventStore: EventStore;
@@ -41,10 +42,10 @@ async function openStores(config: AppConfig, use: 'status' | 'rebuild'): Promise
   if (config.eventStore === 'sqlite' && config.readModel === 'sqlite') {
     const eventStore = openEventStore(config);
     const readModel = new SqliteReadModel({
-      path: existingFile(config, 'read-model.sqlite'),
+      path: existingFile(config, STORE_FILES.readModel),
       readOnly: use === 'status',
     });
-    const workStorePath = join(config.dataDir, 'work.sqlite');
+    const workStorePath = join(config.dataDir, STORE_FILES.work);
     const workStore =
       use === 'status' && existsSync(workStorePath)
         ? new SqliteWorkStore({ path: workStorePath })
@@ -90,7 +91,7 @@ function existingFile(config: AppConfig, name: string): string {
 
 function openEventStore(config: AppConfig): SqliteEventStore {
   return new SqliteEventStore({
-    path: existingFile(config, 'events.sqlite'),
+    path: existingFile(config, STORE_FILES.events),
     clock: new SystemClock(),
   });
 }

@@ -1,8 +1,4 @@
-import { transactionIdFor } from '../transactions/transaction-id';
-
-/** Internal transaction ids are name-based UUIDs (see transactionIdFor). */
-export const TRANSACTION_ID_PATTERN =
-  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+import { TRANSACTION_ID_PATTERN, transactionIdFor } from '../transactions/transaction-id';
 
 /**
  * The internal transaction id an auditor means: the id itself, or `owner/clientId` (split at the

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AppConfig } from '../config/app-config';
+import { STORE_FILES } from '../sqlite/store-files';
 import { UsageError, positiveIntegerFlag, runCli } from '../cli/cli';
 import { SqliteEventStore } from '../event-store/sqlite/sqlite-event-store';
 import { SqliteReadModel } from '../read-model/sqlite/sqlite-read-model';
@@ -63,8 +64,8 @@ function openStores(config: AppConfig): Stores {
   if (config.eventStore !== 'sqlite' || config.readModel !== 'sqlite') {
     throw new UsageError('audit verifies the embedded default (EVENT_STORE=READ_MODEL=sqlite)');
   }
-  const eventStorePath = join(config.dataDir, 'events.sqlite');
-  const readModelPath = join(config.dataDir, 'read-model.sqlite');
+  const eventStorePath = join(config.dataDir, STORE_FILES.events);
+  const readModelPath = join(config.dataDir, STORE_FILES.readModel);
   for (const path of [eventStorePath, readModelPath]) {
     // Opening a missing file would create an empty store and "verify" it.
     if (!existsSync(path)) throw new UsageError(`${path} does not exist: is DATA_DIR right?`);

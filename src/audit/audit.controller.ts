@@ -9,7 +9,7 @@ import {
 import { AuthGuard, RequireRoles, RolesGuard } from '../auth/auth.guard';
 import { EventStore } from '../event-store/event-store.port';
 import { ProblemException } from '../problem/problem';
-import { streamNameFor } from '../transactions/transaction-id';
+import { streamNameFor, TRANSACTION_ID_PATTERN } from '../transactions/transaction-id';
 import {
   AuditEventPage,
   AuditEventsParams,
@@ -17,7 +17,6 @@ import {
   TransactionEventsView,
   toAuditEventView,
 } from './audit-events.dto';
-import { TRANSACTION_ID_PATTERN } from './audit-target';
 
 /** The raw streams for auditors: what was stored, with the hashes that prove it unchanged. */
 @ApiTags('audit')

@@ -1,12 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import type { BudgetSettings } from '../provider/status-checks/status-check-budget.port';
-import {
-  ProviderSimulatorConfig,
-  ProviderSimulatorConfigError,
-  providerSimulatorConfigFromEnvironment,
-} from '../provider-simulator/provider-simulator.config';
-import type { ProviderPolicy } from '../transactions/transaction.commands';
 
 /**
  * Every setting the service reads, parsed and validated once at start-up. A bad value stops the
@@ -178,8 +171,17 @@ export class AppConfig {
     publicBaseUrl: string;
     submitTimeoutMs: number;
     statusTimeoutMs: number;
-    policy: ProviderPolicy;
-    statusChecks: BudgetSettings & { defaultBackoffMs: number };
+    /** The decider's provider policy (ProviderPolicy), field for field. */
+    policy: {
+      maxAttempts: number;
+      gatewayTimeoutMs: number;
+      lateWindowMs: number;
+      lateWindowMarginMs: number;
+      checkBaseDelayMs: number;
+      checkMaxDelayMs: number;
+    };
+    /** The shared status-check budget's settings (BudgetSettings) and the pause after a bare 429. */
+    statusChecks: { ratePerSecond: number; minRatePerSecond: number; defaultBackoffMs: number };
     reconciliationDeadlineMs: number;
   };
   readonly webhooks!: {
@@ -205,8 +207,6 @@ export class AppConfig {
     windowMs: number;
     syncMs: number;
   };
-  /** The built-in provider simulator's settings (SIM_*), when no PROVIDER_URL is set. */
-  readonly simulator!: ProviderSimulatorConfig | null;
 
   static fromEnvironment(env: Record<string, string | undefined>): AppConfig {
     const known = Object.fromEntries(
@@ -257,15 +257,6 @@ export class AppConfig {
       problems.push(
         "PROVIDER_SUBMIT_TIMEOUT_MS: must exceed PROVIDER_GATEWAY_TIMEOUT_MS so the provider's 504 arrives first",
       );
-    }
-    let simulator: ProviderSimulatorConfig | null = null;
-    if (!c.PROVIDER_URL) {
-      try {
-        simulator = providerSimulatorConfigFromEnvironment(env);
-      } catch (error) {
-        if (!(error instanceof ProviderSimulatorConfigError)) throw error;
-        problems.push(...error.problems);
-      }
     }
     if (problems.length > 0) throw new ConfigError(problems);
     return Object.assign(new AppConfig(), {
@@ -337,7 +328,6 @@ export class AppConfig {
         windowMs: c.RATE_LIMIT_WINDOW_MS,
         syncMs: c.RATE_LIMIT_SYNC_MS,
       },
-      simulator,
     });
   }
 }

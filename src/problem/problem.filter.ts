@@ -1,16 +1,19 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import {
-  IdempotencyKeyReusedError,
-  ResolutionNotAllowedError,
-  TransactionNotFoundError,
-} from '../transactions/transaction.errors';
-import { ConcurrentWritesError } from '../transactions/transaction-streams';
 import { ProblemDetails, ProblemException, ProblemKind, problem } from './problem';
 
 interface ProblemResponse {
   problem: ProblemDetails;
   headers: Record<string, string>;
+}
+
+/**
+ * A feature's domain error and the problem it answers as, its message becoming the detail. Each
+ * feature declares its own; the composition root hands them to the filter, which knows no feature.
+ */
+export interface DomainErrorProblem {
+  error: abstract new (...args: never[]) => Error;
+  kind: ProblemKind;
 }
 
 const kindByStatus: Record<number, ProblemKind> = {
@@ -42,21 +45,16 @@ function isFastifyClientError(
   );
 }
 
-export function toProblemResponse(error: unknown): ProblemResponse {
+export function toProblemResponse(
+  error: unknown,
+  domainErrors: readonly DomainErrorProblem[] = [],
+): ProblemResponse {
   if (error instanceof ProblemException) {
     return { problem: error.problem, headers: error.headers };
   }
-  if (error instanceof IdempotencyKeyReusedError) {
-    return { problem: problem('idempotencyKeyReused', { detail: error.message }), headers: {} };
-  }
-  if (error instanceof ResolutionNotAllowedError) {
-    return { problem: problem('resolutionNotAllowed', { detail: error.message }), headers: {} };
-  }
-  if (error instanceof ConcurrentWritesError) {
-    return { problem: problem('conflict', { detail: error.message }), headers: {} };
-  }
-  if (error instanceof TransactionNotFoundError) {
-    return { problem: problem('notFound', { detail: error.message }), headers: {} };
+  const domainError = domainErrors.find((entry) => error instanceof entry.error);
+  if (domainError && error instanceof Error) {
+    return { problem: problem(domainError.kind, { detail: error.message }), headers: {} };
   }
   if (isFastifyClientError(error)) {
     const kind =
@@ -92,10 +90,12 @@ export function sendProblem(
 export class ProblemFilter implements ExceptionFilter {
   private readonly logger = new Logger('ProblemFilter');
 
+  constructor(private readonly domainErrors: readonly DomainErrorProblem[]) {}
+
   catch(error: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
-    const response = toProblemResponse(error);
+    const response = toProblemResponse(error, this.domainErrors);
     if (response.problem.status >= 500) {
       this.logger.error({ err: error, correlationId: request.id }, 'unhandled error');
     }

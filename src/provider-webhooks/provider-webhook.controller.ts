@@ -7,7 +7,8 @@ import { AppConfig } from '../config/app-config';
 import { ProblemException } from '../problem/problem';
 import { ProviderReportDto } from './provider-report.dto';
 import { RecordProviderReportCommand } from './record-provider-report.command';
-import { TRANSACTION_ID_PATTERN, WEBHOOK_ROUTE, WebhookUrls } from './webhook-urls';
+import { WEBHOOK_ROUTE, WebhookUrls } from './webhook-urls';
+import { TRANSACTION_ID_PATTERN } from '../transactions/transaction-id';
 
 export interface WebhookReceipt {
   received: true;

@@ -2,11 +2,10 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { readOrCreateDevSecret } from '../shared/dev-secret';
+import { TRANSACTION_ID_PATTERN } from '../transactions/transaction-id';
 
 const DEV_WEBHOOK_SECRET_FILE = 'dev-webhook-secret';
 export const WEBHOOK_ROUTE = 'v1/provider/webhooks';
-export const TRANSACTION_ID_PATTERN =
-  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const CAPABILITY_TOKEN_IN_URL = new RegExp(`(/${WEBHOOK_ROUTE}/[^/?#]*/)[^/?#]+`, 'g');
 
 /** The URL with any capability token replaced, for logs: the token is the credential. */

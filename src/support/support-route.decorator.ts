@@ -18,7 +18,3 @@ export function SupportRoutes(): ClassDecorator {
     ApiForbiddenResponse({ description: 'The token lacks the support role' }),
   );
 }
-
-/** Internal transaction ids are UUIDs; anything else names no transaction. */
-export const TRANSACTION_ID_PATTERN =
-  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

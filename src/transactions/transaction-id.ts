@@ -11,6 +11,10 @@ export function transactionIdFor(owner: string, clientId: string): string {
   return uuidv5(JSON.stringify([owner, clientId]), TRANSACTION_NAMESPACE);
 }
 
+/** Internal transaction ids are these (lower-case) UUIDs; anything else names no transaction. */
+export const TRANSACTION_ID_PATTERN =
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 export const TRANSACTION_CATEGORY = 'transaction';
 
 export function streamNameFor(transactionId: string): string {

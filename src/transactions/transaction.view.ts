@@ -5,25 +5,18 @@ import type {
   TransactionStage,
   TransactionStatus,
 } from './transaction.events';
+import { TRANSACTION_STAGES, TRANSACTION_STATUSES } from './transaction-names';
 import type { ExistingTransaction } from './transaction.state';
 
 /** What the API shows of a transaction. */
 export class TransactionView {
   @ApiProperty({ description: 'The client-chosen id (the idempotency key)' })
   id!: string;
-  @ApiProperty({ enum: ['PENDING', 'SUCCEEDED', 'FAILED'] })
+  @ApiProperty({ enum: TRANSACTION_STATUSES })
   status!: TransactionStatus;
   @ApiProperty({
     description: 'Finer-grained progress, for support',
-    enum: [
-      'requested',
-      'submitted',
-      'awaiting_provider',
-      'timed_out',
-      'checking',
-      'needs_reconciliation',
-      'final',
-    ],
+    enum: TRANSACTION_STAGES,
   })
   stage!: TransactionStage;
   @ApiProperty({ description: 'Integer minor units' })

@@ -10,6 +10,7 @@ import { signingSecret } from '../../src/auth/signing-key';
 import { issueToken } from '../../src/auth/token-issuer';
 import type { Role } from '../../src/auth/token-verifier';
 import { AppConfig } from '../../src/config/app-config';
+import { providerSimulatorConfigFromEnvironment } from '../../src/provider-simulator/provider-simulator.config';
 
 /** A port nothing listens on right now, for a server that must keep it across restarts. */
 export async function freePort(): Promise<number> {
@@ -75,7 +76,6 @@ export class ServiceHarness {
       // but refuse none (rate-limits.e2e.ts sets its own).
       RATE_LIMIT_PER_PRINCIPAL: '1000000',
       RATE_LIMIT_PER_ADDRESS: '1000000',
-      SIM_PORT: '0',
       ...this.env,
       DATA_DIR: this.dataDir,
       PORT: String(this.port),
@@ -87,6 +87,7 @@ export class ServiceHarness {
     const config = this.config;
     this.app = await createApp(config, {
       logger: this.logger ?? pino({ level: config.logLevel }),
+      simulator: providerSimulatorConfigFromEnvironment({ SIM_PORT: '0', ...this.env }),
     });
     await this.app.listen({ port: this.port, host: '127.0.0.1' });
   }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Module, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
 import { Clock } from '../../shared/clock';
+import { STORE_FILES } from '../../sqlite/store-files';
 import { EventStore } from '../event-store.port';
 import { SqliteEventStore } from './sqlite-event-store';
 
@@ -15,7 +16,7 @@ import { SqliteEventStore } from './sqlite-event-store';
       useFactory: (config: AppConfig, clock: Clock): EventStore => {
         mkdirSync(config.dataDir, { recursive: true });
         return new SqliteEventStore({
-          path: join(config.dataDir, 'events.sqlite'),
+          path: join(config.dataDir, STORE_FILES.events),
           clock,
           pollIntervalMs: config.sqlitePollIntervalMs,
         });

@@ -18,8 +18,8 @@ import {
   WrongExpectedRevisionError,
 } from '../event-store.port';
 import { maxBatchSizeOf, startSubscription } from '../subscriptions';
-import { openSqliteDatabase } from '../../shared/sqlite';
-import { WriterThread, WriterThreadError, threadScript } from '../../shared/sqlite-writer-thread';
+import { openSqliteDatabase } from '../../sqlite/sqlite';
+import { WriterThread, WriterThreadError, threadScript } from '../../sqlite/sqlite-writer-thread';
 import {
   AppendOutcome,
   AppendRequest,

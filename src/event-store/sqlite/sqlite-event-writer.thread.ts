@@ -1,4 +1,4 @@
-import { serveWrites } from '../../shared/sqlite-writer-thread';
+import { serveWrites } from '../../sqlite/sqlite-writer-thread';
 import { AppendOutcome, AppendRequest, SqliteEventWriter } from './sqlite-event-writer';
 
 /** Entry of the events file's writer thread; workerData is the file's path. */

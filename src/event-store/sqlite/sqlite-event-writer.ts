@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
-import { openSqliteDatabase } from '../../shared/sqlite';
-import { WriteFailure, writeFailureOf } from '../../shared/sqlite-writer-thread';
+import { openSqliteDatabase } from '../../sqlite/sqlite';
+import { WriteFailure, writeFailureOf } from '../../sqlite/sqlite-writer-thread';
 import { chainHash } from '../hash-chain';
 import {
   EventData,

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { assertEpochMs, assertPositiveInteger } from '../../shared/argument-checks';
-import { openSqliteDatabase } from '../../shared/sqlite';
+import { openSqliteDatabase } from '../../sqlite/sqlite';
 import { NamedLeases } from '../named-leases.port';
 
 /** The table has been in the work store's file (`work.sqlite`) since its first schema. */

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Module, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
+import { STORE_FILES } from '../../sqlite/store-files';
 import { CheckpointedSchedule } from '../checkpointed-schedule.port';
 import { NamedLeases } from '../named-leases.port';
 import { WorkQueue } from '../work-queue.port';
@@ -16,7 +17,7 @@ import { SqliteWorkStore } from './sqlite-work-store';
       inject: [AppConfig],
       useFactory: (config: AppConfig): SqliteWorkStore => {
         mkdirSync(config.dataDir, { recursive: true });
-        return new SqliteWorkStore({ path: join(config.dataDir, 'work.sqlite') });
+        return new SqliteWorkStore({ path: join(config.dataDir, STORE_FILES.work) });
       },
     },
     { provide: WorkQueue, useExisting: SqliteWorkStore },
@@ -26,7 +27,7 @@ import { SqliteWorkStore } from './sqlite-work-store';
       inject: [AppConfig],
       useFactory: (config: AppConfig): SqliteNamedLeases => {
         mkdirSync(config.dataDir, { recursive: true });
-        return new SqliteNamedLeases({ path: join(config.dataDir, 'work.sqlite') });
+        return new SqliteNamedLeases({ path: join(config.dataDir, STORE_FILES.work) });
       },
     },
     { provide: NamedLeases, useExisting: SqliteNamedLeases },

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { openSqliteDatabase } from '../../shared/sqlite';
+import { openSqliteDatabase } from '../../sqlite/sqlite';
 import { assertEpochMs, assertPositiveInteger } from '../../shared/argument-checks';
 import {
   CheckpointedSchedule,

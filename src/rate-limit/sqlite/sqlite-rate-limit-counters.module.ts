@@ -4,6 +4,7 @@ import { Module, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
 import { RateLimitCounters } from '../rate-limit-counters.port';
 import { SqliteRateLimitCounters } from './sqlite-rate-limit-counters';
+import { STORE_FILES } from '../../sqlite/store-files';
 
 /** The embedded counters: `rate-limits.sqlite` in the data folder, shared by its processes. */
 @Module({
@@ -13,7 +14,7 @@ import { SqliteRateLimitCounters } from './sqlite-rate-limit-counters';
       inject: [AppConfig],
       useFactory: (config: AppConfig): SqliteRateLimitCounters => {
         mkdirSync(config.dataDir, { recursive: true });
-        return new SqliteRateLimitCounters(join(config.dataDir, 'rate-limits.sqlite'));
+        return new SqliteRateLimitCounters(join(config.dataDir, STORE_FILES.rateLimits));
       },
     },
     { provide: RateLimitCounters, useExisting: SqliteRateLimitCounters },

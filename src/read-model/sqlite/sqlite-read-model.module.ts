@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
+import { STORE_FILES } from '../../sqlite/store-files';
 import { ReadModel } from '../../transactions/read-model.port';
 import { SqliteReadModel } from './sqlite-read-model';
 
@@ -13,7 +14,7 @@ import { SqliteReadModel } from './sqlite-read-model';
       inject: [AppConfig],
       useFactory: (config: AppConfig): ReadModel => {
         mkdirSync(config.dataDir, { recursive: true });
-        return new SqliteReadModel({ path: join(config.dataDir, 'read-model.sqlite') });
+        return new SqliteReadModel({ path: join(config.dataDir, STORE_FILES.readModel) });
       },
     },
   ],

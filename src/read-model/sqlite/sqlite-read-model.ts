@@ -11,8 +11,8 @@ import {
   SummaryStatistics,
   TransactionSummary,
 } from '../../transactions/read-model.port';
-import { openSqliteDatabase } from '../../shared/sqlite';
-import { WriterThread, threadScript } from '../../shared/sqlite-writer-thread';
+import { openSqliteDatabase } from '../../sqlite/sqlite';
+import { WriterThread, threadScript } from '../../sqlite/sqlite-writer-thread';
 import { queueReasonOf } from '../reconciliation-queue';
 import {
   SUMMARY_COLUMNS,

@@ -1,4 +1,4 @@
-import { serveWrites } from '../../shared/sqlite-writer-thread';
+import { serveWrites } from '../../sqlite/sqlite-writer-thread';
 import { SqliteSummaryWriter, SummaryCommit, SummaryWriterData } from './sqlite-summary-writes';
 
 /** Entry of the read-model file's writer thread. */

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { openSqliteDatabase } from '../../shared/sqlite';
+import { openSqliteDatabase } from '../../sqlite/sqlite';
 import type { TransactionSummary } from '../../transactions/read-model.port';
 
 export const SUMMARY_COLUMNS =

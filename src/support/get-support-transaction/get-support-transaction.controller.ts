@@ -3,7 +3,8 @@ import { QueryBus } from '@nestjs/cqrs';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { ProblemException } from '../../problem/problem';
 import type { TransactionSummary } from '../../transactions/read-model.port';
-import { SupportRoutes, TRANSACTION_ID_PATTERN } from '../support-route.decorator';
+import { TRANSACTION_ID_PATTERN } from '../../transactions/transaction-id';
+import { SupportRoutes } from '../support-route.decorator';
 import { SupportTransactionView, toSupportTransactionView } from '../support-transaction.view';
 import { GetSupportTransactionQuery } from './get-support-transaction.query';
 

@@ -10,7 +10,7 @@ import { CurrentPrincipal } from '../../auth/auth.guard';
 import type { Principal } from '../../auth/token-verifier';
 import type { ParkedWork } from '../../process-manager/work-queue.port';
 import { ProblemException } from '../../problem/problem';
-import { pageSize } from '../../shared/pagination';
+import { pageSize } from '../../http/pagination';
 import { SupportRoutes } from '../support-route.decorator';
 import { ParkedWorkParams, ParkedWorkView, RetryParkedWorkParams } from './parked-work.dto';
 import { ParkedWorkQuery } from './parked-work.query';

@@ -1,8 +1,8 @@
 import { ApiProperty, PickType } from '@nestjs/swagger';
 import { IsIn, Matches } from 'class-validator';
 import type { WorkKind } from '../../process-manager/work-queue.port';
-import { PageParams } from '../../shared/pagination';
-import { TRANSACTION_ID_PATTERN } from '../support-route.decorator';
+import { PageParams } from '../../http/pagination';
+import { TRANSACTION_ID_PATTERN } from '../../transactions/transaction-id';
 
 export const WORK_KINDS: readonly WorkKind[] = ['submit', 'check', 'deadline', 'notify'];
 

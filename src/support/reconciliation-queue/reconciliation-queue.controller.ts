@@ -2,7 +2,7 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { ReconciliationQueuePage } from '../../transactions/read-model.port';
-import { cursorPosition, encodeCursor, pageSize } from '../../shared/pagination';
+import { cursorPosition, encodeCursor, pageSize } from '../../http/pagination';
 import { SupportRoutes } from '../support-route.decorator';
 import { toSupportTransactionView } from '../support-transaction.view';
 import { ReconciliationQueueParams, ReconciliationQueueView } from './reconciliation-queue.dto';

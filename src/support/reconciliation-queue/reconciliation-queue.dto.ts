@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { QueueReason } from '../../transactions/read-model.port';
-import { PageParams } from '../../shared/pagination';
+import { PageParams } from '../../http/pagination';
 import { SupportTransactionView } from '../support-transaction.view';
 
 export class ReconciliationQueueParams extends PageParams {}

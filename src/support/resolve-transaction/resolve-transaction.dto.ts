@@ -1,14 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsOptional, IsString, Length } from 'class-validator';
-import { IsPlainText } from '../../shared/free-text';
-
-const RESOLVED_STATUSES = ['SUCCEEDED', 'FAILED'] as const;
+import { IsPlainText } from '../../http/free-text';
+import { FINAL_STATUSES } from '../../transactions/transaction-names';
 export const MAX_RESOLUTION_NOTE_LENGTH = 500;
 
 export class ResolveTransactionDto {
-  @ApiProperty({ enum: RESOLVED_STATUSES, description: 'The status support decides on' })
-  @IsIn(RESOLVED_STATUSES)
-  status!: (typeof RESOLVED_STATUSES)[number];
+  @ApiProperty({ enum: FINAL_STATUSES, description: 'The status support decides on' })
+  @IsIn(FINAL_STATUSES)
+  status!: (typeof FINAL_STATUSES)[number];
 
   @ApiProperty({
     minLength: 1,

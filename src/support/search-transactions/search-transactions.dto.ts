@@ -1,31 +1,21 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsISO8601, IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
-import { PageParams } from '../../shared/pagination';
+import { PageParams } from '../../http/pagination';
 import { CLIENT_ID_PATTERN } from '../../transactions/request-transaction/request-transaction.dto';
 import type { TransactionStage, TransactionStatus } from '../../transactions/transaction.events';
 import { SupportTransactionView } from '../support-transaction.view';
-import { TRANSACTION_ID_PATTERN } from '../support-route.decorator';
-
-const STATUSES: TransactionStatus[] = ['PENDING', 'SUCCEEDED', 'FAILED'];
-const STAGES: TransactionStage[] = [
-  'requested',
-  'submitted',
-  'awaiting_provider',
-  'timed_out',
-  'checking',
-  'needs_reconciliation',
-  'final',
-];
+import { TRANSACTION_ID_PATTERN } from '../../transactions/transaction-id';
+import { TRANSACTION_STAGES, TRANSACTION_STATUSES } from '../../transactions/transaction-names';
 
 export class SearchTransactionsParams extends PageParams {
-  @ApiPropertyOptional({ enum: STATUSES })
+  @ApiPropertyOptional({ enum: TRANSACTION_STATUSES })
   @IsOptional()
-  @IsIn(STATUSES)
+  @IsIn(TRANSACTION_STATUSES)
   status?: TransactionStatus;
 
-  @ApiPropertyOptional({ enum: STAGES })
+  @ApiPropertyOptional({ enum: TRANSACTION_STAGES })
   @IsOptional()
-  @IsIn(STAGES)
+  @IsIn(TRANSACTION_STAGES)
   stage?: TransactionStage;
 
   @ApiPropertyOptional({ description: 'The customer (token subject)' })

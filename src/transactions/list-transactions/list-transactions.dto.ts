@@ -1,15 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
-import { PageParams } from '../../shared/pagination';
+import { PageParams } from '../../http/pagination';
 import type { TransactionStatus } from '../transaction.events';
+import { TRANSACTION_STATUSES } from '../transaction-names';
 import { TransactionView } from '../transaction.view';
 
-const STATUSES: TransactionStatus[] = ['PENDING', 'SUCCEEDED', 'FAILED'];
-
 export class ListTransactionsParams extends PageParams {
-  @ApiPropertyOptional({ enum: STATUSES })
+  @ApiPropertyOptional({ enum: TRANSACTION_STATUSES })
   @IsOptional()
-  @IsIn(STATUSES)
+  @IsIn(TRANSACTION_STATUSES)
   status?: TransactionStatus;
 }
 

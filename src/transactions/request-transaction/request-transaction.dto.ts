@@ -8,7 +8,7 @@ import {
   Length,
   Matches,
 } from 'class-validator';
-import { IsPlainText } from '../../shared/free-text';
+import { IsPlainText } from '../../http/free-text';
 
 export const CLIENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 export const RECIPIENT_PATTERN = /^[A-Za-z0-9_.:@+-]{1,128}$/;

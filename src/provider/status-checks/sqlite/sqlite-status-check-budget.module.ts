@@ -4,6 +4,7 @@ import { Module, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../../../config/app-config';
 import { StatusCheckBudget } from '../status-check-budget.port';
 import { SqliteStatusCheckBudget } from './sqlite-status-check-budget';
+import { STORE_FILES } from '../../../sqlite/store-files';
 
 /** The embedded status-check budget: its table in `work.sqlite` in the data folder. */
 @Module({
@@ -13,7 +14,7 @@ import { SqliteStatusCheckBudget } from './sqlite-status-check-budget';
       inject: [AppConfig],
       useFactory: (config: AppConfig): SqliteStatusCheckBudget => {
         mkdirSync(config.dataDir, { recursive: true });
-        return new SqliteStatusCheckBudget({ path: join(config.dataDir, 'work.sqlite') });
+        return new SqliteStatusCheckBudget({ path: join(config.dataDir, STORE_FILES.work) });
       },
     },
     { provide: StatusCheckBudget, useExisting: SqliteStatusCheckBudget },

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { assertEpochMs } from '../../../shared/argument-checks';
-import { openSqliteDatabase } from '../../../shared/sqlite';
+import { openSqliteDatabase } from '../../../sqlite/sqlite';
 import { assertBudgetSettings } from '../budget-arguments';
 import {
   BudgetState,

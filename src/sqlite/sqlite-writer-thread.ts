@@ -46,7 +46,7 @@ export function writeFailureOf(error: unknown): WriteFailure {
 export function threadScript(directory: string, entryFile: string): string {
   const beside = join(directory, `${entryFile}.js`);
   if (existsSync(beside)) return beside;
-  // Only sources lack the sibling: this file is src/shared/, two levels below the repository.
+  // Only sources lack the sibling: this file is src/sqlite/, two levels below the repository.
   const root = resolve(__dirname, '..', '..');
   const built = join(root, 'dist', relative(root, directory), `${entryFile}.js`);
   if (existsSync(built)) return built;
