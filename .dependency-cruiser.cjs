@@ -10,15 +10,16 @@
  */
 
 /** Folders every feature may use; they import no feature. */
-const BASE = '^src/(config|problem|shared|sqlite|http|logging|mongodb|event-store)/';
+const BASE =
+  '^src/(config|problem|shared|sqlite|http|logging|mongodb|event-store|projections|cli)/';
 /** Files that wire adapters in: the service's composition root, and the CLIs' own. */
 const COMPOSITION_ROOT = ['^src/[^/]+\\.ts$', '\\.cli\\.ts$'];
 /** The pure core: no framework, no driver, no I/O. */
 const DOMAIN = [
-  '\\.decider\\.ts$',
+  '^src/transactions/transaction\\.(decider|state|events|commands|errors)\\.ts$',
   '^src/transactions/transaction-names\\.ts$',
   '^src/process-manager/process-manager\\.ts$',
-  '^src/process-manager/status-check-budget\\.ts$',
+  '^src/provider/status-checks/status-check-budget\\.ts$',
   '^src/event-store/hash-chain\\.ts$',
 ];
 /**
@@ -57,7 +58,7 @@ module.exports = {
       name: 'base-imports-no-feature',
       severity: 'error',
       comment:
-        "A base folder (config, problem, shared, sqlite, http, logging, mongodb, event-store) must not depend on a feature: declare the shape or hook in the base folder and let the feature (or the composition root, src/*.ts) supply it, as the problem filter's DomainErrorProblem list and redactingLogger's redactUrl do.",
+        "A base folder (config, problem, shared, sqlite, http, logging, mongodb, event-store, projections, cli) must not depend on a feature: declare the shape or hook in the base folder and let the feature (or the composition root, src/*.ts) supply it, as the problem filter's DomainErrorProblem list and redactingLogger's redactUrl do.",
       from: { path: BASE },
       to: { path: '^src/', pathNot: BASE },
     },
@@ -65,7 +66,7 @@ module.exports = {
       name: 'features-reach-stores-through-ports',
       severity: 'error',
       comment:
-        "Only a store adapter's own folder, its port's folder (importing the adapter's module, to choose it) and the composition root (src/*.ts, *.cli.ts) import an adapter: depend on the port (EventStore, ReadModel, WorkStore...) and let the configuration choose.",
+        "Only a store adapter's own folder, its port's folder (importing the adapter's module, to choose it) and the composition root (src/*.ts, *.cli.ts) import an adapter: depend on the port (EventStore, ReadModel, WorkQueue...) and let the configuration choose.",
       from: { path: '^src/([^/]+)/', pathNot: [...COMPOSITION_ROOT, ADAPTER_FOLDER] },
       to: {
         path: ADAPTER_FOLDER,

@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
 import { AppConfig } from '../config/app-config';
-import { runCli } from './cli';
-import { signingSecret } from '../auth/signing-key';
-import { issueToken } from '../auth/token-issuer';
-import type { Role } from '../auth/token-verifier';
+import { runCli } from '../cli/cli';
+import { signingSecret } from './signing-key';
+import { issueToken } from './token-issuer';
+import type { Role } from './token-verifier';
 
 const USAGE = `Usage: npm run token -- <subject> [--role support|auditor]... [--expires-in 24h]
 Prints a bearer token signed with AUTH_JWT_SECRET or, outside production, the development
