@@ -79,6 +79,7 @@ export async function createApp(
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     bodyLimit: config.maxBodyBytes,
+    trustProxy: config.trustProxy,
     genReqId: correlationIdFor,
     return503OnClosing: true,
     frameworkErrors: answerFrameworkError,

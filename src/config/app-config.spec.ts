@@ -125,6 +125,22 @@ describe('configuration', () => {
     ]);
   });
 
+  it('trusts X-Forwarded-For only from the proxies it is told of, never from every peer', () => {
+    const trustOf = (TRUST_PROXY?: string) => AppConfig.fromEnvironment({ TRUST_PROXY }).trustProxy;
+    expect(trustOf(undefined)).toBe(false);
+    expect(trustOf('')).toBe(false);
+    expect(trustOf('1')).toBe(1);
+    expect(trustOf('10.0.0.0/8, 192.168.1.7,loopback,fd00::/8')).toEqual([
+      '10.0.0.0/8',
+      '192.168.1.7',
+      'loopback',
+      'fd00::/8',
+    ]);
+    for (const refused of ['true', '0', '17', '10.0.0.0/33', 'proxy.local', '10.0.0.1/8/1', ',']) {
+      expect(problemsOf({ TRUST_PROXY: refused })[0]).toMatch(/^TRUST_PROXY: a hop count/);
+    }
+  });
+
   it('selects EventStoreDB and MongoDB with their connection settings', () => {
     const config = AppConfig.fromEnvironment({
       EVENT_STORE: 'eventstoredb',

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -31,6 +32,43 @@ const secretList = (minLength: number) =>
     })
     .optional();
 
+/** Address sets proxy-addr (under fastify's trustProxy) knows by name. */
+const NAMED_ADDRESS_SETS = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function isAddressOrRange(entry: string): boolean {
+  if (NAMED_ADDRESS_SETS.has(entry)) return true;
+  const [address, prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  const bits = Number(prefix);
+  return /^\d{1,3}$/.test(prefix) && bits <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * Which peers may tell us the client's address (X-Forwarded-For): a hop count, or the proxies'
+ * addresses and ranges. Never "every peer": then any client could name its own address and
+ * escape its per-address limit.
+ */
+const trustedProxies = z
+  .string()
+  .transform((value, ctx): number | string[] => {
+    if (/^\d+$/.test(value)) {
+      const hops = Number(value);
+      if (hops >= 1 && hops <= 16) return hops;
+    } else {
+      const entries = value.split(',').map((entry) => entry.trim());
+      if (entries.every(isAddressOrRange)) return entries;
+    }
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        'a hop count (1 to 16), or comma-separated proxy addresses, CIDR ranges or loopback/linklocal/uniquelocal',
+    });
+    return z.NEVER;
+  })
+  .optional();
+
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -41,6 +79,8 @@ export const configSchema = z.object({
   SERVICE_ROLE: z.enum(['api', 'worker', 'both']).default('both'),
   /** Loopback by default, so a laptop does not serve its network; the image sets 0.0.0.0. */
   HOST: z.string().min(1).default('127.0.0.1'),
+  /** Unset: the client address is the connection's peer, and X-Forwarded-For is ignored. */
+  TRUST_PROXY: trustedProxies,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().min(1).default('./data'),
   EVENT_STORE: z.enum(['sqlite', 'eventstoredb']).default('sqlite'),
@@ -144,6 +184,8 @@ export class AppConfig {
   readonly port!: number;
   readonly role!: ParsedConfig['SERVICE_ROLE'];
   readonly host!: string;
+  /** Fastify's trustProxy: false, a hop count, or the trusted proxies' addresses and ranges. */
+  readonly trustProxy!: false | number | string[];
   readonly logLevel!: ParsedConfig['LOG_LEVEL'];
   /** Absolute path of the folder holding the embedded stores and the development secret. */
   readonly dataDir!: string;
@@ -264,6 +306,7 @@ export class AppConfig {
       port: c.PORT,
       role: c.SERVICE_ROLE,
       host: c.HOST,
+      trustProxy: c.TRUST_PROXY ?? false,
       logLevel: c.LOG_LEVEL,
       dataDir: isAbsolute(c.DATA_DIR) ? c.DATA_DIR : resolve(process.cwd(), c.DATA_DIR),
       eventStore: c.EVENT_STORE,

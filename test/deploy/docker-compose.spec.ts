@@ -435,6 +435,22 @@ describe('deploy/nginx.conf', () => {
     expect(locationFor(server, '/v1/transactions')).not.toBeNull();
   });
 
+  it('forwards the client address to replicas that trust only the proxy, and only the proxy reaches them', () => {
+    const proxyHeaders = directivesNamed(server, 'location').map(
+      (location) =>
+        directivesNamed(blockOf(location), 'proxy_set_header')
+          .concat(
+            directivesNamed(server, 'proxy_set_header'),
+            directivesNamed(http, 'proxy_set_header'),
+          )
+          .find((header) => header.args[0].toLowerCase() === 'x-forwarded-for')?.args[1],
+    );
+    expect(proxyHeaders.every((value) => value === '$proxy_add_x_forwarded_for')).toBe(true);
+    // One hop: the peer is nginx. Safe only while no client can reach a replica directly.
+    expect(deploy.ledgerConfig.trustProxy).toBe(1);
+    expect(publishedPorts(deploy.service(SERVICES.ledger))).toEqual([]);
+  });
+
   it("re-resolves the replicas through Docker's DNS and balances over all of them", () => {
     const resolver = effectiveArgs([http], 'resolver') ?? [];
     const ledgerUpstreams = upstreams.filter((u) =>

@@ -53,11 +53,17 @@ describe('rate limits per principal and per client address', () => {
   const tokenFor = (subject: string) =>
     issueToken(config, signingSecret(config)!, { subject, roles: [], expiresIn: '1h' });
 
-  async function call(method: 'GET' | 'POST', path: string, authorization?: string) {
+  async function call(
+    method: 'GET' | 'POST',
+    path: string,
+    authorization?: string,
+    forwardedFor?: string,
+  ) {
     const response = await request(`${baseUrl}${path}`, {
       method,
       headers: {
         ...(authorization ? { authorization } : {}),
+        ...(forwardedFor ? { 'x-forwarded-for': forwardedFor } : {}),
         ...(method === 'POST' ? { 'content-type': 'application/json' } : {}),
       },
       body: method === 'POST' ? JSON.stringify({ id: 'x', status: 'completed' }) : undefined,
@@ -102,6 +108,8 @@ describe('rate limits per principal and per client address', () => {
     expect((await call('GET', '/v1/transactions')).status).toBe(401);
     expectRateLimited(await call('GET', '/v1/transactions'), 60);
     expectRateLimited(await call('POST', '/v1/provider/webhooks'), 60);
+    // Without TRUST_PROXY, a client cannot name another address to escape its own.
+    expectRateLimited(await call('GET', '/v1/transactions', undefined, '198.51.100.9'), 60);
     expect((await call('GET', '/v1/transactions', carol)).status).toBe(200);
 
     // A genuine capability URL counts against its transaction, not the spent address.
@@ -186,5 +194,54 @@ describe('rate limits shared by two instances on one data folder', () => {
     await syncBoth();
     expect((await list(1, 'erin')).status).toBe(429);
     expect((await list(0, 'erin')).status).toBe(429);
+  });
+});
+
+/** Behind nginx every client arrives from the proxy's address; TRUST_PROXY says whom to believe. */
+describe('rate limits per client address behind a trusted proxy', () => {
+  let app: NestFastifyApplication;
+  let baseUrl: string;
+  let dataDir: string;
+  const clock = new SettableClock(new Date(windowStartNow()));
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'ledger-proxied-limits-'));
+    const port = await freePort();
+    const config = AppConfig.fromEnvironment({
+      LOG_LEVEL: 'silent',
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      PROVIDER_URL: `http://127.0.0.1:${await freePort()}`,
+      RATE_LIMIT_PER_ADDRESS: '2',
+      RATE_LIMIT_WINDOW_MS: String(WINDOW_MS),
+      // The test connects from loopback, as nginx would from its own address.
+      TRUST_PROXY: 'loopback',
+    });
+    app = await createApp(config, { clock, logger: pino({ level: 'silent' }) });
+    await app.listen({ port, host: '127.0.0.1' });
+    baseUrl = `http://127.0.0.1:${port}`;
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const statusFor = async (forwardedFor: string) => {
+    const response = await request(`${baseUrl}/v1/transactions`, {
+      headers: { 'x-forwarded-for': forwardedFor },
+    });
+    await response.body.dump();
+    return response.statusCode;
+  };
+
+  it('counts each client the proxy forwards for on its own, not the proxy as one caller', async () => {
+    expect(await statusFor('203.0.113.7')).toBe(401);
+    expect(await statusFor('203.0.113.7')).toBe(401);
+    expect(await statusFor('203.0.113.7')).toBe(429);
+    // Another client behind the same proxy keeps its own allowance.
+    expect(await statusFor('198.51.100.9')).toBe(401);
+    // The address the proxy appended is the one counted, whatever the client put before it.
+    expect(await statusFor('198.51.100.9, 203.0.113.7')).toBe(429);
   });
 });
