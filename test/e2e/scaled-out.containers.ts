@@ -13,12 +13,10 @@ import {
   describeWithContainers,
   startEventStoreDb,
   startMongo,
+  CONTAINER_START_MS,
 } from '../support/containers';
 import { KILL_SCENARIO_TIMEOUT_MS, killOneOfTwoInstances } from '../support/kill-one-of-two';
 import { ServiceHarness } from '../support/service-harness';
-
-/** Pulling images and initiating the replica set takes longer than a test may. */
-const CONTAINER_START_MS = 180_000;
 
 interface View {
   status: string;

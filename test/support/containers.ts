@@ -1,5 +1,7 @@
 import { GenericContainer, Wait } from 'testcontainers';
 import { MongoDBContainer, StartedMongoDBContainer } from '@testcontainers/mongodb';
+import { MongoClient } from 'mongodb';
+import { MONGO_CLIENT_OPTIONS } from '../../src/mongodb/mongo-connection.module';
 
 /**
  * Container suites (`*.containers.ts`) run only where the global setup found a container runtime
@@ -7,6 +9,9 @@ import { MongoDBContainer, StartedMongoDBContainer } from '@testcontainers/mongo
  */
 export const describeWithContainers =
   process.env.CONTAINER_RUNTIME === 'yes' ? describe : describe.skip;
+
+/** Pulling an image and initiating a replica set takes longer than a test may. */
+export const CONTAINER_START_MS = 180_000;
 
 /** The server line the adapters target (transactions need a replica set; the container initiates one). */
 export const MONGODB_IMAGE = 'mongo:8.0';
@@ -29,6 +34,13 @@ export async function startMongo(): Promise<StartedMongo> {
       await container.stop();
     },
   };
+}
+
+/** A client connected as the service connects (MONGO_CLIENT_OPTIONS). */
+export async function connectMongo(url: string): Promise<MongoClient> {
+  const client = new MongoClient(url, MONGO_CLIENT_OPTIONS);
+  await client.connect();
+  return client;
 }
 
 /** The server line the EventStoreDB adapter targets: KurrentDB is EventStoreDB renamed. */

@@ -1,9 +1,14 @@
 import { Test } from '@nestjs/testing';
 import { MongoClient } from 'mongodb';
-import { describeWithContainers, StartedMongo, startMongo } from '../../../test/support/containers';
+import {
+  describeWithContainers,
+  StartedMongo,
+  startMongo,
+  CONTAINER_START_MS,
+  connectMongo,
+} from '../../../test/support/containers';
 import type { OpenedStore } from '../../../test/support/store-handles';
 import { AppConfig } from '../../config/app-config';
-import { MONGO_CLIENT_OPTIONS } from '../../mongodb/mongo-connection.module';
 import { CoreModule } from '../../config/core.module';
 import { SystemClock } from '../../shared/clock';
 import { MathRandom } from '../../shared/random';
@@ -17,16 +22,6 @@ import { MongoNamedLeases } from './mongodb-named-leases';
 import { MongoWorkStore, WORK_STORE_COLLECTIONS } from './mongodb-work-store';
 import { MongoWorkStoreModule } from './mongodb-work-store.module';
 
-/** Pulling the image and initiating the replica set takes longer than a test may. */
-const CONTAINER_START_MS = 180_000;
-
-/** A client as the service makes it. */
-async function connect(url: string): Promise<MongoClient> {
-  const client = new MongoClient(url, MONGO_CLIENT_OPTIONS);
-  await client.connect();
-  return client;
-}
-
 describeWithContainers('MongoWorkStore on a MongoDB replica set', () => {
   let mongo: StartedMongo;
   let client: MongoClient;
@@ -34,7 +29,7 @@ describeWithContainers('MongoWorkStore on a MongoDB replica set', () => {
 
   beforeAll(async () => {
     mongo = await startMongo();
-    client = await connect(mongo.url);
+    client = await connectMongo(mongo.url);
   }, CONTAINER_START_MS);
 
   afterAll(async () => {
@@ -51,7 +46,7 @@ describeWithContainers('MongoWorkStore on a MongoDB replica set', () => {
       return {
         store: await MongoWorkStore.open(client.db(name)),
         openAnotherHandle: async () => {
-          const other = await connect(mongo.url);
+          const other = await connectMongo(mongo.url);
           otherClients.push(other);
           return MongoWorkStore.open(other.db(name));
         },
@@ -73,7 +68,7 @@ describeWithContainers('MongoWorkStore on a MongoDB replica set', () => {
       return {
         store: new MongoNamedLeases(client.db(name)),
         openAnotherHandle: async () => {
-          const other = await connect(mongo.url);
+          const other = await connectMongo(mongo.url);
           otherClients.push(other);
           return new MongoNamedLeases(other.db(name));
         },

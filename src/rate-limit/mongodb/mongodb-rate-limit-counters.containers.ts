@@ -1,25 +1,20 @@
 import { Test } from '@nestjs/testing';
 import { MongoClient } from 'mongodb';
-import { describeWithContainers, StartedMongo, startMongo } from '../../../test/support/containers';
+import {
+  describeWithContainers,
+  StartedMongo,
+  startMongo,
+  CONTAINER_START_MS,
+  connectMongo,
+} from '../../../test/support/containers';
 import { AppConfig } from '../../config/app-config';
 import { CoreModule } from '../../config/core.module';
-import { MONGO_CLIENT_OPTIONS } from '../../mongodb/mongo-connection.module';
 import { SystemClock } from '../../shared/clock';
 import { MathRandom } from '../../shared/random';
 import { describeRateLimitCountersContract } from '../rate-limit-counters.contract';
 import { RateLimitCounters } from '../rate-limit-counters.port';
 import { MongoRateLimitCounters, RATE_LIMIT_COLLECTION } from './mongodb-rate-limit-counters';
 import { MongoRateLimitCountersModule } from './mongodb-rate-limit-counters.module';
-
-/** Pulling the image and initiating the replica set takes longer than a test may. */
-const CONTAINER_START_MS = 180_000;
-
-/** A client as the service makes it. */
-async function connect(url: string): Promise<MongoClient> {
-  const client = new MongoClient(url, MONGO_CLIENT_OPTIONS);
-  await client.connect();
-  return client;
-}
 
 describeWithContainers('MongoRateLimitCounters on a MongoDB replica set', () => {
   let mongo: StartedMongo;
@@ -28,7 +23,7 @@ describeWithContainers('MongoRateLimitCounters on a MongoDB replica set', () => 
 
   beforeAll(async () => {
     mongo = await startMongo();
-    client = await connect(mongo.url);
+    client = await connectMongo(mongo.url);
   }, CONTAINER_START_MS);
 
   afterAll(async () => {
@@ -45,7 +40,7 @@ describeWithContainers('MongoRateLimitCounters on a MongoDB replica set', () => 
       return {
         counters: await MongoRateLimitCounters.open(client.db(name)),
         openAnotherHandle: async () => {
-          const other = await connect(mongo.url);
+          const other = await connectMongo(mongo.url);
           otherClients.push(other);
           return MongoRateLimitCounters.open(other.db(name));
         },

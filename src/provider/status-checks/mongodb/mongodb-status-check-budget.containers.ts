@@ -4,26 +4,17 @@ import {
   describeWithContainers,
   StartedMongo,
   startMongo,
+  CONTAINER_START_MS,
+  connectMongo,
 } from '../../../../test/support/containers';
 import { AppConfig } from '../../../config/app-config';
 import { CoreModule } from '../../../config/core.module';
-import { MONGO_CLIENT_OPTIONS } from '../../../mongodb/mongo-connection.module';
 import { SystemClock } from '../../../shared/clock';
 import { MathRandom } from '../../../shared/random';
 import { describeStatusCheckBudgetContract } from '../status-check-budget.contract';
 import { StatusCheckBudget } from '../status-check-budget.port';
 import { BUDGET_COLLECTION, MongoStatusCheckBudget } from './mongodb-status-check-budget';
 import { MongoStatusCheckBudgetModule } from './mongodb-status-check-budget.module';
-
-/** Pulling the image and initiating the replica set takes longer than a test may. */
-const CONTAINER_START_MS = 180_000;
-
-/** A client as the service makes it. */
-async function connect(url: string): Promise<MongoClient> {
-  const client = new MongoClient(url, MONGO_CLIENT_OPTIONS);
-  await client.connect();
-  return client;
-}
 
 describeWithContainers('MongoStatusCheckBudget on a MongoDB replica set', () => {
   let mongo: StartedMongo;
@@ -32,7 +23,7 @@ describeWithContainers('MongoStatusCheckBudget on a MongoDB replica set', () => 
 
   beforeAll(async () => {
     mongo = await startMongo();
-    client = await connect(mongo.url);
+    client = await connectMongo(mongo.url);
   }, CONTAINER_START_MS);
 
   afterAll(async () => {
@@ -49,7 +40,7 @@ describeWithContainers('MongoStatusCheckBudget on a MongoDB replica set', () => 
       return {
         store: new MongoStatusCheckBudget(client.db(name)),
         openAnotherHandle: async () => {
-          const other = await connect(mongo.url);
+          const other = await connectMongo(mongo.url);
           otherClients.push(other);
           return new MongoStatusCheckBudget(other.db(name));
         },
