@@ -1,5 +1,6 @@
 import type { StoreHandle, StoreHarness } from '../../test/support/store-handles';
 import { storeHandles } from '../../test/support/store-handles';
+import { scheduleWriter, work } from '../../test/support/schedule-writer';
 import {
   CheckpointedSchedule,
   PlannedBatch,
@@ -20,15 +21,6 @@ const T0 = 1_900_000_000_000;
 /** Beyond 2^53: a checkpoint that went through a JS number would come back different. */
 const BEYOND_SAFE_INTEGER = 2n ** 53n + 5n;
 
-function work(
-  transactionId: string,
-  kind: WorkKind,
-  dueAt: number,
-  payload: Record<string, unknown> = {},
-): WorkItem {
-  return { transactionId, kind, dueAt, payload };
-}
-
 const batch = (firstPosition: bigint, checkpoint: bigint): PlannedBatch => ({
   firstPosition,
   checkpoint,
@@ -41,28 +33,18 @@ export function describeCheckpointedScheduleContract(
   describe(`CheckpointedSchedule contract: ${adapterName}`, () => {
     const handles = storeHandles(harness);
     let store: ScheduleStore;
-    let lastPosition: bigint;
+    let writer: ReturnType<typeof scheduleWriter>;
 
     beforeEach(() => {
       store = handles.store;
-      lastPosition = 0n;
+      writer = scheduleWriter(store);
     });
 
     const openAnotherInstance = () => handles.openAnotherInstance();
 
-    /** The next one-event batch of `$all`. */
-    function nextBatch(): PlannedBatch {
-      lastPosition += 1n;
-      return { firstPosition: lastPosition, checkpoint: lastPosition };
-    }
-
-    async function schedule(...items: WorkItem[]): Promise<void> {
-      await store.commit({ schedule: items, cancel: [] }, nextBatch());
-    }
-
-    async function cancel(transactionId: string, ...kinds: WorkKind[]): Promise<void> {
-      await store.commit({ schedule: [], cancel: [{ transactionId, kinds }] }, nextBatch());
-    }
+    const schedule = (...items: WorkItem[]) => writer.schedule(...items);
+    const cancel = (transactionId: string, ...kinds: WorkKind[]) =>
+      writer.cancel(transactionId, ...kinds);
 
     describe('checkpoint and commit', () => {
       it('has no checkpoint when empty', async () => {
@@ -122,7 +104,7 @@ export function describeCheckpointedScheduleContract(
             schedule: [work('tx-1', 'check', T0 + 700, { check: 2 })],
             cancel: [{ transactionId: 'tx-1', kinds: ['check'] }],
           },
-          nextBatch(),
+          writer.nextBatch(),
         );
 
         expect(await store.pending('tx-1')).toEqual([

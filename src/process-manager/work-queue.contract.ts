@@ -1,6 +1,7 @@
 import type { StoreHandle, StoreHarness } from '../../test/support/store-handles';
 import { storeHandles } from '../../test/support/store-handles';
-import type { CheckpointedSchedule, PlannedBatch } from './checkpointed-schedule.port';
+import { scheduleWriter, work } from '../../test/support/schedule-writer';
+import type { CheckpointedSchedule } from './checkpointed-schedule.port';
 import type { ClaimedWork, WorkItem, WorkKind, WorkQueue } from './work-queue.port';
 
 /**
@@ -16,15 +17,6 @@ export type QueueStore = WorkQueue & CheckpointedSchedule & StoreHandle;
 const T0 = 1_900_000_000_000;
 const LEASE_MS = 30_000;
 
-function work(
-  transactionId: string,
-  kind: WorkKind,
-  dueAt: number,
-  payload: Record<string, unknown> = {},
-): WorkItem {
-  return { transactionId, kind, dueAt, payload };
-}
-
 const keys = (items: WorkItem[]) => items.map((item) => `${item.transactionId}/${item.kind}`);
 
 export function describeWorkQueueContract(
@@ -34,28 +26,18 @@ export function describeWorkQueueContract(
   describe(`WorkQueue contract: ${adapterName}`, () => {
     const handles = storeHandles(harness);
     let store: QueueStore;
-    let lastPosition: bigint;
+    let writer: ReturnType<typeof scheduleWriter>;
 
     beforeEach(() => {
       store = handles.store;
-      lastPosition = 0n;
+      writer = scheduleWriter(store);
     });
 
     const openAnotherInstance = () => handles.openAnotherInstance();
 
-    /** The next one-event batch of `$all`. */
-    function nextBatch(): PlannedBatch {
-      lastPosition += 1n;
-      return { firstPosition: lastPosition, checkpoint: lastPosition };
-    }
-
-    async function schedule(...items: WorkItem[]): Promise<void> {
-      await store.commit({ schedule: items, cancel: [] }, nextBatch());
-    }
-
-    async function cancel(transactionId: string, ...kinds: WorkKind[]): Promise<void> {
-      await store.commit({ schedule: [], cancel: [{ transactionId, kinds }] }, nextBatch());
-    }
+    const schedule = (...items: WorkItem[]) => writer.schedule(...items);
+    const cancel = (transactionId: string, ...kinds: WorkKind[]) =>
+      writer.cancel(transactionId, ...kinds);
 
     /** Claims the one item due at `now` for `owner`, failing unless there is exactly one. */
     async function claimOnly(owner: string, now: number, on = store): Promise<ClaimedWork> {
