@@ -18,6 +18,7 @@ const COMPOSITION_ROOT = ['^src/[^/]+\\.ts$', '\\.cli\\.ts$'];
 const DOMAIN = [
   '^src/transactions/transaction\\.(decider|state|events|commands|errors)\\.ts$',
   '^src/transactions/transaction-names\\.ts$',
+  '^src/accounts/account\\.(decider|state|events|commands|errors)\\.ts$',
   '^src/process-manager/process-manager\\.ts$',
   '^src/provider/status-checks/status-check-budget\\.ts$',
   '^src/event-store/hash-chain\\.ts$',

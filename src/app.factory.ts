@@ -21,6 +21,7 @@ import { redactCapabilityTokens, WebhookUrls } from './provider-webhooks/webhook
 import { registerRateLimits } from './rate-limit/rate-limits';
 import { Clock, SystemClock } from './shared/clock';
 import { transactionErrorProblems } from './transactions/transaction-problems';
+import { accountErrorProblems } from './accounts/account-problems';
 import { acceptJsonBodiesOnly } from './http/json-body.parser';
 import { MathRandom, Random } from './shared/random';
 import { StrictValidationPipe } from './http/strict-validation.pipe';
@@ -118,7 +119,7 @@ export async function createApp(
   }
   if (config.role !== 'worker') await registerRateLimits(app, config);
   refuseUnknownCapabilityUrls(fastify, app.get(WebhookUrls));
-  app.useGlobalFilters(new ProblemFilter(transactionErrorProblems));
+  app.useGlobalFilters(new ProblemFilter([...transactionErrorProblems, ...accountErrorProblems]));
   app.useGlobalPipes(validationPipe);
 
   const openApi = new DocumentBuilder()

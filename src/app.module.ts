@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { AccountsModule } from './accounts/accounts.module';
 import { AuditModule } from './audit/audit.module';
 import { AppConfig } from './config/app-config';
 import { CoreModule } from './config/core.module';
@@ -37,6 +38,7 @@ export class AppModule {
         RateLimitModule.forRoot(config),
         StatusCheckBudgetModule.forRoot(config),
         TransactionsModule,
+        AccountsModule,
         ProviderWebhooksModule,
         ProcessManagerModule,
         SupportModule,

@@ -7,6 +7,7 @@ import pino from 'pino';
 import { createApp } from '../../src/app.factory';
 import { signingSecret } from '../../src/auth/signing-key';
 import { issueToken } from '../../src/auth/token-issuer';
+import type { Role } from '../../src/auth/token-verifier';
 import { AppConfig } from '../../src/config/app-config';
 import { EventStore } from '../../src/event-store/event-store.port';
 import { CLIENT_ID_PATTERN } from '../../src/transactions/request-transaction/request-transaction.dto';
@@ -94,6 +95,7 @@ const paths: fc.Arbitrary<string> = fc.oneof(
     .tuple(pathSegment(), pathSegment())
     .map(([id, kind]) => `/v1/support/parked-work/${id}/${kind}/retry`),
   pathSegment().map((id) => `/v1/audit/transactions/${id}/events`),
+  fc.constant('/v1/accounts/deposits'),
   fc.constant('/v1/audit/events'),
   fc.constantFrom(
     '/health/live',
@@ -282,12 +284,13 @@ export class FuzzTarget {
     const app = await createApp(config, { logger: pino({ level: 'silent' }) });
     await app.getHttpAdapter().getInstance().ready();
     const secret = signingSecret(config)!;
-    const token = (subject: string, roles: ('support' | 'auditor')[]) =>
+    const token = (subject: string, roles: Role[]) =>
       issueToken(config, secret, { subject, roles, expiresIn: '24h' });
     const tokens = await Promise.all([
       token('fuzz-alice', []),
       token('fuzz-sam', ['support']),
       token('fuzz-audrey', ['auditor']),
+      token('fuzz-olga', ['operator']),
     ]);
     return new FuzzTarget(app, app.get(EventStore), tokens, dataDir);
   }

@@ -5,7 +5,7 @@ import { AppConfig } from '../config/app-config';
 import { Clock } from '../shared/clock';
 import { verificationKeys } from './signing-key';
 
-export type Role = 'support' | 'auditor';
+export type Role = 'support' | 'auditor' | 'operator';
 
 export interface Principal {
   /** The token's subject: for customers, the owner of their transactions. */
@@ -13,7 +13,7 @@ export interface Principal {
   roles: Role[];
 }
 
-const KNOWN_ROLES: readonly Role[] = ['support', 'auditor'];
+const KNOWN_ROLES: readonly Role[] = ['support', 'auditor', 'operator'];
 const MAX_SUBJECT_LENGTH = 200;
 
 export class InvalidTokenError extends Error {

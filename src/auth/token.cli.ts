@@ -5,11 +5,11 @@ import { signingSecret } from './signing-key';
 import { issueToken } from './token-issuer';
 import type { Role } from './token-verifier';
 
-const USAGE = `Usage: npm run token -- <subject> [--role support|auditor]... [--expires-in 24h]
+const USAGE = `Usage: npm run token -- <subject> [--role support|auditor|operator]... [--expires-in 24h]
 Prints a bearer token signed with AUTH_JWT_SECRET or, outside production, the development
 secret kept in DATA_DIR (created on first use).`;
 
-const ROLES: readonly Role[] = ['support', 'auditor'];
+const ROLES: readonly Role[] = ['support', 'auditor', 'operator'];
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({

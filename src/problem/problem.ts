@@ -67,6 +67,11 @@ export const problemTypes = {
     title: 'This transaction id was already used for a different request',
     status: 422,
   },
+  accountIdReused: {
+    slug: 'account-id-reused',
+    title: 'This id was already used for a different account operation',
+    status: 422,
+  },
   conflict: { slug: 'conflict', title: 'Conflicting concurrent update; retry', status: 409 },
   resolutionNotAllowed: {
     slug: 'resolution-not-allowed',

@@ -1,0 +1,191 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SettableClock } from '../event-store/event-store.contract';
+import type { AppendResult, ExpectedRevision, NewEvent } from '../event-store/event-store.port';
+import { SqliteEventStore } from '../event-store/sqlite/sqlite-event-store';
+import { accountStreamName } from './account-id';
+import {
+  ACCOUNT_SCHEMA_VERSION,
+  AccountConcurrentWritesError,
+  AccountStreams,
+} from './account-streams';
+import type { Deposit, PlaceHold } from './account.commands';
+import { availableBalance } from './account.state';
+
+const T0 = new Date('2030-01-01T00:00:00.000Z');
+const AT = T0.toISOString();
+const EXPIRES = new Date(T0.getTime() + 15 * 60_000).toISOString();
+const CONTEXT = { correlationId: 'test', causationId: 'test', actor: 'test' };
+const ACCOUNT = { owner: 'alice', currency: 'KES' };
+const STREAM = accountStreamName('alice', 'KES');
+
+const deposit = (amount: number): Deposit => ({
+  type: 'Deposit',
+  ...ACCOUNT,
+  depositId: 'dep-1',
+  amount,
+  reference: 'funding',
+  at: AT,
+});
+const hold = (holdId: string, amount: number): PlaceHold => ({
+  type: 'PlaceHold',
+  ...ACCOUNT,
+  holdId,
+  amount,
+  expiresAt: EXPIRES,
+  at: AT,
+});
+
+/**
+ * The event store of this instance, with another writer (a second instance on the same file)
+ * that holds 100 on the account just before each of our next `rivalWrites` appends: the race an
+ * expected-revision check exists for, made deterministic.
+ */
+class ContendedEventStore extends SqliteEventStore {
+  rivalWrites = 0;
+
+  constructor(
+    path: string,
+    clock: SettableClock,
+    private readonly rival: SqliteEventStore,
+  ) {
+    super({ path, clock, pollIntervalMs: 20 });
+  }
+
+  override async appendToStream(
+    streamName: string,
+    events: NewEvent[],
+    options: { expectedRevision: ExpectedRevision },
+  ): Promise<AppendResult> {
+    if (this.rivalWrites > 0) {
+      this.rivalWrites -= 1;
+      await this.rival.appendToStream(
+        streamName,
+        [
+          {
+            id: randomUUID(),
+            type: 'FundsHeld',
+            data: { holdId: randomUUID(), amount: 100, expiresAt: EXPIRES, at: AT },
+            metadata: { ...CONTEXT, actor: 'rival', schemaVersion: ACCOUNT_SCHEMA_VERSION },
+          },
+        ],
+        { expectedRevision: 'stream_exists' },
+      );
+    }
+    return super.appendToStream(streamName, events, options);
+  }
+}
+
+describe('AccountStreams.handle, the one write path of an account', () => {
+  let dir: string;
+  let rival: SqliteEventStore;
+  let store: ContendedEventStore;
+  /** Two service instances, each with its own store connection to one file. */
+  let instanceA: AccountStreams;
+  let instanceB: AccountStreams;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'account-streams-'));
+    const clock = new SettableClock(T0);
+    const path = join(dir, 'events.sqlite');
+    rival = new SqliteEventStore({ path, clock, pollIntervalMs: 20 });
+    store = new ContendedEventStore(path, clock, rival);
+    instanceA = new AccountStreams(store);
+    instanceB = new AccountStreams(rival);
+  });
+
+  afterEach(async () => {
+    await store.close();
+    await rival.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const typesInStream = async () => (await store.readStream(STREAM)).map((event) => event.type);
+
+  it('given no account, a deposit opens it and is appended; its replay appends nothing', async () => {
+    const write = await instanceA.handle(deposit(500), CONTEXT);
+    expect(write.events.map((event) => event.type)).toEqual(['AccountOpened', 'FundsDeposited']);
+    expect(write.position).not.toBeNull();
+
+    const replay = await instanceB.handle(deposit(500), CONTEXT);
+    expect(replay).toMatchObject({ events: [], position: null });
+    expect(await typesInStream()).toEqual(['AccountOpened', 'FundsDeposited']);
+  });
+
+  it('given 50 concurrent holds across two instances and funds for exactly 17, then exactly 17 are held and 33 refused', async () => {
+    await instanceA.handle(deposit(17 * 100), CONTEXT);
+
+    const writes = await Promise.all(
+      Array.from({ length: 50 }, (_, index) =>
+        (index % 2 === 0 ? instanceA : instanceB).handle(hold(`tx-${index}`, 100), CONTEXT),
+      ),
+    );
+
+    const outcomes = writes.map((write) => write.events.map((event) => event.type).join());
+    expect(outcomes.filter((outcome) => outcome === 'FundsHeld')).toHaveLength(17);
+    expect(outcomes.filter((outcome) => outcome === 'HoldRefused')).toHaveLength(33);
+    // Every refusal saw the balance the other holds, from either instance, had used up.
+    for (const write of writes) {
+      const [event] = write.events;
+      if (event.type === 'HoldRefused') expect(event.data.available).toBe(0);
+    }
+
+    const { state } = await instanceB.load('alice', 'KES');
+    if (!state.opened) throw new Error('the account was not opened');
+    expect({
+      posted: state.posted,
+      pending: state.pending,
+      available: availableBalance(state),
+    }).toEqual({
+      posted: 1700,
+      pending: 1700,
+      available: 0,
+    });
+    expect((await store.readStream(STREAM)).length).toBe(2 + 50);
+  });
+
+  it('given another writer holds between our read and our append, then our hold is decided again on the fresh balance', async () => {
+    await instanceA.handle(deposit(100), CONTEXT);
+    store.rivalWrites = 1;
+
+    const write = await instanceA.handle(hold('tx-1', 100), CONTEXT);
+
+    expect(write.events).toEqual([
+      {
+        type: 'HoldRefused',
+        data: { holdId: 'tx-1', amount: 100, reason: 'insufficient_funds', available: 0, at: AT },
+      },
+    ]);
+    expect(await typesInStream()).toEqual([
+      'AccountOpened',
+      'FundsDeposited',
+      'FundsHeld',
+      'HoldRefused',
+    ]);
+  });
+
+  it('given the stream changes before every append, then it gives up after ten tries and appends nothing of its own', async () => {
+    await instanceA.handle(deposit(100_000), CONTEXT);
+    store.rivalWrites = 10;
+
+    await expect(instanceA.handle(hold('tx-1', 100), CONTEXT)).rejects.toThrow(
+      AccountConcurrentWritesError,
+    );
+
+    const events = await store.readStream(STREAM);
+    expect(events).toHaveLength(2 + 10);
+    expect(events.map((event) => event.data.holdId)).not.toContain('tx-1');
+  });
+
+  it('given a command the decider refuses, then nothing is appended and the next write still runs', async () => {
+    await expect(
+      instanceA.handle({ type: 'PostHold', ...ACCOUNT, holdId: 'tx-9', at: AT }, CONTEXT),
+    ).rejects.toThrow('No hold tx-9 on this account');
+    expect(await typesInStream()).toEqual([]);
+
+    await instanceA.handle(deposit(100), CONTEXT);
+    expect(await typesInStream()).toEqual(['AccountOpened', 'FundsDeposited']);
+  });
+});
