@@ -60,6 +60,24 @@ export interface HoldVoided {
   data: { holdId: string; amount: number; reason: VoidReason; at: string };
 }
 
+/**
+ * Support decided the payment failed after its hold was posted: the money is given back (a
+ * credit from provider clearing). The hold counts as voided from here on.
+ */
+export interface PostedHoldRefunded {
+  type: 'PostedHoldRefunded';
+  data: { holdId: string; amount: number; reason: 'resolved_by_support'; at: string };
+}
+
+/**
+ * Support decided the payment succeeded after its hold was voided: the money did leave, so it is
+ * taken after all. It may take available below the overdraft limit; the audit exempts it.
+ */
+export interface VoidedHoldPosted {
+  type: 'VoidedHoldPosted';
+  data: { holdId: string; amount: number; reason: 'resolved_by_support'; at: string };
+}
+
 export type AccountEvent =
   | AccountOpened
   | FundsDeposited
@@ -67,7 +85,9 @@ export type AccountEvent =
   | FundsHeld
   | HoldRefused
   | HoldPosted
-  | HoldVoided;
+  | HoldVoided
+  | PostedHoldRefunded
+  | VoidedHoldPosted;
 
 export type AccountEventType = AccountEvent['type'];
 
@@ -79,4 +99,6 @@ export const ACCOUNT_EVENT_TYPES: readonly AccountEventType[] = [
   'HoldRefused',
   'HoldPosted',
   'HoldVoided',
+  'PostedHoldRefunded',
+  'VoidedHoldPosted',
 ];

@@ -112,6 +112,22 @@ export function evolve(state: AccountState, event: AccountEvent): AccountState {
         { ...hold, status: 'voided' },
       );
     }
+    case 'PostedHoldRefunded': {
+      const hold = account.holds[event.data.holdId];
+      return withHold(
+        { ...account, posted: account.posted + event.data.amount },
+        event.data.holdId,
+        { ...hold, status: 'voided' },
+      );
+    }
+    case 'VoidedHoldPosted': {
+      const hold = account.holds[event.data.holdId];
+      return withHold(
+        { ...account, posted: account.posted - event.data.amount },
+        event.data.holdId,
+        { ...hold, status: 'posted' },
+      );
+    }
   }
 }
 
