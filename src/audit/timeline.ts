@@ -42,6 +42,14 @@ export function describeEvent(event: TransactionEvent): string {
       return `needs reconciliation: ${event.data.reason}`;
     case 'ResolvedBySupport':
       return `${event.data.status} (was ${event.data.previousStatus}): ${JSON.stringify(event.data.note)}`;
+    case 'FundsReserved':
+      return `${event.data.amount} held on the customer's account`;
+    case 'FundsRefused':
+      return `hold of ${event.data.amount} refused: ${event.data.available} available`;
+    case 'FundsCaptured':
+      return `${event.data.amount} captured (hold posted)`;
+    case 'FundsReleased':
+      return `${event.data.amount} released (hold voided)`;
   }
 }
 

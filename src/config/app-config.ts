@@ -33,6 +33,9 @@ const secretList = (minLength: number) =>
     .optional();
 
 /** Address sets proxy-addr (under fastify's trustProxy) knows by name. */
+/** A hold's expiry comes this long after its transaction's reconciliation deadline. */
+const HOLD_EXPIRY_MARGIN_MS = 3_600_000;
+
 const NAMED_ADDRESS_SETS = new Set(['loopback', 'linklocal', 'uniquelocal']);
 
 function isAddressOrRange(entry: string): boolean {
@@ -225,6 +228,11 @@ export class AppConfig {
     /** The shared status-check budget's settings (BudgetSettings) and the pause after a bare 429. */
     statusChecks: { ratePerSecond: number; minRatePerSecond: number; defaultBackoffMs: number };
     reconciliationDeadlineMs: number;
+    /**
+     * How long a hold waits for its transaction before the expiry check: the reconciliation
+     * deadline plus an hour, so a live payment is a support case long before its hold expires.
+     */
+    holdTtlMs: number;
   };
   readonly webhooks!: {
     /** The newest capability-URL secret: it signs the URLs handed out from now on. */
@@ -347,6 +355,7 @@ export class AppConfig {
           defaultBackoffMs: c.STATUS_CHECK_DEFAULT_BACKOFF_MS,
         },
         reconciliationDeadlineMs: c.RECONCILIATION_DEADLINE_MS,
+        holdTtlMs: c.RECONCILIATION_DEADLINE_MS + HOLD_EXPIRY_MARGIN_MS,
       },
       webhooks: {
         secret: c.WEBHOOK_SECRET?.[0],

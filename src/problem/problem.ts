@@ -72,6 +72,11 @@ export const problemTypes = {
     title: 'This id was already used for a different account operation',
     status: 422,
   },
+  insufficientFunds: {
+    slug: 'insufficient-funds',
+    title: "The account's available balance does not cover this amount",
+    status: 422,
+  },
   conflict: { slug: 'conflict', title: 'Conflicting concurrent update; retry', status: 409 },
   resolutionNotAllowed: {
     slug: 'resolution-not-allowed',

@@ -49,6 +49,7 @@ export class ProcessManagerProjection implements Projection {
   ) {
     this.settings = {
       reconciliationDeadlineMs: config.provider.reconciliationDeadlineMs,
+      holdTtlMs: config.provider.holdTtlMs,
       notifyClient: config.clientCallback !== null,
     };
   }

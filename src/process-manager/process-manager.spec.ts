@@ -2,7 +2,7 @@ import type { TransactionEvent } from '../transactions/transaction.events';
 import { netChange, react } from './process-manager';
 import { T0, at, requested } from '../../test/support/transaction-history';
 
-const settings = { reconciliationDeadlineMs: 900_000, notifyClient: false };
+const settings = { reconciliationDeadlineMs: 900_000, holdTtlMs: 4_500_000, notifyClient: false };
 const confirmed: TransactionEvent = {
   type: 'StatusConfirmed',
   data: {
@@ -15,7 +15,7 @@ const confirmed: TransactionEvent = {
 };
 
 describe('process manager', () => {
-  it('when a transaction is requested, then submit attempt 1 now and set its deadline', () => {
+  it("when a transaction is requested, then submit attempt 1 now, set its deadline and its hold's expiry check", () => {
     expect(react('tx-1', requested, settings)).toEqual([
       {
         kind: 'schedule',
@@ -24,6 +24,10 @@ describe('process manager', () => {
       {
         kind: 'schedule',
         work: { transactionId: 'tx-1', kind: 'deadline', dueAt: T0 + 900_000, payload: {} },
+      },
+      {
+        kind: 'schedule',
+        work: { transactionId: 'tx-1', kind: 'settle', dueAt: T0 + 4_500_000, payload: {} },
       },
     ]);
   });
@@ -56,9 +60,13 @@ describe('process manager', () => {
     ]);
   });
 
-  it('when the status is final, then every pending step is cancelled (and the client notified if configured)', () => {
+  it('when the status is final, then every pending step is cancelled, the hold settled now (and the client notified if configured)', () => {
     expect(react('tx-1', confirmed, settings)).toEqual([
       { kind: 'cancel', transactionId: 'tx-1', kinds: ['submit', 'check', 'deadline'] },
+      {
+        kind: 'schedule',
+        work: { transactionId: 'tx-1', kind: 'settle', dueAt: T0 + 20_000, payload: {} },
+      },
     ]);
     expect(react('tx-1', confirmed, { ...settings, notifyClient: true })).toContainEqual({
       kind: 'schedule',
@@ -84,13 +92,13 @@ describe('process manager', () => {
     expect(react('tx-1', conflict, { ...settings, notifyClient: true })).toEqual([]);
   });
 
-  it('a plan made and cancelled within one batch is never stored', () => {
+  it('a plan made and cancelled within one batch is never stored; a plan made twice keeps the later time', () => {
     const reactions = [
       ...react('tx-1', requested, settings),
       ...react('tx-1', confirmed, settings),
     ];
     expect(netChange(reactions)).toEqual({
-      schedule: [],
+      schedule: [{ transactionId: 'tx-1', kind: 'settle', dueAt: T0 + 20_000, payload: {} }],
       cancel: [
         { transactionId: 'tx-1', kinds: ['submit'] },
         { transactionId: 'tx-1', kinds: ['deadline'] },

@@ -10,6 +10,8 @@ import type { WorkItem, WorkKind } from './work-queue.port';
 export interface ProcessManagerSettings {
   /** After this long without a final status, a transaction needs reconciliation. */
   reconciliationDeadlineMs: number;
+  /** After this long, a transaction's hold is checked against its state (see SettleHandler). */
+  holdTtlMs: number;
   /** Whether final statuses are delivered to a client callback URL. */
   notifyClient: boolean;
 }
@@ -33,6 +35,8 @@ export function react(
       return [
         schedule('submit', requestedAt, { attempt: 1 }),
         schedule('deadline', requestedAt + settings.reconciliationDeadlineMs),
+        // The hold's expiry check; the final status brings the settlement forward to its time.
+        schedule('settle', requestedAt + settings.holdTtlMs),
       ];
     }
     case 'StatusCheckScheduled':
@@ -46,14 +50,16 @@ export function react(
       return [schedule('submit', ms(event.data.at), { attempt: event.data.attempt + 1 })];
     case 'StatusConfirmed':
     case 'ResolvedBySupport': {
+      const at = ms(event.data.at);
       const cancel: Reaction = {
         kind: 'cancel',
         transactionId,
         kinds: ['submit', 'check', 'deadline'],
       };
+      const settle = schedule('settle', at);
       return settings.notifyClient
-        ? [cancel, schedule('notify', ms(event.data.at), { delivery: 1 })]
-        : [cancel];
+        ? [cancel, settle, schedule('notify', at, { delivery: 1 })]
+        : [cancel, settle];
     }
     case 'ReconciliationRequired':
       return event.data.reason === 'deadline_exceeded'

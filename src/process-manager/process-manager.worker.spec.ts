@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AccountStreams } from '../accounts/account-streams';
 import { AppConfig } from '../config/app-config';
 import { SettableClock } from '../event-store/event-store.contract';
 import { SqliteEventStore } from '../event-store/sqlite/sqlite-event-store';
@@ -9,6 +10,7 @@ import { BudgetedStatusCheck } from '../provider/status-checks/budgeted-status-c
 import { SqliteStatusCheckBudget } from '../provider/status-checks/sqlite/sqlite-status-check-budget';
 import { WebhookUrls } from '../provider-webhooks/webhook-urls';
 import { SeededRandom } from '../shared/random';
+import { TransactionFunds } from '../transactions/transaction-funds';
 import { TransactionStreams } from '../transactions/transaction-streams';
 import { ClientNotifier } from './client-notifier';
 import { ProcessManagerProjection } from './process-manager.projection';
@@ -18,6 +20,7 @@ import { SqliteWorkStore } from './sqlite/sqlite-work-store';
 import { CheckHandler } from './work-handlers/check.handler';
 import { DeadlineHandler } from './work-handlers/deadline.handler';
 import { NotifyHandler } from './work-handlers/notify.handler';
+import { SettleHandler } from './work-handlers/settle.handler';
 import { SubmitHandler } from './work-handlers/submit.handler';
 import { WorkHandlers } from './work-handlers/work-handlers';
 
@@ -60,8 +63,10 @@ describe('ProcessManagerWorker, when a step keeps failing', () => {
       connections: 1,
     });
     const random = new SeededRandom(1);
+    const accounts = new AccountStreams(eventStore);
+    const funds = new TransactionFunds(accounts, streams, clock, config);
     const handlers = new WorkHandlers(
-      new SubmitHandler(streams, provider, new WebhookUrls(config), clock, random, config),
+      new SubmitHandler(streams, funds, provider, new WebhookUrls(config), clock, random, config),
       new CheckHandler(
         streams,
         new BudgetedStatusCheck(provider, budget, clock, config),
@@ -71,6 +76,7 @@ describe('ProcessManagerWorker, when a step keeps failing', () => {
       ),
       new DeadlineHandler(streams, clock),
       new NotifyHandler(streams, new ClientNotifier(config, clock), clock, random),
+      new SettleHandler(streams, accounts, clock, config),
     );
     worker = new ProcessManagerWorker(
       workStore,

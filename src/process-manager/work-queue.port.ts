@@ -3,7 +3,7 @@
  * who is doing it right now (an item lease), and the work parked for support.
  */
 
-export type WorkKind = 'submit' | 'check' | 'deadline' | 'notify';
+export type WorkKind = 'submit' | 'check' | 'deadline' | 'notify' | 'settle';
 
 export interface WorkItem {
   transactionId: string;

@@ -34,6 +34,35 @@ export interface StartSubmission {
   attempt: number;
   at: string;
   policy: ProviderPolicy;
+  /**
+   * The amount the customer's account holds for this transaction, as the worker just read it
+   * (null: no hold). The first submission records it; none starts without it.
+   */
+  heldAmount: number | null;
+}
+
+/** The account refused the hold (insufficient funds): the transaction fails without the provider. */
+export interface RecordFundsRefused {
+  type: 'RecordFundsRefused';
+  /** The available balance the account decided against. */
+  available: number;
+  at: string;
+}
+
+/** The account's hold was settled: posted (captured) or voided (released). */
+export interface RecordFundsSettled {
+  type: 'RecordFundsSettled';
+  funds: 'captured' | 'released';
+  at: string;
+}
+
+/**
+ * The hold's expiry came. A transaction never submitted by then fails (nothing can have reached
+ * the provider), so its hold can be released; one that was submitted keeps its hold.
+ */
+export interface ExpireHold {
+  type: 'ExpireHold';
+  at: string;
 }
 
 export type SubmissionResult =
@@ -92,4 +121,7 @@ export type TransactionCommand =
   | RecordStatusCheck
   | RecordProviderReport
   | ExpireDeadline
-  | ResolveBySupport;
+  | ResolveBySupport
+  | RecordFundsRefused
+  | RecordFundsSettled
+  | ExpireHold;

@@ -138,6 +138,7 @@ describe('transaction decider', () => {
         conflicts: 0,
         reportIds: [],
         reportedStatuses: [],
+        funds: null,
       });
     });
 

@@ -6,7 +6,10 @@
  */
 
 import type {
+  ExpireHold,
   ProviderPolicy,
+  RecordFundsRefused,
+  RecordFundsSettled,
   RecordProviderReport,
   RecordStatusCheck,
   RecordSubmissionResult,
@@ -165,6 +168,12 @@ export function decide(command: TransactionCommand, state: TransactionState): Tr
       return decideProviderReport(command, state);
     case 'ResolveBySupport':
       return decideResolution(command, state);
+    case 'RecordFundsRefused':
+      return decideFundsRefused(command, state);
+    case 'RecordFundsSettled':
+      return decideFundsSettled(command, state);
+    case 'ExpireHold':
+      return decideHoldExpiry(command, state);
     case 'ExpireDeadline':
       return isFinal(state) || state.reconciliation !== null
         ? []
@@ -200,17 +209,64 @@ function decideRequest(command: RequestTransaction, state: TransactionState): Tr
 
 /**
  * Attempt 1 starts once. Attempt n > 1 only after attempt n - 1 was proven lost, and never past
- * the configured maximum: this is the "one request, one charge" rule.
+ * the configured maximum: this is the "one request, one charge" rule. And none starts before the
+ * customer's account holds the amount: the first start records the hold in the same append.
  */
 function decideStartSubmission(
-  { attempt, at, policy }: StartSubmission,
+  { attempt, at, policy, heldAmount }: StartSubmission,
   state: ExistingTransaction,
 ): TransactionEvent[] {
   if (isFinal(state) || attempt > policy.maxAttempts) return [];
   if (attempt !== state.attempts.length + 1) return [];
   const previous = currentAttempt(state);
   if (previous && previous.outcome !== 'lost') return [];
-  return [{ type: 'ProviderSubmissionStarted', data: { attempt, startedAt: at } }];
+  const started: TransactionEvent = {
+    type: 'ProviderSubmissionStarted',
+    data: { attempt, startedAt: at },
+  };
+  if (state.funds === 'held') return [started];
+  // Only a held amount is ever recorded: any other funds state is final, refused above.
+  if (heldAmount !== state.request.amount) return [];
+  return [{ type: 'FundsReserved', data: { amount: heldAmount, at } }, started];
+}
+
+/** Insufficient funds ends a transaction the provider never heard of; later answers change nothing. */
+function decideFundsRefused(
+  { available, at }: RecordFundsRefused,
+  state: ExistingTransaction,
+): TransactionEvent[] {
+  if (state.funds !== null || isFinal(state)) return [];
+  return [
+    { type: 'FundsRefused', data: { amount: state.request.amount, available, at } },
+    confirm('FAILED', 'ledger', null, 'insufficient_funds', at),
+  ];
+}
+
+/**
+ * The hold followed the final status: captured for SUCCEEDED, released for FAILED. A support
+ * resolution that changed the status moves it again; the same news twice records nothing.
+ */
+function decideFundsSettled(
+  { funds, at }: RecordFundsSettled,
+  state: ExistingTransaction,
+): TransactionEvent[] {
+  const expected = state.status === 'SUCCEEDED' ? 'captured' : 'released';
+  if (!isFinal(state) || funds !== expected || state.funds === funds) return [];
+  if (state.funds === null || state.funds === 'refused') return [];
+  const amount = state.request.amount;
+  return funds === 'captured'
+    ? [{ type: 'FundsCaptured', data: { amount, at } }]
+    : [{ type: 'FundsReleased', data: { amount, at } }];
+}
+
+/**
+ * A hold past its expiry is released only when nothing can have reached the provider: the
+ * transaction never started a submission. Then it fails (the account's money is not kept for a
+ * payment that will never be sent); otherwise the money may be with the provider and stays held.
+ */
+function decideHoldExpiry({ at }: ExpireHold, state: ExistingTransaction): TransactionEvent[] {
+  if (isFinal(state) || state.attempts.length > 0) return [];
+  return [confirm('FAILED', 'ledger', null, 'hold_expired', at)];
 }
 
 function decideSubmissionResult(

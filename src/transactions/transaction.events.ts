@@ -17,9 +17,19 @@ export type TransactionStage =
 
 export type ProviderStatus = 'completed' | 'declined';
 
-/** Who told us the final status. `process_manager` means we concluded it ourselves. */
+/**
+ * Who told us the final status. `process_manager` means we concluded it ourselves; `ledger` that
+ * the customer's account decided it (insufficient funds, or a hold that expired unsubmitted).
+ */
 export type StatusSource =
-  'submission' | 'webhook' | 'status_check' | 'process_manager' | 'support';
+  'submission' | 'webhook' | 'status_check' | 'process_manager' | 'support' | 'ledger';
+
+/**
+ * Where the transaction's money stands on the customer's account: reserved before the provider
+ * is called, refused when the balance did not cover it, then captured (SUCCEEDED) or released
+ * (FAILED).
+ */
+export type FundsStatus = 'held' | 'refused' | 'captured' | 'released';
 
 /** Why an attempt's outcome is unknown. `interrupted`: we crashed while it was in flight. */
 export type AmbiguityReason =
@@ -47,6 +57,33 @@ export interface TransactionRequested {
     clientId: string;
     requestedAt: string;
   };
+}
+
+/**
+ * The account holds the amount (its FundsHeld, hold id = transactionId). Recorded with the first
+ * submission, in the same append: no submission is ever recorded without it.
+ */
+export interface FundsReserved {
+  type: 'FundsReserved';
+  data: { amount: number; at: string };
+}
+
+/** The account refused the hold: followed by StatusConfirmed FAILED insufficient_funds. */
+export interface FundsRefused {
+  type: 'FundsRefused';
+  data: { amount: number; available: number; at: string };
+}
+
+/** The hold was posted on the account: the money went to the provider (SUCCEEDED). */
+export interface FundsCaptured {
+  type: 'FundsCaptured';
+  data: { amount: number; at: string };
+}
+
+/** The hold was voided on the account: the money is the customer's again (FAILED). */
+export interface FundsReleased {
+  type: 'FundsReleased';
+  data: { amount: number; at: string };
 }
 
 /** The intent record: appended before the provider is called, so a crash can't hide a POST. */
@@ -136,7 +173,11 @@ export type TransactionEvent =
   | StatusConfirmed
   | ConflictingStatusReported
   | ReconciliationRequired
-  | ResolvedBySupport;
+  | ResolvedBySupport
+  | FundsReserved
+  | FundsRefused
+  | FundsCaptured
+  | FundsReleased;
 
 export type TransactionEventType = TransactionEvent['type'];
 
@@ -152,4 +193,8 @@ export const TRANSACTION_EVENT_TYPES: readonly TransactionEventType[] = [
   'ConflictingStatusReported',
   'ReconciliationRequired',
   'ResolvedBySupport',
+  'FundsReserved',
+  'FundsRefused',
+  'FundsCaptured',
+  'FundsReleased',
 ];

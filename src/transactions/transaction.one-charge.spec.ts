@@ -10,6 +10,7 @@ import {
   at,
   policy,
   requested,
+  reserved,
   scheduled,
   started,
   timedOut,
@@ -33,6 +34,7 @@ const startSubmission = (attempt: number, second: number, maxAttempts = 2): Tran
   attempt,
   at: at(second),
   policy: { ...policy, maxAttempts },
+  heldAmount: 2500,
 });
 const submissionResult = (
   attempt: number,
@@ -81,7 +83,13 @@ function existing(state: TransactionState): ExistingTransaction {
 }
 
 // Attempt 1 answered 504 at 30 s: a 404 proves it lost from 30 + 120 + 15 = 165 s on.
-const attempt1Checking = [requested, started(1, 0), timedOut(1, 30), scheduled(1, 1, 165)];
+const attempt1Checking = [
+  requested,
+  reserved(0),
+  started(1, 0),
+  timedOut(1, 30),
+  scheduled(1, 1, 165),
+];
 const checked = (attempt: number, checkNumber: number, second: number): TransactionEvent => ({
   type: 'StatusChecked',
   data: { attempt, checkNumber, result: 'not_found', at: at(second) },
@@ -126,6 +134,7 @@ describe('one request, one charge: each guard on its own', () => {
       // The maximum was lowered by a restart between the loss and the queued submission.
       const history = [
         requested,
+        reserved(0),
         started(1, 0),
         timedOut(1, 30),
         lost(1, 165),
@@ -141,7 +150,7 @@ describe('one request, one charge: each guard on its own', () => {
 
   describe('attempts start in order, each once', () => {
     it('given attempt 1 proven lost, when a redelivered "submit attempt 1" arrives, then no second attempt 1', () => {
-      const history = [requested, started(1, 0), timedOut(1, 30), lost(1, 165)];
+      const history = [requested, reserved(0), started(1, 0), timedOut(1, 30), lost(1, 165)];
       const { events, state } = given(...history).when(startSubmission(1, 166));
       expect(events).toEqual([]);
       expect(state.attempts).toMatchObject([{ number: 1, outcome: 'lost' }]);
@@ -156,7 +165,14 @@ describe('one request, one charge: each guard on its own', () => {
 
   describe('a response belongs to its own attempt', () => {
     it('given attempt 2 in flight, when the late 202 of attempt 1 arrives, then it is not applied to attempt 2', () => {
-      const history = [requested, started(1, 0), timedOut(1, 30), lost(1, 165), started(2, 166)];
+      const history = [
+        requested,
+        reserved(0),
+        started(1, 0),
+        timedOut(1, 30),
+        lost(1, 165),
+        started(2, 166),
+      ];
       const { events, state } = given(...history).when(submissionResult(1, 'pending', 170));
       expect(events).toEqual([]);
       expect(state.attempts).toMatchObject([
@@ -179,6 +195,7 @@ describe('one request, one charge: each guard on its own', () => {
       (result) => {
         const history: TransactionEvent[] = [
           requested,
+          reserved(0),
           started(1, 0),
           deadlineCase(900),
           {
@@ -204,6 +221,7 @@ describe('one request, one charge: each guard on its own', () => {
       (result) => {
         const history = [
           requested,
+          reserved(0),
           started(1, 0),
           timedOut(1, 20, 'interrupted', 'lease lost'),
           scheduled(1, 1, 30),
@@ -235,6 +253,7 @@ describe('one request, one charge: each guard on its own', () => {
         // The 504 arrived after the deadline: the decider recorded it and planned a check.
         const history = [
           requested,
+          reserved(0),
           started(1, 0),
           deadlineCase(900),
           timedOut(1, 901),
@@ -277,7 +296,7 @@ describe('one request, one charge: each guard on its own', () => {
 
   describe('the folded state tells the truth', () => {
     it('given attempt 1 accepted (202) at 10 s, then its late window counts from the 202', () => {
-      const { events, state } = given(requested, started(1, 0)).when(
+      const { events, state } = given(requested, reserved(0), started(1, 0)).when(
         submissionResult(1, 'pending', 10),
       );
       // First check: after the 30 s gateway timeout, plus half (jitter 0.5) of the 5 s base.
@@ -291,7 +310,7 @@ describe('one request, one charge: each guard on its own', () => {
       expect(state.attempts).toEqual([
         { number: 1, startedAt: at(0), outcome: 'accepted', settledAt: at(10), checks: 0 },
       ]);
-      const history = [requested, started(1, 0), ...events];
+      const history = [requested, reserved(0), started(1, 0), ...events];
       // 10 + 120 + 15 = 145 s: a 404 at 144 s proves nothing yet.
       const early = given(...history).when(check(1, 1, 'not_found', 144));
       expect(early.events.map((e) => e.type)).toEqual(['StatusChecked', 'StatusCheckScheduled']);
@@ -315,7 +334,7 @@ describe('one request, one charge: each guard on its own', () => {
     });
 
     it('a SUCCEEDED transaction has no failure reason', () => {
-      const { events, state } = given(requested, started(1, 0)).when({
+      const { events, state } = given(requested, reserved(0), started(1, 0)).when({
         type: 'RecordProviderReport',
         status: 'completed',
         source: 'webhook',
@@ -343,7 +362,7 @@ describe('one request, one charge: each guard on its own', () => {
           providerStatus: null,
           at: at(950),
         };
-        const history = [requested, started(1, 0), deadlineCase(900)];
+        const history = [requested, reserved(0), started(1, 0), deadlineCase(900)];
         const { events, state } = given(...history).when(resolve);
         expect(events).toMatchObject([{ type: 'ResolvedBySupport', data: { status } }]);
         expect(state).toMatchObject({
@@ -358,7 +377,7 @@ describe('one request, one charge: each guard on its own', () => {
   });
 
   describe('signed webhooks', () => {
-    const awaitingProvider = [requested, started(1, 0), accepted(1, 3)];
+    const awaitingProvider = [requested, reserved(0), started(1, 0), accepted(1, 3)];
     const signedReport = (second: number): TransactionCommand => ({
       type: 'RecordProviderReport',
       status: 'completed',

@@ -8,6 +8,7 @@ import {
   at,
   policy,
   requested,
+  reserved,
   scheduled,
   started,
   timedOut,
@@ -68,30 +69,78 @@ const resolve = (status: 'SUCCEEDED' | 'FAILED', second: number): TransactionCom
 
 describe('transaction decider: getting through the provider', () => {
   describe('starting a submission (the intent record)', () => {
-    it('given a requested transaction, when attempt 1 starts, then the intent is recorded', () => {
+    it('given a requested transaction, when attempt 1 starts with its hold, then the hold and the intent are recorded in one append', () => {
       expect(
-        given(requested).when({ type: 'StartSubmission', attempt: 1, at: at(1), policy }),
-      ).toEqual([started(1, 1)]);
+        given(requested).when({
+          type: 'StartSubmission',
+          attempt: 1,
+          at: at(1),
+          policy,
+          heldAmount: 2500,
+        }),
+      ).toEqual([reserved(1), started(1, 1)]);
+    });
+
+    it('given a requested transaction, when attempt 1 would start without a hold, then nothing: no submission before the money is held', () => {
+      expect(
+        given(requested).when({
+          type: 'StartSubmission',
+          attempt: 1,
+          at: at(1),
+          policy,
+          heldAmount: null,
+        }),
+      ).toEqual([]);
+    });
+
+    it('given a requested transaction, when the hold found is for another amount, then nothing', () => {
+      expect(
+        given(requested).when({
+          type: 'StartSubmission',
+          attempt: 1,
+          at: at(1),
+          policy,
+          heldAmount: 2499,
+        }),
+      ).toEqual([]);
+    });
+
+    it('given the hold recorded and attempt 1 lost, when attempt 2 starts, then only the intent is recorded', () => {
+      const lost: TransactionEvent = {
+        type: 'ProviderAttemptLost',
+        data: { attempt: 1, at: at(140) },
+      };
+      expect(
+        given(requested, reserved(1), started(1, 1), timedOut(1, 31), lost).when({
+          type: 'StartSubmission',
+          attempt: 2,
+          at: at(141),
+          policy,
+          heldAmount: null,
+        }),
+      ).toEqual([started(2, 141)]);
     });
 
     it('given attempt 1 already started, when attempt 1 starts again, then nothing: no second POST', () => {
       expect(
-        given(requested, started(1, 1)).when({
+        given(requested, reserved(1), started(1, 1)).when({
           type: 'StartSubmission',
           attempt: 1,
           at: at(2),
           policy,
+          heldAmount: 2500,
         }),
       ).toEqual([]);
     });
 
     it('given attempt 1 timed out but not proven lost, when attempt 2 would start, then nothing', () => {
       expect(
-        given(requested, started(1, 1), timedOut(1, 31)).when({
+        given(requested, reserved(1), started(1, 1), timedOut(1, 31)).when({
           type: 'StartSubmission',
           attempt: 2,
           at: at(200),
           policy,
+          heldAmount: 2500,
         }),
       ).toEqual([]);
     });
@@ -102,11 +151,12 @@ describe('transaction decider: getting through the provider', () => {
         data: { attempt: 1, at: at(140) },
       };
       expect(
-        given(requested, started(1, 1), timedOut(1, 31), lost).when({
+        given(requested, reserved(1), started(1, 1), timedOut(1, 31), lost).when({
           type: 'StartSubmission',
           attempt: 2,
           at: at(141),
           policy,
+          heldAmount: 2500,
         }),
       ).toEqual([started(2, 141)]);
     });
@@ -118,17 +168,19 @@ describe('transaction decider: getting through the provider', () => {
           attempt: 3,
           at: at(1),
           policy: { ...policy, maxAttempts: 2 },
+          heldAmount: 2500,
         }),
       ).toEqual([]);
     });
 
     it('given a final transaction, starts nothing', () => {
       expect(
-        given(requested, started(1, 1), confirmed('SUCCEEDED', 5)).when({
+        given(requested, reserved(1), started(1, 1), confirmed('SUCCEEDED', 5)).when({
           type: 'StartSubmission',
           attempt: 2,
           at: at(6),
           policy,
+          heldAmount: 2500,
         }),
       ).toEqual([]);
     });
@@ -145,7 +197,7 @@ describe('transaction decider: getting through the provider', () => {
     });
 
     it('given attempt 1 in flight, when the provider answers completed, then SUCCEEDED from the submission', () => {
-      const events = given(requested, started(1, 1)).when(
+      const events = given(requested, reserved(1), started(1, 1)).when(
         submitResult({ kind: 'final', status: 'completed' }, 4),
       );
       expect(events).toEqual([
@@ -160,7 +212,7 @@ describe('transaction decider: getting through the provider', () => {
           },
         },
       ]);
-      expect(fold([requested, started(1, 1), ...events])).toMatchObject({
+      expect(fold([requested, reserved(1), started(1, 1), ...events])).toMatchObject({
         status: 'SUCCEEDED',
         stage: 'final',
         finalSource: 'submission',
@@ -168,17 +220,17 @@ describe('transaction decider: getting through the provider', () => {
     });
 
     it('when declined, then FAILED with reason declined', () => {
-      const events = given(requested, started(1, 1)).when(
+      const events = given(requested, reserved(1), started(1, 1)).when(
         submitResult({ kind: 'final', status: 'declined' }, 4),
       );
-      expect(fold([requested, started(1, 1), ...events])).toMatchObject({
+      expect(fold([requested, reserved(1), started(1, 1), ...events])).toMatchObject({
         status: 'FAILED',
         failureReason: 'declined',
       });
     });
 
     it('when a 504 arrives, then timed out (never failed) and a check is scheduled after it', () => {
-      const events = given(requested, started(1, 1)).when(
+      const events = given(requested, reserved(1), started(1, 1)).when(
         submitResult({ kind: 'ambiguous', reason: 'gateway_timeout', detail: '504' }, 31),
       );
       expect(events).toEqual([
@@ -188,25 +240,27 @@ describe('transaction decider: getting through the provider', () => {
           data: { attempt: 1, checkNumber: 1, dueAt: at(31), reason: 'submission_gateway_timeout' },
         },
       ]);
-      expect(fold([requested, started(1, 1), ...events])).toMatchObject({
+      expect(fold([requested, reserved(1), started(1, 1), ...events])).toMatchObject({
         status: 'PENDING',
         stage: 'checking',
       });
     });
 
     it('when the connection broke early, the first check still waits for the provider gateway timeout', () => {
-      const [, schedule] = given(requested, started(1, 1)).when(
+      const [, schedule] = given(requested, reserved(1), started(1, 1)).when(
         submitResult({ kind: 'ambiguous', reason: 'connection', detail: 'reset' }, 2),
       );
       expect(schedule).toMatchObject({ data: { dueAt: at(31) } });
     });
 
     it('when pending, then accepted and a check scheduled', () => {
-      const events = given(requested, started(1, 1)).when(submitResult({ kind: 'pending' }, 3));
+      const events = given(requested, reserved(1), started(1, 1)).when(
+        submitResult({ kind: 'pending' }, 3),
+      );
       expect(events.map((e) => e.type)).toEqual(['ProviderAccepted', 'StatusCheckScheduled']);
       expect(
-        fold([requested, started(1, 1), ...events]).exists &&
-          fold([requested, started(1, 1), ...events]),
+        fold([requested, reserved(1), started(1, 1), ...events]).exists &&
+          fold([requested, reserved(1), started(1, 1), ...events]),
       ).toMatchObject({
         stage: 'checking',
       });
@@ -214,7 +268,7 @@ describe('transaction decider: getting through the provider', () => {
 
     it('given a webhook already confirmed the same status, when the response arrives, then nothing', () => {
       expect(
-        given(requested, started(1, 1), confirmed('SUCCEEDED', 3)).when(
+        given(requested, reserved(1), started(1, 1), confirmed('SUCCEEDED', 3)).when(
           submitResult({ kind: 'final', status: 'completed' }, 4),
         ),
       ).toEqual([]);
@@ -225,9 +279,13 @@ describe('transaction decider: getting through the provider', () => {
         type: 'ProviderTimedOut',
         data: { attempt: 1, reason: 'interrupted', detail: 'lease lost', at: at(20) },
       };
-      const events = given(requested, started(1, 1), interrupted, scheduled(1, 1, 31)).when(
-        submitResult({ kind: 'final', status: 'declined' }, 25),
-      );
+      const events = given(
+        requested,
+        reserved(1),
+        started(1, 1),
+        interrupted,
+        scheduled(1, 1, 31),
+      ).when(submitResult({ kind: 'final', status: 'declined' }, 25));
       expect(events).toMatchObject([
         { type: 'StatusConfirmed', data: { status: 'FAILED', source: 'submission' } },
       ]);
@@ -235,7 +293,7 @@ describe('transaction decider: getting through the provider', () => {
   });
 
   describe('status checks', () => {
-    const checking = [requested, started(1, 0), timedOut(1, 30), scheduled(1, 1, 35)];
+    const checking = [requested, reserved(0), started(1, 0), timedOut(1, 30), scheduled(1, 1, 35)];
 
     it('when a check finds completed, then SUCCEEDED from the status check', () => {
       expect(given(...checking).when(check(1, 1, 'completed', 35))).toEqual([
@@ -274,7 +332,7 @@ describe('transaction decider: getting through the provider', () => {
 
     it('counts the late window from when the outcome became unknown, however long the POST took', () => {
       // Intent at 0, but our own timeout only at 60 s: the POST may have arrived at 59 s.
-      const slow = [requested, started(1, 0), timedOut(1, 60), scheduled(1, 1, 150)];
+      const slow = [requested, reserved(0), started(1, 0), timedOut(1, 60), scheduled(1, 1, 150)];
       expect(
         given(...slow)
           .when(check(1, 1, 'not_found', 150))
@@ -340,19 +398,21 @@ describe('transaction decider: getting through the provider', () => {
 
   describe('webhooks', () => {
     it('given a pending transaction, a webhook confirms it', () => {
-      expect(given(requested, started(1, 0)).when(report('declined', 12))).toMatchObject([
-        { type: 'StatusConfirmed', data: { status: 'FAILED', source: 'webhook' } },
-      ]);
+      expect(
+        given(requested, reserved(0), started(1, 0)).when(report('declined', 12)),
+      ).toMatchObject([{ type: 'StatusConfirmed', data: { status: 'FAILED', source: 'webhook' } }]);
     });
 
     it('a duplicate webhook changes nothing', () => {
       expect(
-        given(requested, started(1, 0), confirmed('FAILED', 5)).when(report('declined', 12)),
+        given(requested, reserved(0), started(1, 0), confirmed('FAILED', 5)).when(
+          report('declined', 12),
+        ),
       ).toEqual([]);
     });
 
     it('a contradicting webhook opens one case; a second contradiction only adds the report', () => {
-      const first = given(requested, started(1, 0), confirmed('FAILED', 5)).when(
+      const first = given(requested, reserved(0), started(1, 0), confirmed('FAILED', 5)).when(
         report('completed', 12),
       );
       expect(first.map((e) => e.type)).toEqual([
@@ -360,20 +420,24 @@ describe('transaction decider: getting through the provider', () => {
         'ReconciliationRequired',
       ]);
       // A second contradiction that is a new message (its own webhook-id), not a replay.
-      const again = given(requested, started(1, 0), confirmed('FAILED', 5), ...first).when(
-        report('completed', 13, 'msg_2'),
-      );
+      const again = given(
+        requested,
+        reserved(0),
+        started(1, 0),
+        confirmed('FAILED', 5),
+        ...first,
+      ).when(report('completed', 13, 'msg_2'));
       expect(again.map((e) => e.type)).toEqual(['ConflictingStatusReported']);
     });
 
     it('an unsigned contradicting report replayed while its case is open changes nothing', () => {
-      const history = [requested, started(1, 0), confirmed('FAILED', 5)];
+      const history = [requested, reserved(0), started(1, 0), confirmed('FAILED', 5)];
       const first = given(...history).when(report('completed', 12));
       expect(given(...history, ...first).when(report('completed', 13))).toEqual([]);
     });
 
     it('a status check repeating a contradiction already recorded records only the check', () => {
-      const history = [requested, started(1, 0), confirmed('FAILED', 5)];
+      const history = [requested, reserved(0), started(1, 0), confirmed('FAILED', 5)];
       const first = given(...history).when(report('completed', 12));
       expect(given(...history, ...first).when(check(1, 1, 'completed', 40))).toEqual([
         {
@@ -399,7 +463,7 @@ describe('transaction decider: getting through the provider', () => {
       'given a %s contradiction settled by support, 20 replays of it change nothing',
       (_kind, reportId) => {
         const settled = run(
-          [requested, started(1, 0), confirmed('SUCCEEDED', 5)],
+          [requested, reserved(0), started(1, 0), confirmed('SUCCEEDED', 5)],
           report('declined', 12, reportId),
           resolve('SUCCEEDED', 100),
         );
@@ -417,7 +481,7 @@ describe('transaction decider: getting through the provider', () => {
 
     it('given a settled case, the status it replaced reported again changes nothing', () => {
       const settled = run(
-        [requested, started(1, 0), confirmed('SUCCEEDED', 5)],
+        [requested, reserved(0), started(1, 0), confirmed('SUCCEEDED', 5)],
         report('declined', 12),
         resolve('FAILED', 100),
       );
@@ -429,7 +493,7 @@ describe('transaction decider: getting through the provider', () => {
         type: 'ReconciliationRequired',
         data: { reason: 'deadline_exceeded', at: at(900) },
       };
-      const settled = run([requested, started(1, 0), late], resolve('FAILED', 950));
+      const settled = run([requested, reserved(0), started(1, 0), late], resolve('FAILED', 950));
       expect(given(...settled).when(report('completed', 1000))).toEqual([
         {
           type: 'ConflictingStatusReported',
@@ -449,7 +513,7 @@ describe('transaction decider: getting through the provider', () => {
           type: 'ReconciliationRequired',
           data: { reason: 'deadline_exceeded', at: at(900) },
         };
-        const settled = run([requested, started(1, 0), late], resolve('FAILED', 950));
+        const settled = run([requested, reserved(0), started(1, 0), late], resolve('FAILED', 950));
         expect(given(...settled).when(report('declined', 1000, reportId))).toEqual([]);
         expect(fold(settled)).toMatchObject({ status: 'FAILED', reconciliation: null });
       },
@@ -457,7 +521,7 @@ describe('transaction decider: getting through the provider', () => {
 
     it('given a settled case, a new signed message (a new webhook-id) reopens it', () => {
       const settled = run(
-        [requested, started(1, 0), confirmed('SUCCEEDED', 5)],
+        [requested, reserved(0), started(1, 0), confirmed('SUCCEEDED', 5)],
         report('declined', 12, 'msg_1'),
         resolve('SUCCEEDED', 100),
       );
@@ -469,7 +533,7 @@ describe('transaction decider: getting through the provider', () => {
     });
 
     it('a signed report redelivered with the same webhook-id changes nothing, even a contradiction', () => {
-      const history = [requested, started(1, 0), confirmed('FAILED', 5)];
+      const history = [requested, reserved(0), started(1, 0), confirmed('FAILED', 5)];
       const first = given(...history).when(report('completed', 12, 'msg_1'));
       expect(first).toMatchObject([
         { type: 'ConflictingStatusReported', data: { reportId: 'msg_1' } },
@@ -480,13 +544,13 @@ describe('transaction decider: getting through the provider', () => {
     });
 
     it('a pending webhook changes nothing', () => {
-      expect(given(requested, started(1, 0)).when(report('pending', 12))).toEqual([]);
+      expect(given(requested, reserved(0), started(1, 0)).when(report('pending', 12))).toEqual([]);
     });
   });
 
   describe('the deadline', () => {
     it('a transaction still pending at its deadline needs reconciliation, once', () => {
-      const events = given(requested, started(1, 0), timedOut(1, 30)).when({
+      const events = given(requested, reserved(0), started(1, 0), timedOut(1, 30)).when({
         type: 'ExpireDeadline',
         at: at(900),
       });
@@ -541,6 +605,7 @@ describe('transaction decider: getting through the provider', () => {
   describe('resolution by support', () => {
     const conflicted: TransactionEvent[] = [
       requested,
+      reserved(0),
       started(1, 0),
       confirmed('SUCCEEDED', 5),
       {
@@ -578,7 +643,9 @@ describe('transaction decider: getting through the provider', () => {
         type: 'ReconciliationRequired',
         data: { reason: 'deadline_exceeded', at: at(900) },
       };
-      expect(given(requested, started(1, 0), late).when(resolve('SUCCEEDED', 950))).toHaveLength(1);
+      expect(
+        given(requested, reserved(0), started(1, 0), late).when(resolve('SUCCEEDED', 950)),
+      ).toHaveLength(1);
     });
 
     it('a confirmed status with no case open is never overwritten', () => {

@@ -4,6 +4,7 @@
  */
 
 import type {
+  FundsStatus,
   ProviderStatus,
   ReconciliationReason,
   StatusSource,
@@ -55,6 +56,8 @@ export interface ExistingTransaction {
    * unsigned report saying one of them again carries nothing new.
    */
   reportedStatuses: ProviderStatus[];
+  /** Where the money stands; null until the hold's outcome is recorded on this stream. */
+  funds: FundsStatus | null;
 }
 
 export type TransactionState = { exists: false } | ExistingTransaction;
@@ -120,6 +123,7 @@ export function evolve(state: TransactionState, event: TransactionEvent): Transa
       conflicts: 0,
       reportIds: [],
       reportedStatuses: [],
+      funds: null,
     };
   }
   if (!state.exists) return state;
@@ -232,6 +236,14 @@ export function evolve(state: TransactionState, event: TransactionEvent): Transa
         finalizedAt: state.finalizedAt ?? event.data.at,
         updatedAt: event.data.at,
       };
+    case 'FundsReserved':
+      return { ...state, funds: 'held', updatedAt: event.data.at };
+    case 'FundsRefused':
+      return { ...state, funds: 'refused', updatedAt: event.data.at };
+    case 'FundsCaptured':
+      return { ...state, funds: 'captured', updatedAt: event.data.at };
+    case 'FundsReleased':
+      return { ...state, funds: 'released', updatedAt: event.data.at };
     case 'ReconciliationRequired':
       return {
         ...state,

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
+import { AccountsModule } from '../accounts/accounts.module';
 import { AuthModule } from '../auth/auth.module';
 import { ProjectionsModule } from '../projections/projections.module';
 import { GetTransactionController } from './get-transaction/get-transaction.controller';
@@ -10,11 +11,12 @@ import { RequestTransactionController } from './request-transaction/request-tran
 import { RequestTransactionHandler } from './request-transaction/request-transaction.handler';
 import { StreamTransactionController } from './stream-transaction/stream-transaction.controller';
 import { TransactionChanges } from './transaction-changes';
+import { TransactionFunds } from './transaction-funds';
 import { TransactionStreams } from './transaction-streams';
 import { TransactionSummaryProjection } from './transaction-summary.projection';
 
 @Module({
-  imports: [CqrsModule, AuthModule, ProjectionsModule],
+  imports: [CqrsModule, AuthModule, ProjectionsModule, AccountsModule],
   controllers: [
     RequestTransactionController,
     GetTransactionController,
@@ -25,10 +27,11 @@ import { TransactionSummaryProjection } from './transaction-summary.projection';
     TransactionStreams,
     TransactionSummaryProjection,
     TransactionChanges,
+    TransactionFunds,
     RequestTransactionHandler,
     GetTransactionHandler,
     ListTransactionsHandler,
   ],
-  exports: [TransactionStreams],
+  exports: [TransactionStreams, TransactionFunds],
 })
 export class TransactionsModule {}

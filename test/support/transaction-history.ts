@@ -56,3 +56,9 @@ export const scheduled = (
   type: 'StatusCheckScheduled',
   data: { attempt, checkNumber, dueAt: at(dueSecond), reason: 'test' },
 });
+
+/** The customer's account holds the amount: recorded with the first submission. */
+export const reserved = (second: number): TransactionEvent => ({
+  type: 'FundsReserved',
+  data: { amount: requested.data.amount, at: at(second) },
+});

@@ -4,20 +4,24 @@ import { PaymentProvider } from '../../provider/payment-provider.port';
 import { WebhookUrls } from '../../provider-webhooks/webhook-urls';
 import { Clock } from '../../shared/clock';
 import { Random } from '../../shared/random';
+import { TransactionFunds } from '../../transactions/transaction-funds';
 import { TransactionStreams } from '../../transactions/transaction-streams';
+import { isFinal } from '../../transactions/transaction.state';
 import { SubmissionResult } from '../../transactions/transaction.commands';
 import type { ClaimedWork } from '../work-queue.port';
 import { WorkHandler, causationOf } from './work-handler';
 
 /**
- * The intent is recorded first; only the worker whose append won calls the provider, exactly
- * once. A started attempt with no outcome means a worker died mid-call: it is recorded as
- * interrupted (ambiguous) and checked, never POSTed again.
+ * The customer's account holds the amount first (placed by the request route; placed here if it
+ * stopped before), then the intent is recorded with it; only the worker whose append won calls
+ * the provider, exactly once. A started attempt with no outcome means a worker died mid-call: it
+ * is recorded as interrupted (ambiguous) and checked, never POSTed again.
  */
 @Injectable()
 export class SubmitHandler implements WorkHandler {
   constructor(
     private readonly streams: TransactionStreams,
+    private readonly funds: TransactionFunds,
     private readonly provider: PaymentProvider,
     private readonly webhookUrls: WebhookUrls,
     private readonly clock: Clock,
@@ -28,9 +32,17 @@ export class SubmitHandler implements WorkHandler {
   async perform(work: ClaimedWork): Promise<true> {
     const attempt = Number(work.payload.attempt);
     const { policy } = this.config.provider;
+    const heldAmount = await this.heldAmount(work);
+    if (heldAmount === 'refused') return true;
     const start = await this.streams.handle(
       work.transactionId,
-      { type: 'StartSubmission', attempt, at: this.clock.now().toISOString(), policy },
+      {
+        type: 'StartSubmission',
+        attempt,
+        at: this.clock.now().toISOString(),
+        policy,
+        heldAmount,
+      },
       causationOf(work),
     );
     if (start.events.length === 0) {
@@ -50,6 +62,18 @@ export class SubmitHandler implements WorkHandler {
     });
     await this.recordSubmission(work, attempt, outcome);
     return true;
+  }
+
+  /**
+   * The amount held for a transaction whose hold is not recorded yet (null when it is, or when
+   * nothing is left to submit); 'refused' when the account refused it, which ended the
+   * transaction.
+   */
+  private async heldAmount(work: ClaimedWork): Promise<number | null | 'refused'> {
+    const { state } = await this.streams.load(work.transactionId);
+    if (!state.exists || state.funds !== null || isFinal(state)) return null;
+    const { outcome } = await this.funds.hold(state, causationOf(work));
+    return outcome.held ? outcome.amount : 'refused';
   }
 
   private async recordSubmission(

@@ -3,6 +3,7 @@ import type { WorkKind } from '../work-queue.port';
 import { CheckHandler } from './check.handler';
 import { DeadlineHandler } from './deadline.handler';
 import { NotifyHandler } from './notify.handler';
+import { SettleHandler } from './settle.handler';
 import { SubmitHandler } from './submit.handler';
 import type { WorkHandler } from './work-handler';
 
@@ -16,8 +17,9 @@ export class WorkHandlers {
     check: CheckHandler,
     deadline: DeadlineHandler,
     notify: NotifyHandler,
+    settle: SettleHandler,
   ) {
-    this.byKind = { submit, check, deadline, notify };
+    this.byKind = { submit, check, deadline, notify, settle };
   }
 
   for(kind: WorkKind): WorkHandler {

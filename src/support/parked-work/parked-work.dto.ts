@@ -4,7 +4,7 @@ import type { WorkKind } from '../../process-manager/work-queue.port';
 import { PageParams } from '../../http/pagination';
 import { TRANSACTION_ID_PATTERN } from '../../transactions/transaction-id';
 
-export const WORK_KINDS: readonly WorkKind[] = ['submit', 'check', 'deadline', 'notify'];
+export const WORK_KINDS: readonly WorkKind[] = ['submit', 'check', 'deadline', 'notify', 'settle'];
 
 /** Oldest first and few: one page, no cursor. */
 export class ParkedWorkParams extends PickType(PageParams, ['limit'] as const) {}

@@ -45,7 +45,9 @@ export class RequestTransactionController {
     description:
       'Answers 202 once TransactionRequested is durable. The body id is the idempotency key: ' +
       'the same id and body replay the current state (Idempotent-Replayed: true); the same id ' +
-      'with a different body is 422.',
+      'with a different body is 422. The amount is held on the owner\'s account before the ' +
+      'provider is called; when the available balance does not cover it the answer is 422 ' +
+      'insufficient-funds (the transaction is FAILED, and a replay gives the same answer).',
   })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'If sent, must equal id' })
   @ApiHeader({
@@ -101,9 +103,20 @@ export class RequestTransactionController {
         },
       ),
     );
-    void reply.header('Location', transactionLocation(body.id));
-    if (result.replayed) void reply.header('Idempotent-Replayed', 'true');
+    const location = transactionLocation(body.id);
     let transaction = result.transaction;
+    if (transaction.failureReason === 'insufficient_funds') {
+      throw new ProblemException(
+        'insufficientFunds',
+        {
+          detail: `Your ${transaction.request.currency} balance does not cover ${transaction.request.amount}; the transaction is FAILED and the provider was not called`,
+          transaction: location,
+        },
+        { Location: location, ...(result.replayed ? { 'Idempotent-Replayed': 'true' } : {}) },
+      );
+    }
+    void reply.header('Location', location);
+    if (result.replayed) void reply.header('Idempotent-Replayed', 'true');
     const waitSeconds = preferredWaitSeconds(prefer, this.config.maxWaitSeconds);
     if (waitSeconds && transaction.status === 'PENDING') {
       const summary = await this.queryBus.execute<GetTransactionQuery, TransactionSummary | null>(

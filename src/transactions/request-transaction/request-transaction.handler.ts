@@ -2,6 +2,8 @@ import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { Clock } from '../../shared/clock';
 import { transactionIdFor } from '../transaction-id';
 import { TransactionStreams } from '../transaction-streams';
+import { TransactionFunds } from '../transaction-funds';
+import { isFinal } from '../transaction.state';
 import type { ExistingTransaction } from '../transaction.state';
 import { RequestTransactionCommand } from './request-transaction.command';
 
@@ -20,13 +22,16 @@ export class RequestTransactionHandler implements ICommandHandler<
 > {
   constructor(
     private readonly streams: TransactionStreams,
+    private readonly funds: TransactionFunds,
     private readonly clock: Clock,
   ) {}
 
   /**
    * A new id is the common case, so the request is first decided against an empty stream
    * (`expectNew`), saving a read; when the stream exists it is decided on the real state: a
-   * replay, or a refusal.
+   * replay, or a refusal. The request is recorded before the hold, so no hold exists without
+   * its transaction; the hold is placed before answering, so insufficient funds is answered now.
+   * A replay whose hold was never recorded (the first try stopped in between) places it.
    */
   async execute({
     owner,
@@ -49,6 +54,11 @@ export class RequestTransactionHandler implements ICommandHandler<
       { expectNew: true },
     );
     if (!state.exists) throw new Error('RequestTransaction left the transaction absent');
-    return { transaction: state, replayed: events.length === 0, position };
+    const replayed = events.length === 0;
+    if (state.funds !== null || isFinal(state) || state.attempts.length > 0) {
+      return { transaction: state, replayed, position };
+    }
+    const { transaction } = await this.funds.hold(state, context);
+    return { transaction, replayed, position };
   }
 }
