@@ -44,4 +44,16 @@ export interface VoidHold extends AccountCommandBase {
   reason: VoidReason;
 }
 
-export type AccountCommand = Deposit | SetOverdraftLimit | PlaceHold | PostHold | VoidHold;
+/**
+ * Support resolved the transaction against how its hold was settled: `to: 'voided'` refunds a
+ * posted hold, `to: 'posted'` takes a voided one after all.
+ */
+export interface ReverseHold extends AccountCommandBase {
+  type: 'ReverseHold';
+  holdId: string;
+  to: 'posted' | 'voided';
+  reason: 'resolved_by_support';
+}
+
+export type AccountCommand =
+  Deposit | SetOverdraftLimit | PlaceHold | PostHold | VoidHold | ReverseHold;

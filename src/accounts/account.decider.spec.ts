@@ -5,6 +5,7 @@ import {
   HoldAlreadySettledError,
   HoldNotExpiredError,
   HoldNotFoundError,
+  HoldNotSettledError,
   InvalidAmountError,
 } from './account.errors';
 import { ACCOUNT_EVENT_TYPES, AccountEvent } from './account.events';
@@ -90,13 +91,19 @@ describe('account decider', () => {
     it.each([0, -5, 1.5, Number.NaN, Number.MAX_SAFE_INTEGER + 1])(
       'refuses the amount %p',
       (amount) => {
-        expect(given([]).when({ ...deposit, amount })).toThrow(InvalidAmountError);
+        expect(given([]).when({ ...deposit, amount })).toThrow(
+          new InvalidAmountError('amount must be a whole number of minor units, at least 1'),
+        );
       },
     );
 
     it('refuses a deposit that would take the balance beyond a safe integer', () => {
       const big = { ...deposit, depositId: 'dep-2', amount: Number.MAX_SAFE_INTEGER };
-      expect(given([opened, deposited]).when(big)).toThrow(InvalidAmountError);
+      expect(given([opened, deposited]).when(big)).toThrow(
+        new InvalidAmountError('amount would take the balance beyond what can be counted'),
+      );
+      const largest = { ...big, amount: Number.MAX_SAFE_INTEGER - 1000 };
+      expect(given([opened, deposited]).when(largest)()).toHaveLength(1);
     });
 
     it('a deposit adds to posted and available', () => {
@@ -130,7 +137,10 @@ describe('account decider', () => {
     });
 
     it('refuses a negative limit and accepts zero', () => {
-      expect(given([]).when({ ...set, limit: -1 })).toThrow(InvalidAmountError);
+      expect(given([]).when({ ...set, limit: -1 })).toThrow(
+        new InvalidAmountError('limit must be a whole number of minor units, zero or more'),
+      );
+      expect(given([]).when({ ...set, limit: 0.5 })).toThrow(InvalidAmountError);
       expect(given([]).when({ ...set, limit: 0 })()).toHaveLength(2);
     });
   });
@@ -145,8 +155,28 @@ describe('account decider', () => {
       });
     });
 
-    it('given exactly the available balance, holds it', () => {
-      expect(given([opened, deposited]).when({ ...hold, amount: 1000 })()).toHaveLength(1);
+    it('given exactly the available balance, holds it; one more is refused', () => {
+      expect(given([opened, deposited]).when({ ...hold, amount: 1000 })()).toEqual([
+        { type: 'FundsHeld', data: { ...held.data, amount: 1000 } },
+      ]);
+      expect(given([opened, deposited]).when({ ...hold, amount: 1001 })()).toEqual([
+        {
+          type: 'HoldRefused',
+          data: {
+            holdId: 'tx-1',
+            amount: 1001,
+            reason: 'insufficient_funds',
+            available: 1000,
+            at: AT,
+          },
+        },
+      ]);
+    });
+
+    it.each([0, -5, 1.5, Number.NaN])('refuses the amount %p', (amount) => {
+      expect(given([opened, deposited]).when({ ...hold, amount })).toThrow(
+        new InvalidAmountError('amount must be a whole number of minor units, at least 1'),
+      );
     });
 
     it('given the balance does not cover it, records the refusal with the balance it saw', () => {
@@ -223,9 +253,11 @@ describe('account decider', () => {
 
     it('given no such hold, or a refused one, refuses: nothing to post', () => {
       expect(given([opened, deposited]).when(post)).toThrow(new HoldNotFoundError('tx-1'));
-      expect(given([]).when(post)).toThrow(HoldNotFoundError);
+      expect(given([]).when(post)).toThrow(new HoldNotFoundError('tx-1'));
       const refused = decide({ ...hold, amount: 5000 }, fold([opened, deposited]));
-      expect(given([opened, deposited, ...refused]).when(post)).toThrow(HoldNotFoundError);
+      expect(given([opened, deposited, ...refused]).when(post)).toThrow(
+        new HoldNotFoundError('tx-1'),
+      );
     });
   });
 
@@ -251,14 +283,131 @@ describe('account decider', () => {
       );
     });
 
-    it('as expired, refuses before the expiry and voids from it on', () => {
+    it('given no such hold, or a refused one, refuses: nothing to void', () => {
+      expect(given([opened, deposited]).when(voidFailed)).toThrow(new HoldNotFoundError('tx-1'));
+      const refused = decide({ ...hold, amount: 5000 }, fold([opened, deposited]));
+      expect(given([opened, deposited, ...refused]).when(voidFailed)).toThrow(
+        new HoldNotFoundError('tx-1'),
+      );
+    });
+
+    it('as expired, refuses before the expiry (to the millisecond) and voids from it on', () => {
       const expire = { ...voidFailed, reason: 'expired' as const };
+      const justBefore = new Date(Date.parse(EXPIRES) - 1).toISOString();
       expect(given([opened, deposited, held]).when({ ...expire, at: AT })).toThrow(
+        new HoldNotExpiredError('tx-1', EXPIRES),
+      );
+      expect(given([opened, deposited, held]).when({ ...expire, at: justBefore })).toThrow(
         new HoldNotExpiredError('tx-1', EXPIRES),
       );
       expect(given([opened, deposited, held]).when({ ...expire, at: EXPIRES })()).toEqual([
         { type: 'HoldVoided', data: { ...voided.data, reason: 'expired', at: EXPIRES } },
       ]);
+    });
+  });
+
+  describe('ReverseHold', () => {
+    const posted: AccountEvent = {
+      type: 'HoldPosted',
+      data: { holdId: 'tx-1', amount: 600, at: LATER },
+    };
+    const voided: AccountEvent = {
+      type: 'HoldVoided',
+      data: { holdId: 'tx-1', amount: 600, reason: 'transaction_failed', at: LATER },
+    };
+    const reverse = (to: 'posted' | 'voided'): AccountCommand => ({
+      type: 'ReverseHold',
+      ...ACCOUNT,
+      holdId: 'tx-1',
+      to,
+      reason: 'resolved_by_support',
+      at: LATER,
+    });
+    const refunded: AccountEvent = {
+      type: 'PostedHoldRefunded',
+      data: { holdId: 'tx-1', amount: 600, reason: 'resolved_by_support', at: LATER },
+    };
+    const taken: AccountEvent = {
+      type: 'VoidedHoldPosted',
+      data: { holdId: 'tx-1', amount: 600, reason: 'resolved_by_support', at: LATER },
+    };
+
+    it('given a posted hold, reversing it to voided refunds it: posted and available come back', () => {
+      expect(given([opened, deposited, held, posted]).when(reverse('voided'))()).toEqual([
+        refunded,
+      ]);
+      expect(balances([opened, deposited, held, posted, refunded])).toEqual({
+        posted: 1000,
+        pending: 0,
+        available: 1000,
+      });
+    });
+
+    it('given a voided hold, reversing it to posted takes it after all: posted and available drop', () => {
+      expect(given([opened, deposited, held, voided]).when(reverse('posted'))()).toEqual([taken]);
+      expect(balances([opened, deposited, held, voided, taken])).toEqual({
+        posted: 400,
+        pending: 0,
+        available: 400,
+      });
+    });
+
+    it('takes a voided hold even below the overdraft limit: the money already left', () => {
+      const spent: AccountEvent = {
+        type: 'FundsHeld',
+        data: { holdId: 'tx-2', amount: 1000, expiresAt: EXPIRES, at: LATER },
+      };
+      const past = [opened, deposited, held, voided, spent];
+      expect(given(past).when(reverse('posted'))()).toEqual([taken]);
+      expect(balances([...past, taken])).toEqual({ posted: 400, pending: 1000, available: -600 });
+    });
+
+    it('given the hold already where it is asked to go, records nothing', () => {
+      expect(given([opened, deposited, held, posted]).when(reverse('posted'))()).toEqual([]);
+      expect(given([opened, deposited, held, voided]).when(reverse('voided'))()).toEqual([]);
+      expect(given([opened, deposited, held, posted, refunded]).when(reverse('voided'))()).toEqual(
+        [],
+      );
+      expect(given([opened, deposited, held, voided, taken]).when(reverse('posted'))()).toEqual([]);
+    });
+
+    it('a reversed hold can be reversed back', () => {
+      expect(given([opened, deposited, held, posted, refunded]).when(reverse('posted'))()).toEqual([
+        taken,
+      ]);
+      expect(given([opened, deposited, held, voided, taken]).when(reverse('voided'))()).toEqual([
+        refunded,
+      ]);
+    });
+
+    it('given the hold still held, refuses either way: it is posted or voided instead', () => {
+      for (const to of ['posted', 'voided'] as const) {
+        expect(given([opened, deposited, held]).when(reverse(to))).toThrow(
+          new HoldNotSettledError('tx-1'),
+        );
+      }
+    });
+
+    it('given no such hold, or a refused one, refuses: nothing to reverse', () => {
+      expect(given([]).when(reverse('voided'))).toThrow(new HoldNotFoundError('tx-1'));
+      expect(given([opened, deposited]).when(reverse('posted'))).toThrow(
+        new HoldNotFoundError('tx-1'),
+      );
+      const refused = decide({ ...hold, amount: 5000 }, fold([opened, deposited]));
+      expect(given([opened, deposited, ...refused]).when(reverse('posted'))).toThrow(
+        new HoldNotFoundError('tx-1'),
+      );
+    });
+
+    it('a settled hold is still settled after its reversal: posting or voiding records nothing or is refused', () => {
+      const refundedPast = [opened, deposited, held, posted, refunded];
+      expect(given(refundedPast).when(voidFailed)()).toEqual([]);
+      expect(given(refundedPast).when(post)).toThrow(new HoldAlreadySettledError('tx-1', 'voided'));
+      const takenPast = [opened, deposited, held, voided, taken];
+      expect(given(takenPast).when(post)()).toEqual([]);
+      expect(given(takenPast).when(voidFailed)).toThrow(
+        new HoldAlreadySettledError('tx-1', 'posted'),
+      );
     });
   });
 
@@ -279,5 +428,16 @@ describe('account decider', () => {
     it('an event before AccountOpened is a broken stream, not a zero balance', () => {
       expect(() => fold([deposited])).toThrow('FundsDeposited before AccountOpened');
     });
+
+    it.each(['HoldPosted', 'HoldVoided', 'PostedHoldRefunded', 'VoidedHoldPosted'] as const)(
+      '%s of a hold never placed is a broken stream',
+      (type) => {
+        const settled = {
+          type,
+          data: { holdId: 'tx-9', amount: 1, reason: 'resolved_by_support', at: AT },
+        } as AccountEvent;
+        expect(() => fold([opened, deposited, settled])).toThrow(`${type} of unknown hold tx-9`);
+      },
+    );
   });
 });

@@ -10,6 +10,7 @@ import type {
   Deposit,
   PlaceHold,
   PostHold,
+  ReverseHold,
   SetOverdraftLimit,
   VoidHold,
 } from './account.commands';
@@ -18,6 +19,7 @@ import {
   HoldAlreadySettledError,
   HoldNotExpiredError,
   HoldNotFoundError,
+  HoldNotSettledError,
   InvalidAmountError,
 } from './account.errors';
 import type { AccountEvent, AccountOpened } from './account.events';
@@ -47,7 +49,7 @@ function deposit(command: Deposit, state: AccountState): AccountEvent[] {
   const { depositId, amount, reference, at } = command;
   checkAmount('amount', amount);
   const [account, opening] = accountFor(command, state);
-  const known = account.deposits[depositId];
+  const known = account.deposits.get(depositId);
   if (known) {
     if (known.amount === amount && known.reference === reference) return [];
     throw new AccountCommandIdReusedError('Deposit', depositId);
@@ -62,7 +64,7 @@ function setOverdraftLimit(command: SetOverdraftLimit, state: AccountState): Acc
   const { changeId, limit, at } = command;
   checkAmount('limit', limit, { zeroAllowed: true });
   const [account, opening] = accountFor(command, state);
-  const known = account.overdraftChanges[changeId];
+  const known = account.overdraftChanges.get(changeId);
   if (known !== undefined) {
     if (known === limit) return [];
     throw new AccountCommandIdReusedError('Overdraft change', changeId);
@@ -78,7 +80,7 @@ function placeHold(command: PlaceHold, state: AccountState): AccountEvent[] {
   const { holdId, amount, expiresAt, at } = command;
   checkAmount('amount', amount);
   const [account, opening] = accountFor(command, state);
-  const known = account.holds[holdId];
+  const known = account.holds.get(holdId);
   if (known) {
     // The expiry is computed from the time of each try, so only the amount identifies the hold.
     if (known.amount === amount) return [];
@@ -97,21 +99,22 @@ function placeHold(command: PlaceHold, state: AccountState): AccountEvent[] {
   return [...opening, { type: 'FundsHeld', data: { holdId, amount, expiresAt, at } }];
 }
 
-function heldHold(state: AccountState, holdId: string) {
-  const hold = state.opened ? state.holds[holdId] : undefined;
+/** A hold this account placed: unknown and refused holds have nothing to settle or reverse. */
+function placedHold(state: AccountState, holdId: string) {
+  const hold = state.opened ? state.holds.get(holdId) : undefined;
   if (!hold || hold.status === 'refused') throw new HoldNotFoundError(holdId);
   return hold;
 }
 
 function postHold({ holdId, at }: PostHold, state: AccountState): AccountEvent[] {
-  const hold = heldHold(state, holdId);
+  const hold = placedHold(state, holdId);
   if (hold.status === 'posted') return [];
   if (hold.status === 'voided') throw new HoldAlreadySettledError(holdId, 'voided');
   return [{ type: 'HoldPosted', data: { holdId, amount: hold.amount, at } }];
 }
 
 function voidHold({ holdId, reason, at }: VoidHold, state: AccountState): AccountEvent[] {
-  const hold = heldHold(state, holdId);
+  const hold = placedHold(state, holdId);
   if (hold.status === 'voided') return [];
   if (hold.status === 'posted') throw new HoldAlreadySettledError(holdId, 'posted');
   if (
@@ -122,6 +125,21 @@ function voidHold({ holdId, reason, at }: VoidHold, state: AccountState): Accoun
     throw new HoldNotExpiredError(holdId, hold.expiresAt);
   }
   return [{ type: 'HoldVoided', data: { holdId, amount: hold.amount, reason, at } }];
+}
+
+/**
+ * Support's resolution contradicts how the hold was settled: a posted hold is refunded, or a
+ * voided one is taken after all (even below the overdraft: the money already left). Idempotent
+ * by its target: a hold already there records nothing.
+ */
+function reverseHold({ holdId, to, reason, at }: ReverseHold, state: AccountState): AccountEvent[] {
+  const hold = placedHold(state, holdId);
+  if (hold.status === to) return [];
+  if (hold.status === 'held') throw new HoldNotSettledError(holdId);
+  const data = { holdId, amount: hold.amount, reason, at };
+  return [
+    to === 'voided' ? { type: 'PostedHoldRefunded', data } : { type: 'VoidedHoldPosted', data },
+  ];
 }
 
 export function decide(command: AccountCommand, state: AccountState): AccountEvent[] {
@@ -136,5 +154,7 @@ export function decide(command: AccountCommand, state: AccountState): AccountEve
       return postHold(command, state);
     case 'VoidHold':
       return voidHold(command, state);
+    case 'ReverseHold':
+      return reverseHold(command, state);
   }
 }

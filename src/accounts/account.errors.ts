@@ -19,7 +19,7 @@ export class InvalidAmountError extends Error {
   }
 }
 
-/** Posting or voiding a hold that was never placed on this account (or was refused). */
+/** Posting, voiding or reversing a hold never placed on this account (or refused). */
 export class HoldNotFoundError extends Error {
   constructor(readonly holdId: string) {
     super(`No hold ${holdId} on this account`);
@@ -46,5 +46,13 @@ export class HoldNotExpiredError extends Error {
   ) {
     super(`Hold ${holdId} does not expire before ${expiresAt}`);
     this.name = 'HoldNotExpiredError';
+  }
+}
+
+/** Only a settled hold can be reversed; a hold still held is posted or voided instead. */
+export class HoldNotSettledError extends Error {
+  constructor(readonly holdId: string) {
+    super(`Hold ${holdId} is still held: post or void it instead of reversing it`);
+    this.name = 'HoldNotSettledError';
   }
 }
