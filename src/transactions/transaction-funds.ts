@@ -54,8 +54,8 @@ export class TransactionFunds {
       context,
     );
     const account = write.state;
-    if (!account.opened) throw new Error('PlaceHold left the account unopened');
-    const hold = account.holds[transactionId];
+    const hold = account.opened ? account.holds.get(transactionId) : undefined;
+    if (!account.opened || !hold) throw new Error('PlaceHold left no decision on the account');
     if (hold.status !== 'refused') {
       return { transaction, outcome: { held: true, amount: hold.amount } };
     }

@@ -36,7 +36,7 @@ export class SettleHandler implements WorkHandler {
     const now = this.clock.now();
     if (state.status === 'PENDING') return this.checkExpiry(work, state, now.getTime());
     const account = await this.accounts.load(state.owner, state.request.currency);
-    const hold = account.state.opened ? account.state.holds[state.transactionId] : undefined;
+    const hold = account.state.opened ? account.state.holds.get(state.transactionId) : undefined;
     // Nothing held: refused, or requested before accounts existed.
     if (!hold || hold.status === 'refused') return true;
     const command = this.settlement(state, hold, now.toISOString());
