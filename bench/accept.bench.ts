@@ -7,6 +7,7 @@ import { signingSecret } from '../src/auth/signing-key';
 import { issueToken } from '../src/auth/token-issuer';
 import { AppConfig, configSchema } from '../src/config/app-config';
 import { SeededRandom } from '../src/shared/random';
+import { fundAccount } from './support/funding';
 import { LoadOutcome, TransactionBodies, runLoad } from './support/load';
 import {
   ExitInfo,
@@ -54,6 +55,8 @@ const LOADER_CORE = 1;
 const READY_TIMEOUT_MS = 60_000;
 /** Longer than the service's own SHUTDOWN_TIMEOUT_MS (10 s), so it gets to finish on its own. */
 const STOP_GRACE_MS = 15_000;
+/** The customer whose token makes every measured payment. */
+const BENCH_CLIENT = 'bench-client';
 
 type Target = 'baseline' | 'service';
 
@@ -226,6 +229,8 @@ interface Prepared {
   child: ManagedChild;
   url: string;
   headers: Record<string, string>;
+  /** Runs once the target is ready, before the warm-up: outside anything measured. */
+  setUp: () => Promise<void>;
   cleanup: () => void;
 }
 
@@ -247,7 +252,13 @@ async function startBaseline(
     core: serverCore(options),
     nodeArgs: nodeArgs('baseline'),
   });
-  return { child, url: `http://${LOOPBACK}:${port}`, headers: {}, cleanup: () => undefined };
+  return {
+    child,
+    url: `http://${LOOPBACK}:${port}`,
+    headers: {},
+    setUp: () => Promise.resolve(),
+    cleanup: () => undefined,
+  };
 }
 
 async function startService(
@@ -263,10 +274,16 @@ async function startService(
   const secret = signingSecret(config);
   if (!secret) throw new Error('no signing secret for the bench token');
   const token = await issueToken(config, secret, {
-    subject: 'bench-client',
+    subject: BENCH_CLIENT,
     roles: [],
     expiresIn: '1h',
   });
+  const operatorToken = await issueToken(config, secret, {
+    subject: 'bench-operator',
+    roles: ['operator'],
+    expiresIn: '1h',
+  });
+  const url = `http://${LOOPBACK}:${port}`;
   console.log(
     `service DATA_DIR ${dataDir} (${fileSystemType(dataDir)}), SERVICE_ROLE=${options.role}`,
   );
@@ -280,8 +297,10 @@ async function startService(
   });
   return {
     child,
-    url: `http://${LOOPBACK}:${port}`,
+    url,
     headers: { authorization: `Bearer ${token}` },
+    // The service holds each payment's amount on the client's account: fund it first.
+    setUp: () => fundAccount(url, operatorToken, { owner: BENCH_CLIENT, currency: 'KES' }),
     cleanup: () => {
       if (options.keepData) console.log(`kept ${dataDir}`);
       else rmSync(dataDir, { recursive: true, force: true });
@@ -313,6 +332,7 @@ async function measure(
 ): Promise<TargetResult> {
   const { child, url, headers } = prepared;
   const readyMs = await waitUntilReady(child, `${url}/health/ready`, READY_TIMEOUT_MS);
+  await prepared.setUp();
   const load = (seconds: number, bodies: TransactionBodies) =>
     runLoad({
       url,

@@ -38,6 +38,7 @@ import {
   formatTable,
   readClocks,
 } from './support/provider-mix-stats';
+import { fundAccount } from './support/funding';
 import { LOOPBACK, freePort } from './support/processes';
 import { REFERENCE_TIMINGS, compressedServiceEnv } from '../src/provider-simulator/compressed-time';
 
@@ -647,7 +648,14 @@ async function run(options: Options, signal: AbortSignal): Promise<boolean> {
       roles: [],
       expiresIn: '2h',
     });
-    client = new ServiceClient(`http://${LOOPBACK}:${port}`, token);
+    const baseUrl = `http://${LOOPBACK}:${port}`;
+    const operatorToken = await issueToken(config, secret, {
+      subject: 'bench-operator',
+      roles: ['operator'],
+      expiresIn: '2h',
+    });
+    await fundAccount(baseUrl, operatorToken, { owner: OWNER, currency: 'KES' });
+    client = new ServiceClient(baseUrl, token);
 
     const sim = simulator;
     const timeline = new ProviderTimeline(

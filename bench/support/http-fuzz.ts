@@ -11,6 +11,7 @@ import type { Role } from '../../src/auth/token-verifier';
 import { AppConfig } from '../../src/config/app-config';
 import { EventStore } from '../../src/event-store/event-store.port';
 import { CLIENT_ID_PATTERN } from '../../src/transactions/request-transaction/request-transaction.dto';
+import { fundingDeposit } from './funding';
 
 /**
  * Random requests for every route of the service (bodies, headers, paths, query strings), and
@@ -23,6 +24,13 @@ const PROBLEM_TYPE = /^urn:payment-ledger:problem:[a-z-]+$/;
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
 /** Ids of transactions a fuzzed POST may create; a stream over one would stay open. */
 const CREATED_ID_PREFIX = 'fz-';
+/** Currencies a nearly valid transaction request pays in (each funded for every subject). */
+const PAYMENT_CURRENCIES = ['KES', 'USD'] as const;
+/**
+ * What each subject is funded with: `npm run fuzz` may accept tens of thousands of payments of
+ * up to 10^8 minor units, and a payment refused for want of funds appends its refusal.
+ */
+const FUZZ_DEPOSIT = 10 ** 15;
 
 interface FuzzRequest {
   method: (typeof METHODS)[number];
@@ -160,7 +168,7 @@ const nearlyValidTransaction = fc
       anyText,
     ),
     currency: fc.oneof(
-      { arbitrary: fc.constantFrom('KES', 'USD'), weight: 4 },
+      { arbitrary: fc.constantFrom(...PAYMENT_CURRENCIES), weight: 4 },
       fc.constantFrom('XYZ', 'kes'),
       anyText,
     ),
@@ -286,12 +294,29 @@ export class FuzzTarget {
     const secret = signingSecret(config)!;
     const token = (subject: string, roles: Role[]) =>
       issueToken(config, secret, { subject, roles, expiresIn: '24h' });
+    const subjects = ['fuzz-alice', 'fuzz-sam', 'fuzz-audrey', 'fuzz-olga'];
     const tokens = await Promise.all([
-      token('fuzz-alice', []),
-      token('fuzz-sam', ['support']),
-      token('fuzz-audrey', ['auditor']),
-      token('fuzz-olga', ['operator']),
+      token(subjects[0], []),
+      token(subjects[1], ['support']),
+      token(subjects[2], ['auditor']),
+      token(subjects[3], ['operator']),
     ]);
+    // Any of the tokens may make a payment; each is funded before the run, so a payment the fuzz
+    // sends is accepted or refused for its input, never for want of money.
+    for (const owner of subjects) {
+      for (const currency of PAYMENT_CURRENCIES) {
+        const deposit = await app
+          .getHttpAdapter()
+          .getInstance()
+          .inject({
+            method: 'POST',
+            url: '/v1/accounts/deposits',
+            headers: { authorization: `Bearer ${tokens[3]}` },
+            payload: fundingDeposit({ owner, currency, amount: FUZZ_DEPOSIT }),
+          });
+        if (deposit.statusCode !== 201) throw new Error(`funding ${owner}: ${deposit.body}`);
+      }
+    }
     return new FuzzTarget(app, app.get(EventStore), tokens, dataDir);
   }
 

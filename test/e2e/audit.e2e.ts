@@ -37,6 +37,7 @@ describe('audit over HTTP and the audit CLI (embedded default)', () => {
     alice = await service.token('alice');
     supportAgent = await service.token('sam', ['support']);
     auditor = await service.token('audrey', ['auditor']);
+    await service.fund({ owner: 'alice', currency: 'KES' });
     for (const clientId of ['audit-1', 'audit-2', 'audit-3']) {
       const response = await service.call('POST', '/v1/transactions', {
         token: alice,

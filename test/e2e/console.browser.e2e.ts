@@ -85,6 +85,7 @@ describeInChromium('the support console in headless Chromium', () => {
     simulator = await startProviderSimulator({ timeScale: SCALE, seed: 11 });
     service = await ServiceHarness.start(compressedServiceEnv(simulator.url));
     const customer = await service.token(OWNER);
+    await service.fund({ owner: OWNER, currency: 'KES' });
     for (const [clientId, { outcome, webhook }] of Object.entries(CREATED)) {
       simulator.script({
         forceOutcomes: { [idOf(clientId)]: outcome },

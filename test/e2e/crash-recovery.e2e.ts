@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
+import { fundAccount } from '../../bench/support/funding';
 import { signingSecret } from '../../src/auth/signing-key';
 import { issueToken } from '../../src/auth/token-issuer';
 import { AppConfig } from '../../src/config/app-config';
@@ -27,6 +28,7 @@ describe('a service killed in the middle of submissions', () => {
   let port: number;
   let env: Record<string, string>;
   let token: string;
+  let operator: string;
   let service: ServiceProcess | null = null;
 
   beforeAll(async () => {
@@ -43,6 +45,11 @@ describe('a service killed in the middle of submissions', () => {
     token = await issueToken(config, signingSecret(config)!, {
       subject: 'alice',
       roles: [],
+      expiresIn: '1h',
+    });
+    operator = await issueToken(config, signingSecret(config)!, {
+      subject: 'olga',
+      roles: ['operator'],
       expiresIn: '1h',
     });
   });
@@ -80,6 +87,7 @@ describe('a service killed in the middle of submissions', () => {
     });
 
     service = await ServiceProcess.start(env, port);
+    await fundAccount(service.baseUrl, operator, { owner: 'alice', currency: 'KES' });
     for (const id of ids) {
       const accepted = await call('POST', '/v1/transactions', {
         id,

@@ -23,6 +23,7 @@ describe('projections: metrics, failure visibility and rebuild under traffic (em
         PROVIDER_URL: `http://127.0.0.1:${await freePort()}`,
       });
       alice = await service.token('alice');
+      await service.fund({ owner: 'alice', currency: 'KES' });
     });
 
     afterAll(() => service.close());

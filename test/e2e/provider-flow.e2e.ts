@@ -39,6 +39,7 @@ describe('getting transactions through the provider (simulator, compressed time)
     });
     service = await ServiceHarness.start(compressedServiceEnv(simulator.url));
     token = await service.token('alice');
+    await service.fund({ owner: 'alice', currency: 'KES' });
   });
 
   afterAll(async () => {
@@ -281,6 +282,7 @@ describe('a provider that bans clients polling too often', () => {
 
   it('honours 429 and Retry-After, slows down, and still finishes every transaction', async () => {
     const token = await service.token('erin');
+    await service.fund({ owner: 'erin', currency: 'KES' });
     const ids = Array.from({ length: 8 }, (_, i) => `banned-${i}`);
     simulator.script({
       forceOutcomes: Object.fromEntries(

@@ -68,6 +68,7 @@ describe('a provider that signs its webhooks, and final statuses delivered to th
       CLIENT_CALLBACK_SECRET: CLIENT_SECRET,
     });
     token = await service.token('frank');
+    await service.fund({ owner: 'frank', currency: 'KES' });
   });
 
   afterAll(async () => {
@@ -191,6 +192,7 @@ describe('a transaction the provider never settles', () => {
     });
     try {
       const token = await service.token('gina');
+      await service.fund({ owner: 'gina', currency: 'KES' });
       await service.call('POST', '/v1/transactions', {
         token,
         body: { id: 'stuck-1', amount: 1, currency: 'KES', recipient: 'bob' },

@@ -68,6 +68,7 @@ describeWithContainers('the service on EventStoreDB and MongoDB', () => {
 
     it('takes transactions to their provider outcome, serves support, and keeps them across a restart', async () => {
       const token = await service.token('dora');
+      await service.fund({ owner: 'dora', currency: 'KES' });
       const support = await service.token('sam', ['support']);
       const ids = ['c-1', 'c-2', 'c-3', 'c-4'];
       const outcomes = ['ok-completed', 'ok-declined', 'late-completed', 'ok-completed'] as const;

@@ -29,6 +29,7 @@ describe('rotating the token, webhook-URL and provider signing secrets', () => {
       PROVIDER_WEBHOOK_SIGNING_SECRET: OLD_SIGNING,
     });
     service = await ServiceHarness.start(env);
+    await service.fund({ owner: 'rita', currency: 'KES' });
   });
 
   afterAll(() => service?.close());

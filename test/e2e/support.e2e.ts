@@ -64,6 +64,7 @@ describe('support routes against the simulator', () => {
     service = await ServiceHarness.start(compressedServiceEnv(simulator.url));
     support = await service.token('sam', ['support']);
     customer = await service.token(OWNER);
+    await service.fund({ owner: OWNER, currency: 'KES' });
     for (const [clientId, { outcome, webhook }] of Object.entries(CREATED)) {
       simulator.script({
         forceOutcomes: { [idOf(clientId)]: outcome },
@@ -402,6 +403,7 @@ describe('the reconciliation queue when the provider never answers', () => {
     });
     support = await service.token('sam', ['support']);
     customer = await service.token('gina');
+    await service.fund({ owner: 'gina', currency: 'KES' });
   });
 
   afterAll(() => service?.close());

@@ -33,6 +33,9 @@ describe('transactions over HTTP (embedded default)', () => {
     });
     alice = await service.token('alice');
     bob = await service.token('bob');
+    await service.fund(
+      ...['alice', 'bob', 'carol', 'dave'].map((owner) => ({ owner, currency: 'KES' })),
+    );
   });
 
   afterAll(() => service.close());

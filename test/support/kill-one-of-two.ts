@@ -1,4 +1,5 @@
 import { request } from 'undici';
+import { fundAccount } from '../../bench/support/funding';
 import { signingSecret } from '../../src/auth/signing-key';
 import { issueToken } from '../../src/auth/token-issuer';
 import { AppConfig } from '../../src/config/app-config';
@@ -77,6 +78,11 @@ export async function killOneOfTwoInstances(stores: Record<string, string>): Pro
     roles: [],
     expiresIn: '1h',
   });
+  const operator = await issueToken(config, signingSecret(config)!, {
+    subject: 'olga',
+    roles: ['operator'],
+    expiresIn: '1h',
+  });
   const instances: ServiceProcess[] = [];
 
   async function call(
@@ -122,6 +128,7 @@ export async function killOneOfTwoInstances(stores: Record<string, string>): Pro
     instances.push(doomed);
     const survivor = await ServiceProcess.start(env, await freePort());
     instances.push(survivor);
+    await fundAccount(survivor.baseUrl, operator, { owner: 'alice', currency: 'KES' });
 
     const accept = async (wave: string[]) => {
       const answers = await Promise.all(

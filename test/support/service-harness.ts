@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import pino from 'pino';
 import { request } from 'undici';
+import { fundAccount, type Funding } from '../../bench/support/funding';
 import { createApp } from '../../src/app.factory';
 import { signingSecret } from '../../src/auth/signing-key';
 import { issueToken } from '../../src/auth/token-issuer';
@@ -113,6 +114,16 @@ export class ServiceHarness {
     const secret = signingSecret(config);
     if (!secret) throw new Error('no signing secret in this configuration');
     return issueToken(config, secret, { subject, roles, expiresIn });
+  }
+
+  /**
+   * Deposits for each owner and currency as an operator would, so their payments are covered
+   * (GENEROUS_DEPOSIT unless an amount is given). Idempotent: funding an account again with the
+   * same amount adds nothing.
+   */
+  async fund(...fundings: Funding[]): Promise<void> {
+    const operator = await this.token('test-operator', ['operator']);
+    for (const funding of fundings) await fundAccount(this.baseUrl, operator, funding);
   }
 
   async call(method: string, path: string, options: RequestOptions = {}): Promise<HttpResponse> {
