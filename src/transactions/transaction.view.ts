@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type {
+  FundsStatus,
   ReconciliationReason,
   StatusSource,
   TransactionStage,
@@ -34,7 +35,7 @@ export class TransactionView {
   @ApiPropertyOptional({
     type: String,
     nullable: true,
-    enum: ['submission', 'webhook', 'status_check', 'process_manager', 'support'],
+    enum: ['submission', 'webhook', 'status_check', 'process_manager', 'support', 'ledger'],
     description: 'Which source told us the final status',
   })
   finalStatusSource!: StatusSource | null;
@@ -42,6 +43,16 @@ export class TransactionView {
   failureReason!: string | null;
   @ApiPropertyOptional({ type: String, nullable: true })
   reconciliation!: ReconciliationReason | null;
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    enum: ['held', 'refused', 'captured', 'released'],
+    description:
+      "Where the money stands on the owner's account: held before the provider is called, " +
+      'refused (insufficient funds), captured when SUCCEEDED, released when FAILED. Null until ' +
+      'the hold is recorded (moments after the request), and for transactions made before accounts.',
+  })
+  funds!: FundsStatus | null;
   @ApiProperty({ format: 'date-time' })
   createdAt!: string;
   @ApiProperty({ format: 'date-time' })
@@ -64,6 +75,7 @@ export function toTransactionView(state: ExistingTransaction): TransactionView {
     finalStatusSource: state.finalSource,
     failureReason: state.failureReason,
     reconciliation: state.reconciliation,
+    funds: state.funds,
     createdAt: state.requestedAt,
     updatedAt: state.updatedAt,
     finalizedAt: state.finalizedAt,

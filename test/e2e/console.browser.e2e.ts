@@ -196,8 +196,9 @@ describeInChromium('the support console in headless Chromium', () => {
     await detail.getByRole('button', { name: 'Resolve' }).click();
 
     await page.getByText('Resolved carol / conflict-1: now FAILED.').waitFor();
-    await timeline.filter({ hasText: 'ResolvedBySupport' }).waitFor();
-    expect(await timeline.last().innerText()).toContain('support:sam');
+    const resolution = timeline.filter({ hasText: 'ResolvedBySupport' });
+    await resolution.waitFor();
+    expect(await resolution.innerText()).toContain('support:sam');
     expect(await detail.locator('.fields .status').innerText()).toBe('FAILED');
     expect(await detail.locator('#resolve-form').isHidden()).toBe(true);
     await queue.getByRole('button', { name: 'conflict-1' }).waitFor({ state: 'detached' });

@@ -22,6 +22,7 @@ interface View {
   finalStatusSource: string | null;
   failureReason: string | null;
   reconciliation: string | null;
+  funds: string | null;
 }
 
 describe('getting transactions through the provider (simulator, compressed time)', () => {
@@ -237,7 +238,17 @@ describe('getting transactions through the provider (simulator, compressed time)
     expect(created.headers['preference-applied']).toBe('wait=5');
     expect(created.body).toMatchObject({ status: 'SUCCEEDED' });
 
-    const current = await service.call('GET', '/v1/transactions/wait-1', { token });
+    // The hold is posted just after the final status: the last change of this transaction.
+    let current = await service.call('GET', '/v1/transactions/wait-1', { token });
+    while ((current.body as View).funds !== 'captured') {
+      current = await service.call('GET', '/v1/transactions/wait-1', {
+        token,
+        headers: { 'if-none-match': String(current.headers.etag), prefer: 'wait=5' },
+      });
+      if (current.status === 304) {
+        current = await service.call('GET', '/v1/transactions/wait-1', { token });
+      }
+    }
     const etag = String(current.headers.etag);
     const started = Date.now();
     const unchanged = await service.call('GET', '/v1/transactions/wait-1', {

@@ -76,11 +76,7 @@ export class SettleHandler implements WorkHandler {
   }
 
   /** The account command that makes the hold match the transaction's status, if any is needed. */
-  private settlement(
-    state: ExistingTransaction,
-    hold: Hold,
-    at: string,
-  ): AccountCommand | null {
+  private settlement(state: ExistingTransaction, hold: Hold, at: string): AccountCommand | null {
     const account = { owner: state.owner, currency: state.request.currency, at };
     const holdId = state.transactionId;
     const target = state.status === 'SUCCEEDED' ? 'posted' : 'voided';

@@ -45,7 +45,7 @@ export class RequestTransactionController {
     description:
       'Answers 202 once TransactionRequested is durable. The body id is the idempotency key: ' +
       'the same id and body replay the current state (Idempotent-Replayed: true); the same id ' +
-      'with a different body is 422. The amount is held on the owner\'s account before the ' +
+      "with a different body is 422. The amount is held on the owner's account before the " +
       'provider is called; when the available balance does not cover it the answer is 422 ' +
       'insufficient-funds (the transaction is FAILED, and a replay gives the same answer).',
   })
