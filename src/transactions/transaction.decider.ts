@@ -252,7 +252,9 @@ function decideFundsSettled(
 ): TransactionEvent[] {
   const expected = state.status === 'SUCCEEDED' ? 'captured' : 'released';
   if (!isFinal(state) || funds !== expected || state.funds === funds) return [];
-  if (state.funds === null || state.funds === 'refused') return [];
+  // The account's answer is the evidence of a hold, even one never recorded here (a crash before
+  // the first submission); a refused one held nothing.
+  if (state.funds === 'refused') return [];
   const amount = state.request.amount;
   return funds === 'captured'
     ? [{ type: 'FundsCaptured', data: { amount, at } }]

@@ -151,10 +151,9 @@ describe('transaction decider: the money', () => {
       expect(given(...history).when(settled('released', 6))).toEqual([]);
     });
 
-    it('given a transaction requested before accounts (no hold recorded), when a settlement is reported, then nothing', () => {
-      expect(
-        given(requested, started(1, 1), confirmed('SUCCEEDED', 5)).when(settled('captured', 6)),
-      ).toEqual([]);
+    it('given a hold never recorded here (it failed before its first submission), when its release is reported, then it is recorded', () => {
+      const expired = confirmed('FAILED', 5);
+      expect(given(requested, expired).when(settled('released', 6))).toEqual([released(6)]);
     });
 
     it('given captured funds and support then deciding FAILED, when the reversal is reported, then the funds are released', () => {
