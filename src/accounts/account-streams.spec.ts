@@ -10,9 +10,11 @@ import {
   ACCOUNT_SCHEMA_VERSION,
   AccountConcurrentWritesError,
   AccountStreams,
+  LoadedAccount,
+  RecentAccounts,
 } from './account-streams';
-import type { Deposit, PlaceHold } from './account.commands';
-import { availableBalance } from './account.state';
+import type { AccountCommand, Deposit, PlaceHold } from './account.commands';
+import { availableBalance, initialState } from './account.state';
 
 const T0 = new Date('2030-01-01T00:00:00.000Z');
 const AT = T0.toISOString();
@@ -21,10 +23,10 @@ const CONTEXT = { correlationId: 'test', causationId: 'test', actor: 'test' };
 const ACCOUNT = { owner: 'alice', currency: 'KES' };
 const STREAM = accountStreamName('alice', 'KES');
 
-const deposit = (amount: number): Deposit => ({
+const deposit = (amount: number, depositId = 'dep-1'): Deposit => ({
   type: 'Deposit',
   ...ACCOUNT,
-  depositId: 'dep-1',
+  depositId,
   amount,
   reference: 'funding',
   at: AT,
@@ -76,6 +78,19 @@ class ContendedEventStore extends SqliteEventStore {
     }
     return super.appendToStream(streamName, events, options);
   }
+}
+
+/** What a loaded account says, as plain data. */
+function observed({ state, revision }: LoadedAccount) {
+  if (!state.opened) return { state, revision };
+  const { deposits, overdraftChanges, holds, ...balances } = state;
+  return {
+    revision,
+    ...balances,
+    deposits: Object.fromEntries(deposits.entries()),
+    overdraftChanges: Object.fromEntries(overdraftChanges.entries()),
+    holds: Object.fromEntries(holds.entries()),
+  };
 }
 
 describe('AccountStreams.handle, the one write path of an account', () => {
@@ -187,5 +202,136 @@ describe('AccountStreams.handle, the one write path of an account', () => {
 
     await instanceA.handle(deposit(100), CONTEXT);
     expect(await typesInStream()).toEqual(['AccountOpened', 'FundsDeposited']);
+  });
+
+  it('given two instances writing alternately, each decides on the exact account and loads what a fresh reader loads', async () => {
+    const settle = (holdId: string, type: 'PostHold' | 'VoidHold'): AccountCommand =>
+      type === 'PostHold'
+        ? { type, ...ACCOUNT, holdId, at: AT }
+        : { type, ...ACCOUNT, holdId, reason: 'transaction_failed', at: AT };
+    const commands: AccountCommand[] = [
+      deposit(300),
+      hold('tx-1', 100),
+      hold('tx-2', 150),
+      settle('tx-1', 'PostHold'),
+      settle('tx-2', 'VoidHold'),
+      {
+        type: 'ReverseHold',
+        ...ACCOUNT,
+        holdId: 'tx-1',
+        to: 'voided',
+        reason: 'resolved_by_support',
+        at: AT,
+      },
+      hold('tx-3', 300),
+      { type: 'SetOverdraftLimit', ...ACCOUNT, changeId: 'od-1', limit: 50, at: AT },
+      hold('tx-4', 51),
+      hold('tx-5', 50),
+      deposit(10, 'dep-2'),
+      {
+        type: 'ReverseHold',
+        ...ACCOUNT,
+        holdId: 'tx-2',
+        to: 'posted',
+        reason: 'resolved_by_support',
+        at: AT,
+      },
+    ];
+    const outcomes: string[] = [];
+    for (const [index, command] of commands.entries()) {
+      const write = await (index % 2 === 0 ? instanceA : instanceB).handle(command, CONTEXT);
+      outcomes.push(write.events.map((event) => event.type).join());
+      const fresh = observed(await new AccountStreams(rival).load('alice', 'KES'));
+      expect(observed(await instanceA.load('alice', 'KES'))).toEqual(fresh);
+      expect(observed(await instanceB.load('alice', 'KES'))).toEqual(fresh);
+    }
+
+    expect(outcomes).toEqual([
+      'AccountOpened,FundsDeposited',
+      'FundsHeld',
+      'FundsHeld',
+      'HoldPosted',
+      'HoldVoided',
+      'PostedHoldRefunded',
+      'FundsHeld',
+      'OverdraftLimitSet',
+      'HoldRefused',
+      'FundsHeld',
+      'FundsDeposited',
+      'VoidedHoldPosted',
+    ]);
+    const { state } = await instanceA.load('alice', 'KES');
+    if (!state.opened) throw new Error('the account was not opened');
+    // 310 deposited, 150 taken after all; 300 + 50 held; overdraft 50.
+    expect({
+      posted: state.posted,
+      pending: state.pending,
+      available: availableBalance(state),
+    }).toEqual({ posted: 160, pending: 350, available: -140 });
+  });
+
+  it('given another instance spent the funds since this one last loaded, a hold decided on the stale state is refused on the fresh one', async () => {
+    await instanceA.handle(deposit(100), CONTEXT);
+    expect((await instanceA.load('alice', 'KES')).revision).toBe(1n);
+    await instanceB.handle(hold('tx-b', 100), CONTEXT);
+
+    const write = await instanceA.handle(hold('tx-a', 100), CONTEXT);
+
+    expect(write.events).toEqual([
+      {
+        type: 'HoldRefused',
+        data: { holdId: 'tx-a', amount: 100, reason: 'insufficient_funds', available: 0, at: AT },
+      },
+    ]);
+    expect(await typesInStream()).toEqual([
+      'AccountOpened',
+      'FundsDeposited',
+      'FundsHeld',
+      'HoldRefused',
+    ]);
+  });
+
+  it('loads read only the events after the revision this instance last saw', async () => {
+    await instanceA.handle(deposit(100), CONTEXT);
+    await instanceB.handle(hold('tx-1', 40), CONTEXT);
+    const reads = jest.spyOn(store, 'readStream');
+
+    const loaded = await instanceA.load('alice', 'KES');
+    await instanceA.handle(hold('tx-2', 60), CONTEXT);
+    await instanceA.load('alice', 'KES');
+
+    expect(loaded.revision).toBe(2n);
+    expect(reads.mock.calls).toEqual([
+      [STREAM, { fromRevision: 2n }],
+      [STREAM, { fromRevision: 3n }],
+      [STREAM, { fromRevision: 4n }],
+    ]);
+    expect((await reads.mock.results[2].value) as unknown[]).toEqual([]);
+  });
+});
+
+describe('RecentAccounts', () => {
+  const at = (revision: bigint): LoadedAccount => ({ state: initialState, revision });
+
+  it('keeps the most recently used accounts up to its capacity', () => {
+    const recent = new RecentAccounts(2);
+    recent.remember('a', at(1n));
+    recent.remember('b', at(1n));
+    recent.get('a');
+    recent.remember('c', at(1n));
+
+    expect(recent.get('b')).toBeUndefined();
+    expect(recent.get('a')).toEqual(at(1n));
+    expect(recent.get('c')).toEqual(at(1n));
+  });
+
+  it('never replaces an account with an earlier revision of it', () => {
+    const recent = new RecentAccounts(2);
+    recent.remember('a', at(5n));
+    recent.remember('a', at(4n));
+    recent.remember('a', { state: initialState, revision: 'no_stream' });
+    expect(recent.get('a')).toEqual(at(5n));
+    recent.remember('a', at(6n));
+    expect(recent.get('a')).toEqual(at(6n));
   });
 });
