@@ -67,7 +67,7 @@ describe('IdIndex', () => {
           indexes.push(indexes[parent].with(id, value));
           records.push({ ...records[parent], [id]: value });
           indexes.forEach((index, at) => {
-            expect(Object.fromEntries(index.entries())).toEqual(records[at]);
+            expect(index.entries().sort()).toEqual(Object.entries(records[at]).sort());
             for (const key of ['p', 'q', 'r']) expect(index.get(key)).toBe(records[at][key]);
           });
         }
