@@ -6,6 +6,7 @@ import { SettableClock } from '../event-store/event-store.contract';
 import type { AppendResult, ExpectedRevision, NewEvent } from '../event-store/event-store.port';
 import { SqliteEventStore } from '../event-store/sqlite/sqlite-event-store';
 import { accountStreamName } from './account-id';
+import { describeAccountStreamsContract } from './account-streams.contract';
 import {
   ACCOUNT_SCHEMA_VERSION,
   AccountConcurrentWritesError,
@@ -93,6 +94,24 @@ function observed({ state, revision }: LoadedAccount) {
   };
 }
 
+describeAccountStreamsContract('SQLite, two connections to one file', {
+  async open() {
+    const dir = mkdtempSync(join(tmpdir(), 'account-streams-'));
+    const clock = new SettableClock(T0);
+    const path = join(dir, 'events.sqlite');
+    const first = new SqliteEventStore({ path, clock, pollIntervalMs: 20 });
+    const second = new SqliteEventStore({ path, clock, pollIntervalMs: 20 });
+    return {
+      first,
+      second,
+      dispose: async () => {
+        await Promise.all([first.close(), second.close()]);
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  },
+});
+
 describe('AccountStreams.handle, the one write path of an account', () => {
   let dir: string;
   let rival: SqliteEventStore;
@@ -127,58 +146,6 @@ describe('AccountStreams.handle, the one write path of an account', () => {
     const replay = await instanceB.handle(deposit(500), CONTEXT);
     expect(replay).toMatchObject({ events: [], position: null });
     expect(await typesInStream()).toEqual(['AccountOpened', 'FundsDeposited']);
-  });
-
-  it('given 50 concurrent holds across two instances and funds for exactly 17, then exactly 17 are held and 33 refused', async () => {
-    await instanceA.handle(deposit(17 * 100), CONTEXT);
-
-    const writes = await Promise.all(
-      Array.from({ length: 50 }, (_, index) =>
-        (index % 2 === 0 ? instanceA : instanceB).handle(hold(`tx-${index}`, 100), CONTEXT),
-      ),
-    );
-
-    const outcomes = writes.map((write) => write.events.map((event) => event.type).join());
-    expect(outcomes.filter((outcome) => outcome === 'FundsHeld')).toHaveLength(17);
-    expect(outcomes.filter((outcome) => outcome === 'HoldRefused')).toHaveLength(33);
-    // Every refusal saw the balance the other holds, from either instance, had used up.
-    for (const write of writes) {
-      const [event] = write.events;
-      if (event.type === 'HoldRefused') expect(event.data.available).toBe(0);
-    }
-
-    const { state } = await instanceB.load('alice', 'KES');
-    if (!state.opened) throw new Error('the account was not opened');
-    expect({
-      posted: state.posted,
-      pending: state.pending,
-      available: availableBalance(state),
-    }).toEqual({
-      posted: 1700,
-      pending: 1700,
-      available: 0,
-    });
-    expect((await store.readStream(STREAM)).length).toBe(2 + 50);
-  });
-
-  it('given another writer holds between our read and our append, then our hold is decided again on the fresh balance', async () => {
-    await instanceA.handle(deposit(100), CONTEXT);
-    store.rivalWrites = 1;
-
-    const write = await instanceA.handle(hold('tx-1', 100), CONTEXT);
-
-    expect(write.events).toEqual([
-      {
-        type: 'HoldRefused',
-        data: { holdId: 'tx-1', amount: 100, reason: 'insufficient_funds', available: 0, at: AT },
-      },
-    ]);
-    expect(await typesInStream()).toEqual([
-      'AccountOpened',
-      'FundsDeposited',
-      'FundsHeld',
-      'HoldRefused',
-    ]);
   });
 
   it('given the stream changes before every append, then it gives up after ten tries and appends nothing of its own', async () => {
