@@ -15,5 +15,7 @@ module.exports = {
     '**/process-manager/process-manager.spec.ts',
     '**/provider/status-checks/status-check-budget.spec.ts',
     '**/event-store/hash-chain.spec.ts',
+    '**/accounts/account.*.spec.ts',
+    '**/accounts/account-legs.spec.ts',
   ],
 };

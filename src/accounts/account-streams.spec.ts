@@ -6,13 +6,16 @@ import { SettableClock } from '../event-store/event-store.contract';
 import type { AppendResult, ExpectedRevision, NewEvent } from '../event-store/event-store.port';
 import { SqliteEventStore } from '../event-store/sqlite/sqlite-event-store';
 import { accountStreamName } from './account-id';
+import { describeAccountStreamsContract } from './account-streams.contract';
 import {
   ACCOUNT_SCHEMA_VERSION,
   AccountConcurrentWritesError,
   AccountStreams,
+  LoadedAccount,
+  RecentAccounts,
 } from './account-streams';
-import type { Deposit, PlaceHold } from './account.commands';
-import { availableBalance } from './account.state';
+import type { AccountCommand, Deposit, PlaceHold } from './account.commands';
+import { availableBalance, initialState } from './account.state';
 
 const T0 = new Date('2030-01-01T00:00:00.000Z');
 const AT = T0.toISOString();
@@ -21,10 +24,10 @@ const CONTEXT = { correlationId: 'test', causationId: 'test', actor: 'test' };
 const ACCOUNT = { owner: 'alice', currency: 'KES' };
 const STREAM = accountStreamName('alice', 'KES');
 
-const deposit = (amount: number): Deposit => ({
+const deposit = (amount: number, depositId = 'dep-1'): Deposit => ({
   type: 'Deposit',
   ...ACCOUNT,
-  depositId: 'dep-1',
+  depositId,
   amount,
   reference: 'funding',
   at: AT,
@@ -78,6 +81,37 @@ class ContendedEventStore extends SqliteEventStore {
   }
 }
 
+/** What a loaded account says, as plain data. */
+function observed({ state, revision }: LoadedAccount) {
+  if (!state.opened) return { state, revision };
+  const { deposits, overdraftChanges, holds, ...balances } = state;
+  return {
+    revision,
+    ...balances,
+    deposits: Object.fromEntries(deposits.entries()),
+    overdraftChanges: Object.fromEntries(overdraftChanges.entries()),
+    holds: Object.fromEntries(holds.entries()),
+  };
+}
+
+describeAccountStreamsContract('SQLite, two connections to one file', {
+  async open() {
+    const dir = mkdtempSync(join(tmpdir(), 'account-streams-'));
+    const clock = new SettableClock(T0);
+    const path = join(dir, 'events.sqlite');
+    const first = new SqliteEventStore({ path, clock, pollIntervalMs: 20 });
+    const second = new SqliteEventStore({ path, clock, pollIntervalMs: 20 });
+    return {
+      first,
+      second,
+      dispose: async () => {
+        await Promise.all([first.close(), second.close()]);
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  },
+});
+
 describe('AccountStreams.handle, the one write path of an account', () => {
   let dir: string;
   let rival: SqliteEventStore;
@@ -114,58 +148,6 @@ describe('AccountStreams.handle, the one write path of an account', () => {
     expect(await typesInStream()).toEqual(['AccountOpened', 'FundsDeposited']);
   });
 
-  it('given 50 concurrent holds across two instances and funds for exactly 17, then exactly 17 are held and 33 refused', async () => {
-    await instanceA.handle(deposit(17 * 100), CONTEXT);
-
-    const writes = await Promise.all(
-      Array.from({ length: 50 }, (_, index) =>
-        (index % 2 === 0 ? instanceA : instanceB).handle(hold(`tx-${index}`, 100), CONTEXT),
-      ),
-    );
-
-    const outcomes = writes.map((write) => write.events.map((event) => event.type).join());
-    expect(outcomes.filter((outcome) => outcome === 'FundsHeld')).toHaveLength(17);
-    expect(outcomes.filter((outcome) => outcome === 'HoldRefused')).toHaveLength(33);
-    // Every refusal saw the balance the other holds, from either instance, had used up.
-    for (const write of writes) {
-      const [event] = write.events;
-      if (event.type === 'HoldRefused') expect(event.data.available).toBe(0);
-    }
-
-    const { state } = await instanceB.load('alice', 'KES');
-    if (!state.opened) throw new Error('the account was not opened');
-    expect({
-      posted: state.posted,
-      pending: state.pending,
-      available: availableBalance(state),
-    }).toEqual({
-      posted: 1700,
-      pending: 1700,
-      available: 0,
-    });
-    expect((await store.readStream(STREAM)).length).toBe(2 + 50);
-  });
-
-  it('given another writer holds between our read and our append, then our hold is decided again on the fresh balance', async () => {
-    await instanceA.handle(deposit(100), CONTEXT);
-    store.rivalWrites = 1;
-
-    const write = await instanceA.handle(hold('tx-1', 100), CONTEXT);
-
-    expect(write.events).toEqual([
-      {
-        type: 'HoldRefused',
-        data: { holdId: 'tx-1', amount: 100, reason: 'insufficient_funds', available: 0, at: AT },
-      },
-    ]);
-    expect(await typesInStream()).toEqual([
-      'AccountOpened',
-      'FundsDeposited',
-      'FundsHeld',
-      'HoldRefused',
-    ]);
-  });
-
   it('given the stream changes before every append, then it gives up after ten tries and appends nothing of its own', async () => {
     await instanceA.handle(deposit(100_000), CONTEXT);
     store.rivalWrites = 10;
@@ -187,5 +169,136 @@ describe('AccountStreams.handle, the one write path of an account', () => {
 
     await instanceA.handle(deposit(100), CONTEXT);
     expect(await typesInStream()).toEqual(['AccountOpened', 'FundsDeposited']);
+  });
+
+  it('given two instances writing alternately, each decides on the exact account and loads what a fresh reader loads', async () => {
+    const settle = (holdId: string, type: 'PostHold' | 'VoidHold'): AccountCommand =>
+      type === 'PostHold'
+        ? { type, ...ACCOUNT, holdId, at: AT }
+        : { type, ...ACCOUNT, holdId, reason: 'transaction_failed', at: AT };
+    const commands: AccountCommand[] = [
+      deposit(300),
+      hold('tx-1', 100),
+      hold('tx-2', 150),
+      settle('tx-1', 'PostHold'),
+      settle('tx-2', 'VoidHold'),
+      {
+        type: 'ReverseHold',
+        ...ACCOUNT,
+        holdId: 'tx-1',
+        to: 'voided',
+        reason: 'resolved_by_support',
+        at: AT,
+      },
+      hold('tx-3', 300),
+      { type: 'SetOverdraftLimit', ...ACCOUNT, changeId: 'od-1', limit: 50, at: AT },
+      hold('tx-4', 51),
+      hold('tx-5', 50),
+      deposit(10, 'dep-2'),
+      {
+        type: 'ReverseHold',
+        ...ACCOUNT,
+        holdId: 'tx-2',
+        to: 'posted',
+        reason: 'resolved_by_support',
+        at: AT,
+      },
+    ];
+    const outcomes: string[] = [];
+    for (const [index, command] of commands.entries()) {
+      const write = await (index % 2 === 0 ? instanceA : instanceB).handle(command, CONTEXT);
+      outcomes.push(write.events.map((event) => event.type).join());
+      const fresh = observed(await new AccountStreams(rival).load('alice', 'KES'));
+      expect(observed(await instanceA.load('alice', 'KES'))).toEqual(fresh);
+      expect(observed(await instanceB.load('alice', 'KES'))).toEqual(fresh);
+    }
+
+    expect(outcomes).toEqual([
+      'AccountOpened,FundsDeposited',
+      'FundsHeld',
+      'FundsHeld',
+      'HoldPosted',
+      'HoldVoided',
+      'PostedHoldRefunded',
+      'FundsHeld',
+      'OverdraftLimitSet',
+      'HoldRefused',
+      'FundsHeld',
+      'FundsDeposited',
+      'VoidedHoldPosted',
+    ]);
+    const { state } = await instanceA.load('alice', 'KES');
+    if (!state.opened) throw new Error('the account was not opened');
+    // 310 deposited, 150 taken after all; 300 + 50 held; overdraft 50.
+    expect({
+      posted: state.posted,
+      pending: state.pending,
+      available: availableBalance(state),
+    }).toEqual({ posted: 160, pending: 350, available: -140 });
+  });
+
+  it('given another instance spent the funds since this one last loaded, a hold decided on the stale state is refused on the fresh one', async () => {
+    await instanceA.handle(deposit(100), CONTEXT);
+    expect((await instanceA.load('alice', 'KES')).revision).toBe(1n);
+    await instanceB.handle(hold('tx-b', 100), CONTEXT);
+
+    const write = await instanceA.handle(hold('tx-a', 100), CONTEXT);
+
+    expect(write.events).toEqual([
+      {
+        type: 'HoldRefused',
+        data: { holdId: 'tx-a', amount: 100, reason: 'insufficient_funds', available: 0, at: AT },
+      },
+    ]);
+    expect(await typesInStream()).toEqual([
+      'AccountOpened',
+      'FundsDeposited',
+      'FundsHeld',
+      'HoldRefused',
+    ]);
+  });
+
+  it('loads read only the events after the revision this instance last saw', async () => {
+    await instanceA.handle(deposit(100), CONTEXT);
+    await instanceB.handle(hold('tx-1', 40), CONTEXT);
+    const reads = jest.spyOn(store, 'readStream');
+
+    const loaded = await instanceA.load('alice', 'KES');
+    await instanceA.handle(hold('tx-2', 60), CONTEXT);
+    await instanceA.load('alice', 'KES');
+
+    expect(loaded.revision).toBe(2n);
+    expect(reads.mock.calls).toEqual([
+      [STREAM, { fromRevision: 2n }],
+      [STREAM, { fromRevision: 3n }],
+      [STREAM, { fromRevision: 4n }],
+    ]);
+    expect((await reads.mock.results[2].value) as unknown[]).toEqual([]);
+  });
+});
+
+describe('RecentAccounts', () => {
+  const at = (revision: bigint): LoadedAccount => ({ state: initialState, revision });
+
+  it('keeps the most recently used accounts up to its capacity', () => {
+    const recent = new RecentAccounts(2);
+    recent.remember('a', at(1n));
+    recent.remember('b', at(1n));
+    recent.get('a');
+    recent.remember('c', at(1n));
+
+    expect(recent.get('b')).toBeUndefined();
+    expect(recent.get('a')).toEqual(at(1n));
+    expect(recent.get('c')).toEqual(at(1n));
+  });
+
+  it('never replaces an account with an earlier revision of it', () => {
+    const recent = new RecentAccounts(2);
+    recent.remember('a', at(5n));
+    recent.remember('a', at(4n));
+    recent.remember('a', { state: initialState, revision: 'no_stream' });
+    expect(recent.get('a')).toEqual(at(5n));
+    recent.remember('a', at(6n));
+    expect(recent.get('a')).toEqual(at(6n));
   });
 });

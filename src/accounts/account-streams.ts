@@ -34,6 +34,19 @@ export class AccountConcurrentWritesError extends Error {
 /** Each retry follows another writer's success, so this only bounds pathological contention. */
 const MAX_CONFLICT_RETRIES = 10;
 
+/**
+ * A random pause before deciding again after a conflict, growing with each try up to 50 ms.
+ * Without it the writer that just won is the first to append again (its next command is ready
+ * at once), so a loser in another instance can lose ten times running to one busy writer.
+ */
+function backOff(attempt: number): Promise<void> {
+  const ms = Math.random() * Math.min(2 ** attempt, 50);
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** How many accounts one process keeps loaded between commands. */
+export const RECENT_ACCOUNTS = 10_000;
+
 const KNOWN_TYPES: ReadonlySet<string> = new Set(ACCOUNT_EVENT_TYPES);
 const STREAM_PREFIX = `${ACCOUNT_CATEGORY}-`;
 
@@ -67,13 +80,58 @@ export interface AccountWrite {
 export interface LoadedAccount {
   state: AccountState;
   /** Revision of the last event, or 'no_stream': the expected revision for the next append. */
-  revision: ExpectedRevision;
+  revision: bigint | 'no_stream';
+}
+
+const NOTHING_LOADED: LoadedAccount = { state: initialState, revision: 'no_stream' };
+
+const isFurther = (loaded: LoadedAccount, than: LoadedAccount | undefined) =>
+  than === undefined ||
+  than.revision === 'no_stream' ||
+  (loaded.revision !== 'no_stream' && loaded.revision >= than.revision);
+
+/**
+ * The accounts this process used last, each as of the revision it was loaded or written at,
+ * least recently used leaving first (a Map keeps insertion order; a read re-inserts). A dozen
+ * lines rather than a dependency: the one npm LRU already installed is a transitive lru-cache 5.
+ * States are immutable to their readers (IdIndex), so one can be handed out and kept.
+ */
+export class RecentAccounts {
+  private readonly byStream = new Map<string, LoadedAccount>();
+
+  constructor(private readonly capacity: number) {}
+
+  get(streamName: string): LoadedAccount | undefined {
+    const loaded = this.byStream.get(streamName);
+    if (loaded !== undefined) {
+      this.byStream.delete(streamName);
+      this.byStream.set(streamName, loaded);
+    }
+    return loaded;
+  }
+
+  /** Keeps `loaded` unless a later revision of the account is kept already. */
+  remember(streamName: string, loaded: LoadedAccount): void {
+    if (!isFurther(loaded, this.byStream.get(streamName))) return;
+    this.byStream.delete(streamName);
+    this.byStream.set(streamName, loaded);
+    if (this.byStream.size > this.capacity) {
+      const [leastRecent] = this.byStream.keys();
+      this.byStream.delete(leastRecent);
+    }
+  }
 }
 
 /**
  * Reads and writes account streams: the only place account events meet the event store. A hold
  * is decided on the balance at the loaded revision and appended expecting that revision, so two
  * holds decided on one balance cannot both land, whichever process or instance wrote them.
+ *
+ * Loading reads only the events after the revision this process last saw of the account (a
+ * bounded cache of recent accounts), so a customer's thousandth payment does not replay the
+ * other 999. The cache may be stale (another instance wrote since): that costs one conflict on
+ * append and a read forward, never a wrong decision, because the append's expected revision is
+ * what admits a decision.
  */
 @Injectable()
 export class AccountStreams {
@@ -85,15 +143,29 @@ export class AccountStreams {
    */
   private readonly inFlight = new Map<string, Promise<unknown>>();
 
+  private readonly recent = new RecentAccounts(RECENT_ACCOUNTS);
+
   constructor(private readonly eventStore: EventStore) {}
 
-  async load(owner: string, currency: string): Promise<LoadedAccount> {
-    const events = await this.eventStore.readStream(accountStreamName(owner, currency));
+  /** The account as of its last event: what this process saw of it, read forward to the end. */
+  load(owner: string, currency: string): Promise<LoadedAccount> {
+    const streamName = accountStreamName(owner, currency);
+    return this.readForward(streamName, this.recent.get(streamName) ?? NOTHING_LOADED);
+  }
+
+  /** `from` with the events recorded after its revision folded in. */
+  private async readForward(streamName: string, from: LoadedAccount): Promise<LoadedAccount> {
+    const events = await this.eventStore.readStream(
+      streamName,
+      from.revision === 'no_stream' ? {} : { fromRevision: from.revision + 1n },
+    );
     const last = events.at(-1);
-    return {
-      state: events.map(toAccountEvent).reduce(evolve, initialState),
-      revision: last ? last.revision : 'no_stream',
-    };
+    const loaded =
+      last === undefined
+        ? from
+        : { state: events.map(toAccountEvent).reduce(evolve, from.state), revision: last.revision };
+    this.recent.remember(streamName, loaded);
+    return loaded;
   }
 
   /**
@@ -126,13 +198,17 @@ export class AccountStreams {
       const events = decide(command, loaded.state);
       if (events.length === 0) return { state: loaded.state, events, position: null };
       try {
-        const { position } = await this.append(streamName, events, loaded.revision, context);
-        return { state: events.reduce(evolve, loaded.state), events, position };
+        const appended = await this.append(streamName, events, loaded.revision, context);
+        const state = events.reduce(evolve, loaded.state);
+        this.recent.remember(streamName, { state, revision: appended.nextExpectedRevision });
+        return { state, events, position: appended.position };
       } catch (error) {
         if (!(error instanceof WrongExpectedRevisionError)) throw error;
         if (attempt >= MAX_CONFLICT_RETRIES) throw new AccountConcurrentWritesError(streamName);
       }
-      loaded = await this.load(command.owner, command.currency);
+      await backOff(attempt);
+      // Another writer appended since: what we decided on, plus what it wrote.
+      loaded = await this.readForward(streamName, loaded);
     }
   }
 

@@ -69,6 +69,20 @@ function balances(events: AccountEvent[]) {
   };
 }
 
+describe('account errors', () => {
+  it.each([
+    new AccountCommandIdReusedError('Hold', 'tx-1'),
+    new InvalidAmountError('amount must be a whole number of minor units, at least 1'),
+    new HoldNotFoundError('tx-1'),
+    new HoldAlreadySettledError('tx-1', 'posted'),
+    new HoldNotExpiredError('tx-1', EXPIRES),
+    new HoldNotSettledError('tx-1'),
+  ])('$name carries its own name, so logs and problem mapping tell them apart', (error) => {
+    expect(error.name).toBe(error.constructor.name);
+    expect(error).toBeInstanceOf(Error);
+  });
+});
+
 describe('account decider', () => {
   describe('Deposit', () => {
     it('given no account, opens it and records the deposit', () => {
@@ -412,13 +426,38 @@ describe('account decider', () => {
   });
 
   describe('evolve', () => {
-    it('every event the decider records is a known type, so it is read back from the store', () => {
+    it('the known types are exactly those the decider records, so each is read back from the store', () => {
+      const posted: AccountEvent = {
+        type: 'HoldPosted',
+        data: { holdId: 'tx-1', amount: 600, at: LATER },
+      };
+      const voided: AccountEvent = {
+        type: 'HoldVoided',
+        data: { holdId: 'tx-1', amount: 600, reason: 'transaction_failed', at: LATER },
+      };
+      const reverse = (to: 'posted' | 'voided'): AccountCommand => ({
+        type: 'ReverseHold',
+        ...ACCOUNT,
+        holdId: 'tx-1',
+        to,
+        reason: 'resolved_by_support',
+        at: LATER,
+      });
       const recorded = [
         ...decide(deposit, fold([])),
+        ...decide(
+          { type: 'SetOverdraftLimit', ...ACCOUNT, changeId: 'od-1', limit: 1, at: AT },
+          fold([opened]),
+        ),
         ...decide(hold, fold([opened, deposited])),
         ...decide({ ...hold, holdId: 'tx-2', amount: 9999 }, fold([opened, deposited])),
+        ...decide(post, fold([opened, deposited, held])),
+        ...decide(voidFailed, fold([opened, deposited, held])),
+        ...decide(reverse('voided'), fold([opened, deposited, held, posted])),
+        ...decide(reverse('posted'), fold([opened, deposited, held, voided])),
       ];
-      for (const event of recorded) expect(ACCOUNT_EVENT_TYPES).toContain(event.type);
+      expect(new Set(recorded.map((event) => event.type))).toEqual(new Set(ACCOUNT_EVENT_TYPES));
+      expect(ACCOUNT_EVENT_TYPES).toHaveLength(new Set(ACCOUNT_EVENT_TYPES).size);
     });
 
     it('nothing recorded means no account', () => {

@@ -6,10 +6,11 @@ import {
   HoldAlreadySettledError,
   HoldNotExpiredError,
   HoldNotFoundError,
+  HoldNotSettledError,
 } from './account.errors';
 import type { AccountEvent } from './account.events';
 import { availableBalance, evolve, fold, initialState } from './account.state';
-import type { AccountState } from './account.state';
+import type { AccountState, HoldStatus } from './account.state';
 
 const ACCOUNT = { owner: 'alice', currency: 'KES' };
 const T0 = Date.parse('2026-12-01T10:00:00.000Z');
@@ -23,6 +24,7 @@ type Step =
   | { kind: 'hold'; id: number; amount: number }
   | { kind: 'post'; id: number }
   | { kind: 'void'; id: number; expired: boolean }
+  | { kind: 'reverse'; id: number; to: 'posted' | 'voided' }
   | { kind: 'replay'; pick: number };
 
 const step: fc.Arbitrary<Step> = fc.oneof(
@@ -36,10 +38,15 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   fc.record({
     kind: fc.constant('hold' as const),
     id: fc.nat(7),
-    amount: fc.integer({ min: 1, max: 600 }),
+    amount: fc.integer({ min: 1, max: 400 }),
   }),
   fc.record({ kind: fc.constant('post' as const), id: fc.nat(7) }),
   fc.record({ kind: fc.constant('void' as const), id: fc.nat(7), expired: fc.boolean() }),
+  fc.record({
+    kind: fc.constant('reverse' as const),
+    id: fc.nat(7),
+    to: fc.constantFrom('posted' as const, 'voided' as const),
+  }),
   fc.record({ kind: fc.constant('replay' as const), pick: fc.nat() }),
 );
 
@@ -73,6 +80,14 @@ function commandFor(s: Exclude<Step, { kind: 'replay' }>, at: number): AccountCo
         holdId: `tx-${s.id}`,
         reason: s.expired ? 'expired' : 'transaction_failed',
       };
+    case 'reverse':
+      return {
+        type: 'ReverseHold',
+        ...base,
+        holdId: `tx-${s.id}`,
+        to: s.to,
+        reason: 'resolved_by_support',
+      };
   }
 }
 
@@ -88,8 +103,54 @@ function sums(events: readonly AccountEvent[]) {
       pending -= event.data.amount;
     }
     if (event.type === 'HoldVoided') pending -= event.data.amount;
+    if (event.type === 'PostedHoldRefunded') posted += event.data.amount;
+    if (event.type === 'VoidedHoldPosted') posted -= event.data.amount;
   }
   return { posted, pending };
+}
+
+/**
+ * Where each event may take a hold, from where: decided once (held or refused), settled once,
+ * then only reversed, each reversal from the other settled state.
+ */
+const MOVES: Record<string, { from: HoldStatus | 'new'; to: HoldStatus }> = {
+  FundsHeld: { from: 'new', to: 'held' },
+  HoldRefused: { from: 'new', to: 'refused' },
+  HoldPosted: { from: 'held', to: 'posted' },
+  HoldVoided: { from: 'held', to: 'voided' },
+  PostedHoldRefunded: { from: 'posted', to: 'voided' },
+  VoidedHoldPosted: { from: 'voided', to: 'posted' },
+};
+
+/** Each hold's status as its events alone say, checking every move was allowed. */
+function holdStatuses(events: readonly AccountEvent[]): Map<string, HoldStatus> {
+  const statuses = new Map<string, HoldStatus>();
+  for (const event of events) {
+    if (!('holdId' in event.data)) continue;
+    const move = MOVES[event.type];
+    expect(statuses.get(event.data.holdId) ?? 'new').toBe(move.from);
+    statuses.set(event.data.holdId, move.to);
+  }
+  return statuses;
+}
+
+const reversals = (events: readonly AccountEvent[], holdId: string) =>
+  events.filter(
+    (event) =>
+      (event.type === 'PostedHoldRefunded' || event.type === 'VoidedHoldPosted') &&
+      event.data.holdId === holdId,
+  ).length;
+
+/** What a state says as plain data, so states built apart compare by content. */
+function observed(state: AccountState) {
+  if (!state.opened) return state;
+  const { deposits, overdraftChanges, holds, ...balances } = state;
+  return {
+    ...balances,
+    deposits: Object.fromEntries(deposits.entries()),
+    overdraftChanges: Object.fromEntries(overdraftChanges.entries()),
+    holds: Object.fromEntries(holds.entries()),
+  };
 }
 
 const available = (state: AccountState) => (state.opened ? availableBalance(state) : 0);
@@ -99,23 +160,30 @@ const REFUSALS = [
   HoldAlreadySettledError,
   HoldNotExpiredError,
   HoldNotFoundError,
+  HoldNotSettledError,
 ];
 
-describe('account decider, over random sequences of deposits, holds, posts, voids and replays', () => {
+describe('account decider, over random sequences of deposits, holds, posts, voids, reversals and replays', () => {
   it('keeps the invariants after every step', () => {
     fc.assert(
-      fc.property(fc.array(step, { maxLength: 60 }), (steps) => {
+      fc.property(fc.array(step, { minLength: 10, maxLength: 80, size: 'max' }), (steps) => {
         const events: AccountEvent[] = [];
-        const accepted: AccountCommand[] = [];
+        /** Each accepted command, with how many reversals its hold had when it was accepted. */
+        const accepted: { command: AccountCommand; reversalsThen: number }[] = [];
         let state = initialState;
         steps.forEach((s, index) => {
           // Time moves on a minute a step, so some holds outlive their expiry.
           const at = T0 + index * 60_000;
-          const command =
-            s.kind === 'replay'
-              ? accepted[s.pick % Math.max(accepted.length, 1)]
-              : commandFor(s, at);
+          const replayed =
+            s.kind === 'replay' ? accepted[s.pick % Math.max(accepted.length, 1)] : undefined;
+          const command = s.kind === 'replay' ? replayed?.command : commandFor(s, at);
           if (!command) return;
+          // A reversal since moves the hold on: a replay of what came before may then be refused
+          // or reverse it again (a reversal is idempotent by its target, not by an id).
+          const strictReplay =
+            replayed !== undefined &&
+            (!('holdId' in command) ||
+              reversals(events, command.holdId) === replayed.reversalsThen);
           const before = state;
           let recorded: AccountEvent[];
           try {
@@ -123,15 +191,18 @@ describe('account decider, over random sequences of deposits, holds, posts, void
           } catch (error) {
             // A refusal is one of the domain's own, and a replay of what was accepted never is.
             expect(REFUSALS.some((refusal) => error instanceof refusal)).toBe(true);
-            expect(s.kind).not.toBe('replay');
+            expect(strictReplay).toBe(false);
             return;
           }
-          if (s.kind === 'replay') expect(recorded).toEqual([]);
-          else accepted.push(command);
+          if (strictReplay) expect(recorded).toEqual([]);
           events.push(...recorded);
+          if (s.kind !== 'replay') {
+            const reversalsThen = 'holdId' in command ? reversals(events, command.holdId) : 0;
+            accepted.push({ command, reversalsThen });
+          }
           state = recorded.reduce(evolve, state);
 
-          expect(state).toEqual(fold(events));
+          expect(observed(state)).toEqual(observed(fold(events)));
           if (!state.opened) return;
           const { posted, pending } = sums(events);
           expect({ posted: state.posted, pending: state.pending }).toEqual({ posted, pending });
@@ -147,21 +218,30 @@ describe('account decider, over random sequences of deposits, holds, posts, void
               expect(event.data.available).toBe(available(before));
             }
           }
-          // Only lowering the overdraft can take available below zero; a hold never does.
-          if (!recorded.some((event) => event.type === 'OverdraftLimitSet')) {
+          // Only lowering the overdraft, or taking a voided hold whose money already left, can
+          // take available below zero; a hold never does.
+          if (
+            !recorded.some(
+              (event) => event.type === 'OverdraftLimitSet' || event.type === 'VoidedHoldPosted',
+            )
+          ) {
             expect(available(state)).toBeGreaterThanOrEqual(Math.min(available(before), 0));
           }
         });
-        // Every hold was decided once and settled at most once.
-        const perHold = new Map<string, string[]>();
-        for (const event of events) {
-          if ('holdId' in event.data) {
-            perHold.set(event.data.holdId, [...(perHold.get(event.data.holdId) ?? []), event.type]);
-          }
-        }
-        for (const types of perHold.values()) {
-          expect(['FundsHeld', 'HoldRefused']).toContain(types[0]);
-          expect(types.length).toBeLessThanOrEqual(types[0] === 'FundsHeld' ? 2 : 1);
+        // Every hold moved only as MOVES allows, and the state's status is the events' own.
+        const statuses = holdStatuses(events);
+        if (!state.opened) return;
+        expect(
+          Object.fromEntries(state.holds.entries().map(([id, { status }]) => [id, status])),
+        ).toEqual(Object.fromEntries(statuses));
+        // Settling what is still held leaves every placed hold posted or voided.
+        const settled = [...statuses]
+          .filter(([, status]) => status === 'held')
+          .flatMap(([holdId]) =>
+            decide({ type: 'PostHold', ...ACCOUNT, holdId, at: iso(T0) }, state),
+          );
+        for (const status of holdStatuses([...events, ...settled]).values()) {
+          expect(['posted', 'voided', 'refused']).toContain(status);
         }
       }),
       { numRuns: 300 },

@@ -19,6 +19,10 @@ const THRESHOLDS = {
   'src/process-manager/process-manager.ts': 95,
   'src/provider/status-checks/status-check-budget.ts': 95,
   'src/event-store/hash-chain.ts': 95,
+  'src/accounts/account.decider.ts': 90,
+  'src/accounts/account.state.ts': 90,
+  'src/accounts/account.events.ts': 90,
+  'src/accounts/account.errors.ts': 90,
 };
 
 const DETECTED = new Set(['Killed', 'Timeout']);
