@@ -19,7 +19,7 @@ const DOMAIN = [
   '^src/transactions/transaction\\.(decider|state|events|commands|errors)\\.ts$',
   '^src/transactions/transaction-names\\.ts$',
   '^src/accounts/account\\.(decider|state|events|commands|errors)\\.ts$',
-  '^src/process-manager/process-manager\\.ts$',
+  '^src/process-manager/(process-manager|hold-settlement)\\.ts$',
   '^src/provider/status-checks/status-check-budget\\.ts$',
   '^src/event-store/hash-chain\\.ts$',
 ];

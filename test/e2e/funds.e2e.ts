@@ -7,6 +7,7 @@ import {
   startProviderSimulator,
 } from '../../src/provider-simulator/provider-simulator';
 import { SystemClock } from '../../src/shared/clock';
+import type { OutcomeScript } from '../../src/provider-simulator/provider-simulator.options';
 import { transactionIdFor } from '../../src/transactions/transaction-id';
 import { SCALE, compressedServiceEnv } from '../support/compressed-time';
 import { ServiceHarness } from '../support/service-harness';
@@ -145,8 +146,11 @@ describe('payments move money (embedded default, simulator, compressed time)', (
   it('lets exactly the payments the balance covers through when 50 arrive at once', async () => {
     const token = await service.token('gus');
     await service.fund({ owner: 'gus', currency: 'KES', amount: 17 * 100 });
-    const script = Object.fromEntries(
-      Array.from({ length: 50 }, (_, i) => [transactionIdFor('gus', `burst-${i}`), 'ok-completed']),
+    const script: OutcomeScript = Object.fromEntries(
+      Array.from({ length: 50 }, (_, i) => [
+        transactionIdFor('gus', `burst-${i}`),
+        'ok-completed' as const,
+      ]),
     );
     simulator.script({ forceOutcomes: script });
 

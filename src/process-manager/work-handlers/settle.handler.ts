@@ -1,11 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AccountStreams } from '../../accounts/account-streams';
-import type { AccountCommand } from '../../accounts/account.commands';
-import type { Hold } from '../../accounts/account.state';
 import { AppConfig } from '../../config/app-config';
 import { Clock } from '../../shared/clock';
 import { TransactionStreams } from '../../transactions/transaction-streams';
 import type { ExistingTransaction } from '../../transactions/transaction.state';
+import { holdSettlement } from '../hold-settlement';
 import type { ClaimedWork } from '../work-queue.port';
 import { WorkHandler, WorkOutcome, causationOf } from './work-handler';
 
@@ -37,17 +36,12 @@ export class SettleHandler implements WorkHandler {
     if (state.status === 'PENDING') return this.checkExpiry(work, state, now.getTime());
     const account = await this.accounts.load(state.owner, state.request.currency);
     const hold = account.state.opened ? account.state.holds.get(state.transactionId) : undefined;
-    // Nothing held: refused, or requested before accounts existed.
-    if (!hold || hold.status === 'refused') return true;
-    const command = this.settlement(state, hold, now.toISOString());
-    if (command) await this.accounts.handle(command, causationOf(work));
+    const settlement = holdSettlement(state, hold, now.toISOString());
+    if (!settlement) return true;
+    if (settlement.command) await this.accounts.handle(settlement.command, causationOf(work));
     await this.streams.handle(
       state.transactionId,
-      {
-        type: 'RecordFundsSettled',
-        funds: state.status === 'SUCCEEDED' ? 'captured' : 'released',
-        at: now.toISOString(),
-      },
+      { type: 'RecordFundsSettled', funds: settlement.funds, at: now.toISOString() },
       causationOf(work),
     );
     return true;
@@ -73,24 +67,5 @@ export class SettleHandler implements WorkHandler {
       );
     }
     return true;
-  }
-
-  /** The account command that makes the hold match the transaction's status, if any is needed. */
-  private settlement(state: ExistingTransaction, hold: Hold, at: string): AccountCommand | null {
-    const account = { owner: state.owner, currency: state.request.currency, at };
-    const holdId = state.transactionId;
-    const target = state.status === 'SUCCEEDED' ? 'posted' : 'voided';
-    if (hold.status === target) return null;
-    if (hold.status === 'held') {
-      return target === 'posted'
-        ? { type: 'PostHold', ...account, holdId }
-        : {
-            type: 'VoidHold',
-            ...account,
-            holdId,
-            reason: state.failureReason === 'hold_expired' ? 'expired' : 'transaction_failed',
-          };
-    }
-    return { type: 'ReverseHold', ...account, holdId, to: target, reason: 'resolved_by_support' };
   }
 }
