@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { accountStreamName } from '../../src/accounts/account-id';
 import { ACCOUNT_SCHEMA_VERSION } from '../../src/accounts/account-streams';
 import type { AccountEvent } from '../../src/accounts/account.events';
-import type { EventData, ExpectedRevision } from '../../src/event-store/event-store.port';
+import type { ExpectedRevision } from '../../src/event-store/event-store.port';
 import { SqliteEventStore } from '../../src/event-store/sqlite/sqlite-event-store';
 import { SqliteReadModel } from '../../src/read-model/sqlite/sqlite-read-model';
 import { SystemClock } from '../../src/shared/clock';
@@ -47,7 +47,7 @@ describe('npm run audit -- verify: the money (embedded default)', () => {
       events.map((event) => ({
         id: randomUUID(),
         type: event.type,
-        data: { ...event.data } as EventData,
+        data: { ...event.data },
         metadata: { correlationId: 'e2e', causationId: 'e2e', actor: 'e2e', schemaVersion },
       })),
       { expectedRevision },
