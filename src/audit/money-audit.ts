@@ -111,9 +111,9 @@ export function auditAccountEvent(
         differ('name', accountStreamName(state.owner, state.currency), event.streamName);
       }
       if (before.opened) {
-        checkHoldTransition(before, accountEvent, (expected, actual) =>
-          differ(`hold:${holdIdOf(accountEvent)}${at}`, expected, actual),
-        );
+        const transition = holdTransitionDifference(before, accountEvent);
+        if (transition)
+          differ(`hold:${transition.holdId}${at}`, transition.expected, transition.actual);
         checkAvailable(before, state, accountEvent, differ, at);
         if (accountEvent.type === 'VoidedHoldPosted' && availableBalance(state) < 0) {
           exemptions.push({
@@ -179,37 +179,35 @@ function isPositiveSafeInteger(value: unknown): boolean {
   return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
 }
 
-function holdIdOf(event: AccountEvent): string {
-  return 'holdId' in event.data ? event.data.holdId : '';
-}
+/** The status a hold must have before each hold event; null: the hold must not exist yet. */
+const STATUS_BEFORE: Partial<Record<AccountEvent['type'], Hold['status'] | null>> = {
+  FundsHeld: null,
+  HoldRefused: null,
+  HoldPosted: 'held',
+  HoldVoided: 'held',
+  PostedHoldRefunded: 'posted',
+  VoidedHoldPosted: 'voided',
+};
 
 /**
  * A hold's life: held or refused once; a held hold posted or voided once, for its amount; a
  * posted one refunded, a voided one posted after all. Anything else (a second `HoldPosted`, a
  * post of a hold never held) would move money no transaction accounts for.
  */
-function checkHoldTransition(
+function holdTransitionDifference(
   account: OpenAccount,
   event: AccountEvent,
-  differ: (expected: string, actual: string) => void,
-): void {
-  const required: Partial<Record<AccountEvent['type'], Hold['status'] | null>> = {
-    FundsHeld: null,
-    HoldRefused: null,
-    HoldPosted: 'held',
-    HoldVoided: 'held',
-    PostedHoldRefunded: 'posted',
-    VoidedHoldPosted: 'voided',
-  };
-  const status = required[event.type];
-  if (status === undefined || !('holdId' in event.data)) return;
-  const hold = account.holds[event.data.holdId] as Hold | undefined;
+): { holdId: string; expected: string; actual: string } | null {
+  const status = STATUS_BEFORE[event.type];
+  if (status === undefined || !('holdId' in event.data)) return null;
+  const { holdId, amount } = event.data;
+  const hold = account.holds[holdId] as Hold | undefined;
   const actual = hold ? describeHold(hold) : 'no hold';
   if (status === null) {
-    if (hold) differ(`no hold before ${event.type}`, actual);
-  } else if (hold?.status !== status || hold.amount !== event.data.amount) {
-    differ(`a ${status} hold of ${event.data.amount} before ${event.type}`, actual);
+    return hold ? { holdId, expected: `no hold before ${event.type}`, actual } : null;
   }
+  if (hold?.status === status && hold.amount === amount) return null;
+  return { holdId, expected: `a ${status} hold of ${amount} before ${event.type}`, actual };
 }
 
 /**
