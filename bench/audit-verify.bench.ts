@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { accountStreamName } from '../src/accounts/account-id';
+import { ACCOUNT_SCHEMA_VERSION } from '../src/accounts/account-streams';
+import type { AccountEvent } from '../src/accounts/account.events';
 import { verifyAll } from '../src/audit/audit-verifier';
 import { progressReporter } from '../src/cli/progress';
 import { sqliteReadModelStreamNames } from '../src/audit/sqlite-read-model-rows';
@@ -17,11 +20,13 @@ import { streamNameFor, transactionIdFor } from '../src/transactions/transaction
 import { CURRENT_SCHEMA_VERSION } from '../src/transactions/transaction-streams';
 import { projectTransactionSummary } from '../src/transactions/transaction-summary.projection';
 import type { TransactionEvent } from '../src/transactions/transaction.events';
+import { isTransactionStreamEvent } from '../src/transactions/transaction-streams';
 
 const USAGE = `Usage: npm run bench:audit-verify -- [options]
 
 Builds a fresh embedded store (event store and summary read model) of N events, written
-straight through SqliteEventStore and the summary projection, then runs audit verify over it
+straight through SqliteEventStore and the summary projection (each transaction with its owner's
+funded account, its hold posted), then runs audit verify over it
 and prints its throughput.
 
   --events <n>        events to write, rounded to whole transactions (default 200000; 1000000 works)
@@ -75,7 +80,24 @@ function lifeOf(owner: string, clientId: string, index: number): TransactionEven
   ];
 }
 
-function toNewEvent(event: TransactionEvent, index: number, correlationId: string): NewEvent {
+/** The money of that flow: the owner's account funded, the amount held, then posted. */
+function accountLifeOf(transaction: TransactionEvent): AccountEvent[] {
+  if (transaction.type !== 'TransactionRequested') throw new Error('not a request');
+  const { transactionId: holdId, owner, amount, currency, requestedAt: at } = transaction.data;
+  return [
+    { type: 'AccountOpened', data: { owner, currency, openedAt: at } },
+    { type: 'FundsDeposited', data: { depositId: holdId, amount, reference: 'bench', at } },
+    { type: 'FundsHeld', data: { holdId, amount, expiresAt: at, at } },
+    { type: 'HoldPosted', data: { holdId, amount, at } },
+  ];
+}
+
+function toNewEvent(
+  event: TransactionEvent | AccountEvent,
+  index: number,
+  correlationId: string,
+  schemaVersion = CURRENT_SCHEMA_VERSION,
+): NewEvent {
   return {
     id: randomUUID(),
     type: event.type,
@@ -84,24 +106,29 @@ function toNewEvent(event: TransactionEvent, index: number, correlationId: strin
       correlationId,
       causationId: correlationId,
       actor: index === 0 ? 'customer:bench' : 'process-manager',
-      schemaVersion: CURRENT_SCHEMA_VERSION,
+      schemaVersion,
     },
   };
 }
 
-/** Appends batch by batch, one event per transaction per round, so streams interleave in $all. */
+/**
+ * Appends batch by batch, one event per transaction per round, so streams interleave in $all;
+ * then each transaction's account (one owner per transaction, so appends never contend).
+ */
 async function writeEvents(store: SqliteEventStore, events: number, batch: number): Promise<void> {
-  const perTransaction = lifeOf('bench', 'x', 0).length;
+  const sample = lifeOf('bench', 'x', 0);
+  const perTransaction = sample.length + accountLifeOf(sample[0]).length;
   const transactions = Math.ceil(events / perTransaction);
   const progress = progressReporter('bench write');
   for (let first = 0; first < transactions; first += batch) {
     const lives = Array.from({ length: Math.min(batch, transactions - first) }, (_, offset) => {
       const index = first + offset;
       const clientId = `bench-${index}`;
-      return { stream: streamNameFor(transactionIdFor('bench', clientId)), index, clientId };
+      const owner = `bench-${index}`;
+      return { stream: streamNameFor(transactionIdFor(owner, clientId)), owner, index, clientId };
     });
-    const flows = lives.map(({ index, clientId }) => lifeOf('bench', clientId, index));
-    for (let round = 0; round < perTransaction; round++) {
+    const flows = lives.map(({ owner, index, clientId }) => lifeOf(owner, clientId, index));
+    for (let round = 0; round < sample.length; round++) {
       // Concurrent appends of one round share the store's group commits.
       await Promise.all(
         lives.map(({ stream, clientId }, i) =>
@@ -111,6 +138,17 @@ async function writeEvents(store: SqliteEventStore, events: number, batch: numbe
         ),
       );
     }
+    await Promise.all(
+      lives.map(({ owner, clientId }, i) =>
+        store.appendToStream(
+          accountStreamName(owner, 'KES'),
+          accountLifeOf(flows[i][0]).map((event, index) =>
+            toNewEvent(event, index, clientId, ACCOUNT_SCHEMA_VERSION),
+          ),
+          { expectedRevision: 'no_stream' },
+        ),
+      ),
+    );
     progress.update(
       'writing',
       (first + lives.length) * perTransaction,
@@ -130,7 +168,7 @@ async function project(store: SqliteEventStore, readModel: SqliteReadModel): Pro
     const last = page.at(-1);
     if (!last) break;
     const current = await readModel.loadSummaries([...new Set(page.map((e) => e.streamName))]);
-    for (const event of page) {
+    for (const event of page.filter(isTransactionStreamEvent)) {
       const next = projectTransactionSummary(current.get(event.streamName), event);
       if (next) current.set(event.streamName, next);
     }

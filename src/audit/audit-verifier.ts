@@ -1,7 +1,19 @@
 import { performance } from 'node:perf_hooks';
+import { ACCOUNT_CATEGORY } from '../accounts/account-id';
 import type { EventStore } from '../event-store/event-store.port';
+import { Clock, SystemClock } from '../shared/clock';
 import type { ReadModel } from '../transactions/read-model.port';
 import { TRANSACTION_CATEGORY } from '../transactions/transaction-id';
+import {
+  AccountAudit,
+  CurrencyTotals,
+  MoneyWarning,
+  OverdraftExemption,
+  auditAccountEvent,
+  checkFunds,
+  currencyTotals,
+  startAccountAudit,
+} from './money-audit';
 import {
   Difference,
   StreamAudit,
@@ -16,6 +28,7 @@ import {
 export const SUMMARY_PROJECTION = 'transaction-summaries';
 
 const STREAM_PREFIX = `${TRANSACTION_CATEGORY}-`;
+const ACCOUNT_PREFIX = `${ACCOUNT_CATEGORY}-`;
 const DEFAULT_PAGE_SIZE = 5000;
 const DEFAULT_CATCH_UP_TIMEOUT_MS = 5000;
 const CATCH_UP_POLL_MS = 50;
@@ -37,6 +50,8 @@ export interface VerifyOptions {
   /** How long to wait for the summary projection to reach the audited head of `$all`. */
   catchUpTimeoutMs?: number;
   onProgress?: (progress: VerifyProgress) => void;
+  /** The time a settlement pending is aged against. */
+  clock?: Clock;
 }
 
 export interface VerifySources {
@@ -53,10 +68,20 @@ export interface VerifyReport {
   headPosition: bigint;
   elapsedMs: number;
   differences: Difference[];
+  money: MoneyReport;
+}
+
+/** What the account streams prove, at the audited head (see money-audit.ts). */
+export interface MoneyReport {
+  accounts: number;
+  currencies: CurrencyTotals[];
+  warnings: MoneyWarning[];
+  exemptions: OverdraftExemption[];
 }
 
 /**
- * Replays every transaction stream of `$all` and compares each with its read-model row. Safe
+ * Replays every transaction and account stream of `$all` up to its head, proves the money of the
+ * accounts at that head, and compares each transaction with its read-model row. Safe
  * against a live service: it waits for the projection to reach the head it read, and audits the
  * events a row has seen since (appended after the snapshot) before comparing with it.
  */
@@ -71,17 +96,23 @@ export async function verifyAll(
 
   // Streams interleave in $all, so each is audited incrementally as its events come by.
   const audits = new Map<string, StreamAudit>();
+  const accounts = new Map<string, AccountAudit>();
   let events = 0;
   for (let after = 0n; after < head;) {
     const page = await eventStore.readAll({
       after,
       maxCount: pageSize,
-      filter: { streamNamePrefixes: [STREAM_PREFIX] },
+      filter: { streamNamePrefixes: [STREAM_PREFIX, ACCOUNT_PREFIX] },
     });
     for (const event of page) {
       if (event.position > head) break;
-      const audit = audits.get(event.streamName) ?? startStreamAudit(event.streamName);
-      audits.set(event.streamName, auditEvent(audit, event));
+      if (event.streamName.startsWith(ACCOUNT_PREFIX)) {
+        const account = accounts.get(event.streamName) ?? startAccountAudit(event.streamName);
+        accounts.set(event.streamName, auditAccountEvent(account, event));
+      } else {
+        const audit = audits.get(event.streamName) ?? startStreamAudit(event.streamName);
+        audits.set(event.streamName, auditEvent(audit, event));
+      }
       events += 1;
     }
     const last = page.at(-1);
@@ -89,7 +120,16 @@ export async function verifyAll(
     report({ phase: 'reading', done: Number(after), total: Number(head), events });
   }
 
-  const differences: Difference[] = [];
+  // Both sides at the head read: later events of a stream (read below) do not count here.
+  const funds = checkFunds(
+    audits.values(),
+    accounts.values(),
+    (options.clock ?? new SystemClock()).now(),
+  );
+  const differences: Difference[] = [
+    ...[...accounts.values()].flatMap((account) => account.differences),
+    ...funds.differences,
+  ];
   const checkpoint = await waitForCheckpoint(readModel, head, options.catchUpTimeoutMs);
   if (checkpoint < head) {
     differences.push({
@@ -144,6 +184,12 @@ export async function verifyAll(
     headPosition: head,
     elapsedMs: performance.now() - started,
     differences,
+    money: {
+      accounts: accounts.size,
+      currencies: currencyTotals(accounts.values()),
+      warnings: funds.warnings,
+      exemptions: [...accounts.values()].flatMap((account) => account.exemptions),
+    },
   };
 }
 

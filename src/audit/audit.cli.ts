@@ -9,7 +9,7 @@ import { SqliteReadModel } from '../read-model/sqlite/sqlite-read-model';
 import { SystemClock } from '../shared/clock';
 import { streamNameFor } from '../transactions/transaction-id';
 import { transactionIdOfTarget } from './audit-target';
-import { VerifyReport, verifyAll } from './audit-verifier';
+import { MoneyReport, VerifyReport, verifyAll } from './audit-verifier';
 import { progressReporter } from '../cli/progress';
 import { sqliteReadModelStreamNames } from './sqlite-read-model-rows';
 import { Difference, auditEvent, startStreamAudit } from './stream-audit';
@@ -18,8 +18,11 @@ import { formatTimeline, timelineEntry } from './timeline';
 const USAGE = `Usage: npm run audit -- verify [--page-size <events>] [--catch-up-timeout-ms <ms>]
        npm run audit -- history <transactionId | owner/clientId>
 
-verify   replays every transaction stream: recomputes its hash chain, folds it through evolve
-         and compares the result with the read model. Exits 1 on any difference.
+verify   replays every transaction and account stream: recomputes its hash chain, folds it
+         through evolve and compares the result with the read model; proves the money: per
+         currency every balance sums to zero, every hold matches its transaction, no hold took
+         an account below its overdraft. Prints the totals per currency, then warnings (not
+         failures) and the differences. Exits 1 on any difference.
 history  prints one transaction's events as a timeline, then checks its hash chain.
 
 Reads DATA_DIR like the service (embedded default only) and never writes: safe while it runs.`;
@@ -92,6 +95,7 @@ async function verify(
       },
       {
         ...options,
+        clock: new SystemClock(),
         onProgress: ({ phase, done, total }) =>
           phase === 'reading'
             ? progress.update('reading $all', done, total, 'events')
@@ -108,8 +112,31 @@ async function verify(
       `(${Math.round(report.events / Math.max(seconds, 0.001))} events/s), ` +
       `${report.differences.length} differences`,
   );
+  for (const line of formatMoney(report.money)) console.log(line);
   for (const difference of report.differences) console.log(formatDifference(difference));
   return report.differences.length > 0 ? 1 : 0;
+}
+
+/** Balances as each account sees them: credits positive, so each currency's columns sum to 0. */
+function formatMoney({ accounts, currencies, warnings, exemptions }: MoneyReport): string[] {
+  return [
+    `money: ${accounts} accounts in ${currencies.length} currencies, ` +
+      `${warnings.length} warnings, ${exemptions.length} overdraft exemptions`,
+    ...currencies.map(
+      ({ currency, accounts, customers, funding, clearing }) =>
+        `  ${currency}: ${accounts} accounts; posted: customers ${customers.posted}, ` +
+        `funding ${funding.posted}, clearing ${clearing.posted}, ` +
+        `sum ${customers.posted + funding.posted + clearing.posted}; ` +
+        `pending: customers ${customers.pending}, clearing ${clearing.pending}, ` +
+        `sum ${customers.pending + clearing.pending}`,
+    ),
+    ...warnings.map(({ streamName, message }) => `  warning ${streamName}  ${message}`),
+    ...exemptions.map(
+      ({ streamName, revision, holdId, amount, availableAfter }) =>
+        `  exempt ${streamName}  VoidedHoldPosted@${revision} of ${amount} (hold ${holdId}) ` +
+        `left available ${availableAfter}: the money had already left`,
+    ),
+  ];
 }
 
 async function history(stores: Stores, target: string): Promise<number> {

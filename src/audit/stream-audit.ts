@@ -44,30 +44,12 @@ export function startStreamAudit(streamName: string): StreamAudit {
   };
 }
 
-/**
- * One more event of the stream, in revision order. The hash is recomputed over the stored form
- * (before upcasting), which is what the writer hashed.
- */
+/** One more event of the stream, in revision order: its chain, then its meaning. */
 export function auditEvent(audit: StreamAudit, event: RecordedEvent): StreamAudit {
   const at = `@${event.revision}`;
-  const differences: Difference[] = [];
+  const differences = chainDifferences(audit, event);
   const differ = (field: string, expected: unknown, actual: unknown) =>
     differences.push({ streamName: audit.streamName, field, expected, actual });
-
-  if (event.revision !== audit.nextRevision)
-    differ(`revision${at}`, audit.nextRevision, event.revision);
-  if (event.previousHash !== audit.lastHash)
-    differ(`previousHash${at}`, audit.lastHash, event.previousHash);
-  const recomputed = chainHash({
-    id: event.id,
-    streamName: event.streamName,
-    revision: event.revision,
-    type: event.type,
-    data: event.data,
-    metadata: event.metadata,
-    previousHash: event.previousHash,
-  });
-  if (recomputed !== event.hash) differ(`hash${at}`, recomputed, event.hash);
 
   let state = audit.state;
   let requestedPosition = audit.requestedPosition;
@@ -93,6 +75,40 @@ export function auditEvent(audit: StreamAudit, event: RecordedEvent): StreamAudi
     differences:
       differences.length > 0 ? [...audit.differences, ...differences] : audit.differences,
   };
+}
+
+/** Where a stream's chain stands: the revision and previous hash its next event must carry. */
+export interface ChainPosition {
+  streamName: string;
+  nextRevision: bigint;
+  lastHash: string | null;
+}
+
+/**
+ * What one more event breaks in its stream's chain: its revision, its link to the previous
+ * event, its own hash (recomputed over the stored form, before upcasting: what the writer hashed).
+ */
+export function chainDifferences(chain: ChainPosition, event: RecordedEvent): Difference[] {
+  const at = `@${event.revision}`;
+  const differences: Difference[] = [];
+  const differ = (field: string, expected: unknown, actual: unknown) =>
+    differences.push({ streamName: chain.streamName, field, expected, actual });
+
+  if (event.revision !== chain.nextRevision)
+    differ(`revision${at}`, chain.nextRevision, event.revision);
+  if (event.previousHash !== chain.lastHash)
+    differ(`previousHash${at}`, chain.lastHash, event.previousHash);
+  const recomputed = chainHash({
+    id: event.id,
+    streamName: event.streamName,
+    revision: event.revision,
+    type: event.type,
+    data: event.data,
+    metadata: event.metadata,
+    previousHash: event.previousHash,
+  });
+  if (recomputed !== event.hash) differ(`hash${at}`, recomputed, event.hash);
+  return differences;
 }
 
 /**

@@ -1,7 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RecordedEvent } from '../../src/event-store/event-store.port';
+import { accountStreamName } from '../../src/accounts/account-id';
+import { ACCOUNT_SCHEMA_VERSION } from '../../src/accounts/account-streams';
+import type { AccountEvent } from '../../src/accounts/account.events';
+import type { EventData, RecordedEvent } from '../../src/event-store/event-store.port';
 import { SqliteEventStore } from '../../src/event-store/sqlite/sqlite-event-store';
 import type { TransactionSummary } from '../../src/transactions/read-model.port';
 import { SqliteReadModel } from '../../src/read-model/sqlite/sqlite-read-model';
@@ -31,6 +34,42 @@ function fixtureEvents(): RecordedEvent[] {
 }
 
 const STREAM = storedV1Stream[0].streamName;
+
+/**
+ * The SUCCEEDED transaction's money, as the accounts record it: audit verify proves every
+ * SUCCEEDED transaction has its hold posted, so a store that is all right must have it too.
+ */
+async function appendPostedHold(eventStore: SqliteEventStore, requested: EventData): Promise<void> {
+  const { transactionId, owner, currency, amount, requestedAt } = requested as {
+    transactionId: string;
+    owner: string;
+    currency: string;
+    amount: number;
+    requestedAt: string;
+  };
+  const at = requestedAt;
+  const events: AccountEvent[] = [
+    { type: 'AccountOpened', data: { owner, currency, openedAt: at } },
+    { type: 'FundsDeposited', data: { depositId: 'deposit-1', amount, reference: 'wire', at } },
+    { type: 'FundsHeld', data: { holdId: transactionId, amount, expiresAt: at, at } },
+    { type: 'HoldPosted', data: { holdId: transactionId, amount, at } },
+  ];
+  await eventStore.appendToStream(
+    accountStreamName(owner, currency),
+    events.map((event, index) => ({
+      id: `00000000-0000-4000-8000-00000000010${index}`,
+      type: event.type,
+      data: { ...event.data },
+      metadata: {
+        correlationId: 'deposit-1',
+        causationId: 'deposit-1',
+        actor: 'operator:olga',
+        schemaVersion: ACCOUNT_SCHEMA_VERSION,
+      },
+    })),
+    { expectedRevision: 'no_stream' },
+  );
+}
 
 describe('schema evolution: a stored version-1 stream under current code', () => {
   it('is stored at version 1 without a note, older than what this code writes', () => {
@@ -90,6 +129,7 @@ describe('schema evolution: a stored version-1 stream under current code', () =>
         }),
         { expectedRevision: 'no_stream' },
       );
+      await appendPostedHold(eventStore, fixtureEvents()[0].data);
       const stored = await eventStore.readAll();
       const row = stored.reduce<TransactionSummary | undefined>(
         projectTransactionSummary,
@@ -106,7 +146,12 @@ describe('schema evolution: a stored version-1 stream under current code', () =>
         readModelStreamNames: () => (row ? [row.streamName] : []),
       });
 
-      expect(report).toMatchObject({ streams: 1, events: 6, differences: [] });
+      expect(report).toMatchObject({
+        streams: 1,
+        events: 10,
+        differences: [],
+        money: { accounts: 1, warnings: [] },
+      });
       expect(row?.state).toMatchObject({ request: { note: null } });
     } finally {
       await eventStore.close();
