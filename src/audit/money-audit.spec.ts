@@ -162,8 +162,21 @@ describe('auditAccountEvent', () => {
     ]);
   });
 
+  it('given a post of a hold never held, reports the hold and that the account cannot be folded past it', () => {
+    const account = audit([opened(), deposited(500), posted('h9', 100)]);
+    expect(account.differences).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ streamName: ALICE_KES, field: 'hold:h9@2', actual: 'no hold' }),
+        expect.objectContaining({
+          streamName: ALICE_KES,
+          field: 'data@2',
+          actual: 'HoldPosted of unknown hold h9',
+        }),
+      ]),
+    );
+  });
+
   it.each([
-    ['a post of a hold never held', [posted('h9', 100)], 'hold:h9@2', 'no hold'],
     [
       'a second post of one hold',
       [held('h1', 100), posted('h1', 100), posted('h1', 100)],

@@ -201,7 +201,7 @@ function holdTransitionDifference(
   const status = STATUS_BEFORE[event.type];
   if (status === undefined || !('holdId' in event.data)) return null;
   const { holdId, amount } = event.data;
-  const hold = account.holds[holdId] as Hold | undefined;
+  const hold = account.holds.get(holdId);
   const actual = hold ? describeHold(hold) : 'no hold';
   if (status === null) {
     return hold ? { holdId, expected: `no hold before ${event.type}`, actual } : null;
@@ -309,7 +309,7 @@ export function checkFunds(
   const holds = new Map<string, Hold>();
   for (const { streamName, state } of accounts) {
     if (!state.opened) continue;
-    for (const [holdId, hold] of Object.entries(state.holds)) {
+    for (const [holdId, hold] of state.holds.entries()) {
       const transaction = byStream.get(streamNameFor(holdId));
       const expected = `a transaction of ${state.owner} for ${hold.amount} ${state.currency}`;
       if (!transaction) {
