@@ -1,10 +1,5 @@
-import type { EventStore, RecordedEvent } from '../event-store/event-store.port';
-import {
-  RebuildOptions,
-  RebuildResult,
-  RebuildableProjection,
-  rebuildProjection,
-} from '../projections/projection-rebuild';
+import type { RecordedEvent } from '../event-store/event-store.port';
+import type { RebuildableProjection } from '../projections/projection-rebuild';
 import type { CliProjection } from '../projections/projections.cli';
 import { asBalanceRows, projectAccountRows } from './account-balances.projection';
 import {
@@ -48,15 +43,6 @@ export function rebuildableAccountBalances(
     swapCopyIn: () => readModel.finishRebuild(),
     abandonCopy: () => readModel.abandonRebuild(),
   };
-}
-
-/** Rebuilds the account balances and entries beside the live tables and swaps them in. */
-export function rebuildAccountBalances(
-  eventStore: EventStore,
-  readModel: AccountReadModel,
-  options: RebuildOptions = {},
-): Promise<RebuildResult> {
-  return rebuildProjection(eventStore, rebuildableAccountBalances(readModel), options);
 }
 
 /** The balances projection's registration with `npm run projections`. */

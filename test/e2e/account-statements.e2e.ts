@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import { rebuildAccountBalances } from '../../src/accounts/account-balances.rebuild';
 import { AccountStreams } from '../../src/accounts/account-streams';
 import { SqliteEventStore } from '../../src/event-store/sqlite/sqlite-event-store';
 import { SqliteAccountReadModel } from '../../src/read-model/sqlite/sqlite-account-read-model';
 import { SystemClock } from '../../src/shared/clock';
+import { PROJECTIONS_CLI, runCli } from '../support/cli-process';
 import { HttpResponse, ServiceHarness } from '../support/service-harness';
 
 const PROBLEM_PREFIX = 'urn:payment-ledger:problem:';
@@ -261,7 +261,7 @@ describe('account balances and statements (embedded default)', () => {
     });
   });
 
-  it('a rebuild while the service runs gives the same rows', async () => {
+  it('`npm run projections -- rebuild account-balances` while the service runs gives the same rows', async () => {
     const path = join(service.dataDir, 'account-read-model.sqlite');
     const snapshot = async () => {
       const readModel = new SqliteAccountReadModel({ path, readOnly: true });
@@ -278,18 +278,17 @@ describe('account balances and statements (embedded default)', () => {
     const before = await snapshot();
     expect(before.items).toHaveLength(3);
 
-    const eventStore = new SqliteEventStore({
-      path: join(service.dataDir, 'events.sqlite'),
-      clock: new SystemClock(),
-    });
-    const readModel = new SqliteAccountReadModel({ path });
-    try {
-      const result = await rebuildAccountBalances(eventStore, readModel, { batchEvents: 3 });
-      expect(result.checkpoint).toBeGreaterThan(0n);
-    } finally {
-      await readModel.close();
-      await eventStore.close();
-    }
+    // As an operator runs it, in its own process beside the running service.
+    const rebuild = await runCli(PROJECTIONS_CLI, service.dataDir, [
+      'rebuild',
+      'account-balances',
+      '--batch-events',
+      '3',
+    ]);
+    expect(rebuild).toMatchObject({ code: 0 });
+    expect(rebuild.stdout).toMatch(/rebuild account-balances: \d+ events .* swapped in/);
+    const status = await runCli(PROJECTIONS_CLI, service.dataDir, ['status']);
+    expect(status.stdout).toMatch(/^account-balances +\d+ +0 /m);
 
     expect(await snapshot()).toEqual(before);
     const accounts = await service.call('GET', '/v1/accounts', { token: alice });
