@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { AccountReadModel } from './accounts/account-read-model.port';
+import { accountBalancesOnStores } from './accounts/account-balances.rebuild';
 import { UsageError, runCli } from './cli/cli';
 import { AppConfig } from './config/app-config';
 import { CoreModule } from './config/core.module';
@@ -14,6 +16,7 @@ import { WorkStoreModule } from './process-manager/work-store.module';
 import { CheckpointedSchedule } from './process-manager/checkpointed-schedule.port';
 import { projectionsCli } from './projections/projections.cli';
 import { ReadModelModule } from './read-model/read-model.module';
+import { SqliteAccountReadModel } from './read-model/sqlite/sqlite-account-read-model';
 import { SqliteReadModel } from './read-model/sqlite/sqlite-read-model';
 import { SystemClock } from './shared/clock';
 import { MathRandom } from './shared/random';
@@ -24,6 +27,7 @@ import { STORE_FILES } from './sqlite/store-files';
 interface Stores {
   eventStore: EventStore;
   readModel: ReadModel;
+  accountReadModel: AccountReadModel;
   /** Null when the process manager never ran on these stores. */
   workStore: CheckpointedSchedule | null;
   close: () => Promise<void>;
@@ -45,6 +49,10 @@ async function openStores(config: AppConfig, use: 'status' | 'rebuild'): Promise
       path: existingFile(config, STORE_FILES.readModel),
       readOnly: use === 'status',
     });
+    const accountReadModel = new SqliteAccountReadModel({
+      path: existingFile(config, STORE_FILES.accountReadModel),
+      readOnly: use === 'status',
+    });
     const workStorePath = join(config.dataDir, STORE_FILES.work);
     const workStore =
       use === 'status' && existsSync(workStorePath)
@@ -53,10 +61,12 @@ async function openStores(config: AppConfig, use: 'status' | 'rebuild'): Promise
     return {
       eventStore,
       readModel,
+      accountReadModel,
       workStore,
       close: async () => {
         await eventStore.close();
         await readModel.close();
+        await accountReadModel.close();
         await workStore?.close();
       },
     };
@@ -77,6 +87,7 @@ async function openStores(config: AppConfig, use: 'status' | 'rebuild'): Promise
   return {
     eventStore: context.get(EventStore),
     readModel: context.get(ReadModel),
+    accountReadModel: context.get(AccountReadModel),
     workStore: context.get(CheckpointedSchedule),
     close: () => context.close(),
   };
@@ -97,4 +108,9 @@ function openEventStore(config: AppConfig): SqliteEventStore {
 }
 
 /** `npm run projections`: the projections CLI, given every projection and the stores they keep. */
-runCli(projectionsCli({ projections: [summariesOnStores, processManagerOnStores], openStores }));
+runCli(
+  projectionsCli({
+    projections: [summariesOnStores, accountBalancesOnStores, processManagerOnStores],
+    openStores,
+  }),
+);

@@ -83,6 +83,12 @@ function pathSegment(): fc.Arbitrary<string> {
   );
 }
 
+/** A currency code, valid or not, or any path segment. */
+const currencySegment: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom('KES', 'USD', 'kes', 'XYZ', 'KESS'),
+  pathSegment(),
+);
+
 const paths: fc.Arbitrary<string> = fc.oneof(
   fc.constant('/v1/transactions'),
   pathSegment().map((id) => `/v1/transactions/${id}`),
@@ -103,7 +109,15 @@ const paths: fc.Arbitrary<string> = fc.oneof(
     .tuple(pathSegment(), pathSegment())
     .map(([id, kind]) => `/v1/support/parked-work/${id}/${kind}/retry`),
   pathSegment().map((id) => `/v1/audit/transactions/${id}/events`),
-  fc.constant('/v1/accounts/deposits'),
+  fc.constantFrom('/v1/accounts/deposits', '/v1/accounts', '/v1/support/ledger/balances'),
+  currencySegment.map((currency) => `/v1/accounts/${currency}/entries`),
+  fc
+    .tuple(pathSegment(), currencySegment)
+    .map(([owner, currency]) => `/v1/accounts/${owner}/${currency}/overdraft`),
+  pathSegment().map((owner) => `/v1/support/accounts/${owner}`),
+  fc
+    .tuple(pathSegment(), currencySegment)
+    .map(([owner, currency]) => `/v1/support/accounts/${owner}/${currency}/entries`),
   fc.constant('/v1/audit/events'),
   fc.constantFrom(
     '/health/live',

@@ -1,14 +1,34 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { AuthModule } from '../auth/auth.module';
+import { ProjectionsModule } from '../projections/projections.module';
+import { AccountBalancesProjection } from './account-balances.projection';
 import { AccountStreams } from './account-streams';
 import { DepositFundsController } from './deposit-funds/deposit-funds.controller';
 import { DepositFundsHandler } from './deposit-funds/deposit-funds.handler';
+import { ListAccountEntriesController } from './list-account-entries/list-account-entries.controller';
+import { ListAccountEntriesHandler } from './list-account-entries/list-account-entries.handler';
+import { ListAccountsController } from './list-accounts/list-accounts.controller';
+import { ListAccountsHandler } from './list-accounts/list-accounts.handler';
+import { SetOverdraftLimitController } from './set-overdraft-limit/set-overdraft-limit.controller';
+import { SetOverdraftLimitHandler } from './set-overdraft-limit/set-overdraft-limit.handler';
 
 @Module({
-  imports: [CqrsModule, AuthModule],
-  controllers: [DepositFundsController],
-  providers: [AccountStreams, DepositFundsHandler],
+  imports: [CqrsModule, AuthModule, ProjectionsModule],
+  controllers: [
+    DepositFundsController,
+    SetOverdraftLimitController,
+    ListAccountsController,
+    ListAccountEntriesController,
+  ],
+  providers: [
+    AccountStreams,
+    AccountBalancesProjection,
+    DepositFundsHandler,
+    SetOverdraftLimitHandler,
+    ListAccountsHandler,
+    ListAccountEntriesHandler,
+  ],
   exports: [AccountStreams],
 })
 export class AccountsModule {}

@@ -1,6 +1,8 @@
 import { DynamicModule, Global, Module, Type } from '@nestjs/common';
 import type { AppConfig } from '../config/app-config';
 import { MongoReadModelModule } from './mongodb/mongodb-read-model.module';
+import { MongoAccountReadModelModule } from './mongodb/mongodb-account-read-model.module';
+import { SqliteAccountReadModelModule } from './sqlite/sqlite-account-read-model.module';
 import { SqliteReadModelModule } from './sqlite/sqlite-read-model.module';
 
 /** Every READ_MODEL value must name a module here, or this does not compile. */
@@ -9,12 +11,18 @@ const adapterModules: Record<AppConfig['readModel'], Type> = {
   mongodb: MongoReadModelModule,
 };
 
-/** Provides the ReadModel port with the adapter that READ_MODEL selects. */
+/** The accounts' read model lives in the same store as the summaries. */
+const accountAdapterModules: Record<AppConfig['readModel'], Type> = {
+  sqlite: SqliteAccountReadModelModule,
+  mongodb: MongoAccountReadModelModule,
+};
+
+/** Provides the ReadModel and AccountReadModel ports with the adapters READ_MODEL selects. */
 @Global()
 @Module({})
 export class ReadModelModule {
   static forRoot(config: AppConfig): DynamicModule {
-    const adapter = adapterModules[config.readModel];
-    return { module: ReadModelModule, imports: [adapter], exports: [adapter] };
+    const adapters = [adapterModules[config.readModel], accountAdapterModules[config.readModel]];
+    return { module: ReadModelModule, imports: adapters, exports: adapters };
   }
 }

@@ -5,6 +5,7 @@
 export const STORE_FILES = {
   events: 'events.sqlite',
   readModel: 'read-model.sqlite',
+  accountReadModel: 'account-read-model.sqlite',
   work: 'work.sqlite',
   rateLimits: 'rate-limits.sqlite',
 } as const;

@@ -6,6 +6,8 @@ import { ProviderModule } from '../provider/provider.module';
 import { TransactionsModule } from '../transactions/transactions.module';
 import { GetSupportTransactionController } from './get-support-transaction/get-support-transaction.controller';
 import { GetSupportTransactionHandler } from './get-support-transaction/get-support-transaction.handler';
+import { LedgerBalancesController } from './ledger-balances/ledger-balances.controller';
+import { LedgerBalancesHandler } from './ledger-balances/ledger-balances.handler';
 import { ParkedWorkController } from './parked-work/parked-work.controller';
 import { ParkedWorkHandler } from './parked-work/parked-work.handler';
 import { RetryParkedWorkHandler } from './parked-work/retry-parked-work.handler';
@@ -15,12 +17,13 @@ import { ResolveTransactionController } from './resolve-transaction/resolve-tran
 import { ResolveTransactionHandler } from './resolve-transaction/resolve-transaction.handler';
 import { SearchTransactionsController } from './search-transactions/search-transactions.controller';
 import { SearchTransactionsHandler } from './search-transactions/search-transactions.handler';
+import { SupportAccountsController } from './support-accounts/support-accounts.controller';
 import { SupportStatsController } from './support-stats/support-stats.controller';
 import { SupportStatsHandler } from './support-stats/support-stats.handler';
 
 /**
  * Routes for support staff (role `support`): search, the reconciliation queue, stats, resolve,
- * parked process-manager steps.
+ * parked process-manager steps, any owner's accounts and statements, the ledger's balances.
  */
 @Module({
   imports: [CqrsModule, AuthModule, ProjectionsModule, TransactionsModule, ProviderModule],
@@ -31,6 +34,8 @@ import { SupportStatsHandler } from './support-stats/support-stats.handler';
     GetSupportTransactionController,
     ResolveTransactionController,
     ParkedWorkController,
+    SupportAccountsController,
+    LedgerBalancesController,
   ],
   providers: [
     SearchTransactionsHandler,
@@ -40,6 +45,7 @@ import { SupportStatsHandler } from './support-stats/support-stats.handler';
     ResolveTransactionHandler,
     ParkedWorkHandler,
     RetryParkedWorkHandler,
+    LedgerBalancesHandler,
   ],
 })
 export class SupportModule {}

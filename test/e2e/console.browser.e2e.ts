@@ -210,6 +210,28 @@ describeInChromium('the support console in headless Chromium', () => {
     await context.close();
   });
 
+  it("shows the owner's account in the transaction's currency beside it: balances and last entries", async () => {
+    const operator = await service.token('olga', ['operator']);
+    const deposited = await service.call('POST', '/v1/accounts/deposits', {
+      token: operator,
+      body: { id: 'console-1', owner: OWNER, amount: 9_000, currency: 'KES', reference: 'wire 7' },
+    });
+    expect(deposited.status).toBe(201);
+    const { context, page } = await signedInConsole(['support']);
+    const queue = queueRegion(page);
+    await queue.getByRole('button', { name: 'conflict-2' }).click();
+    const detail = detailRegion(page);
+    await detail.getByRole('heading', { name: 'Account of carol in KES' }).waitFor();
+    await detail.locator('#account-entries > li').first().waitFor();
+    const fields = await detail.locator('#account-fields').innerText();
+    expect(fields).toMatch(/Available\s+9000/);
+    const entries = await detail.locator('#account-entries > li').allInnerTexts();
+    expect(entries[0]).toContain('deposit 9000 (posted)');
+    expect(entries[0]).toContain('reference: wire 7');
+    expect(pageFaults).toEqual([]);
+    await context.close();
+  });
+
   it('shows the problem details when a colleague settled the case first (409)', async () => {
     const { context, page } = await signedInConsole(['support', 'auditor']);
     await queueRegion(page).getByRole('button', { name: 'conflict-2' }).click();

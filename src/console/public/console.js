@@ -331,6 +331,74 @@ function renderSummaryTimeline(transaction, reason) {
   );
 }
 
+const ACCOUNT_FIELDS = [
+  ['Posted', (a) => String(a.posted)],
+  ['Pending (held)', (a) => String(a.pending)],
+  ['Available', (a) => String(a.available)],
+  ['Overdraft limit', (a) => String(a.overdraftLimit)],
+];
+const ACCOUNT_ENTRIES_SHOWN = 5;
+
+function entryItem(entry) {
+  const linked = entry.transactionId === null ? [] : [' · transaction ', entry.transactionId];
+  return element(
+    'li',
+    {},
+    element(
+      'div',
+      { class: 'event-head' },
+      element('span', { class: 'event-type' }, `${entry.kind} ${entry.amount} (${entry.balance})`),
+      timeElement(entry.at),
+    ),
+    element(
+      'p',
+      { class: 'event-data' },
+      `after: posted ${entry.posted} · pending ${entry.pending} · available ${entry.available}`,
+      ...linked,
+      ...(entry.reference === null ? [] : [' · reference: ', userText(entry.reference)]),
+    ),
+  );
+}
+
+/** The transaction's owner's account in its currency: balances and the last entries. */
+async function loadAccount(transaction) {
+  const problemBox = byId('account-problem');
+  clearProblem(problemBox);
+  byId('account-fields').replaceChildren();
+  byId('account-entries').replaceChildren();
+  byId('account-title').replaceChildren(
+    'Account of ',
+    userText(transaction.owner),
+    ` in ${transaction.currency}`,
+  );
+  const owner = encodeURIComponent(transaction.owner);
+  const [accounts, entries] = await Promise.allSettled([
+    api(`/v1/support/accounts/${owner}`),
+    api(
+      `/v1/support/accounts/${owner}/${transaction.currency}/entries?limit=${ACCOUNT_ENTRIES_SHOWN}`,
+    ),
+  ]);
+  if (openTransactionId !== transaction.transactionId) return;
+  if (accounts.status === 'rejected') {
+    showProblem(problemBox, accounts.reason);
+    return;
+  }
+  const account = accounts.value.accounts.find((a) => a.currency === transaction.currency);
+  if (!account) {
+    byId('account-source').textContent = `The owner has no ${transaction.currency} account.`;
+    return;
+  }
+  byId('account-source').textContent = `Minor units of ${transaction.currency}.`;
+  byId('account-fields').replaceChildren(
+    ...ACCOUNT_FIELDS.flatMap(([label, valueOf]) => [
+      element('dt', {}, label),
+      element('dd', {}, valueOf(account)),
+    ]),
+  );
+  if (entries.status === 'rejected') showProblem(problemBox, entries.reason);
+  else byId('account-entries').replaceChildren(...entries.value.items.map(entryItem));
+}
+
 async function openTransaction(transactionId) {
   openTransactionId = transactionId;
   const problemBox = byId('detail-problem');
@@ -355,6 +423,7 @@ async function openTransaction(transactionId) {
     showProblem(problemBox, view.reason);
   } else {
     renderDetail(view.value);
+    void loadAccount(view.value);
     if (events.status === 'fulfilled' && events.value) renderEvents(events.value.events);
     else
       renderSummaryTimeline(
