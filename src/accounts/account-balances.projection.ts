@@ -14,7 +14,6 @@ import {
 } from './account-read-model.port';
 import { isAccountStreamEvent, toAccountEvent } from './account-streams';
 import type { AccountEvent } from './account.events';
-import { availableBalance, evolve, initialState, OpenAccount } from './account.state';
 
 /** The key of an entry row: its stream and revision, so a rebuild gives it the same id. */
 export function entryIdOf(event: Pick<RecordedEvent, 'streamName' | 'revision'>): string {
@@ -57,7 +56,7 @@ function entryMovement(
 function entryOf(
   event: RecordedEvent,
   accountEvent: AccountEvent,
-  account: OpenAccount,
+  balance: AccountBalance,
 ): AccountEntry | null {
   const movement = entryMovement(accountEvent);
   if (!movement) return null;
@@ -65,16 +64,16 @@ function entryOf(
   return {
     entryId: entryIdOf(event),
     streamName: event.streamName,
-    owner: account.owner,
-    currency: account.currency,
+    owner: balance.owner,
+    currency: balance.currency,
     revision: event.revision,
     ...movement,
     transactionId: data.holdId ?? null,
     reference: data.reference ?? null,
     at: data.at,
-    postedAfter: account.posted,
-    pendingAfter: account.pending,
-    availableAfter: availableBalance(account),
+    postedAfter: balance.posted,
+    pendingAfter: balance.pending,
+    availableAfter: balance.available,
   };
 }
 
@@ -84,11 +83,15 @@ export interface ProjectedAccountEvent {
   entry: AccountEntry | null;
 }
 
+const ZERO: LegBalance = { posted: 0, pending: 0 };
+
 /**
- * Pure: the account row after one more event, and the entry the event adds. The row is the
- * stream folded through the domain's own `evolve`, so it cannot disagree with a replay; the
- * system legs are the domain's `legsOf`, the table the audit applies. An event at or below the
- * row's revision was already applied: null, nothing changes.
+ * Pure: the account row after one more event, and the entry the event adds. Every balance is the
+ * sum of the domain's own legs (`legsOf`, the table the audit applies, whose spec holds it to
+ * the account's `evolve`): the customer's leg moves its posted balance and the holds it owes,
+ * the others the system accounts. No hold-by-hold state is kept, so a row stays small however
+ * many payments the account makes. An event at or below the row's revision was already applied:
+ * null, nothing changes.
  */
 export function projectAccountEvent(
   balance: AccountBalance | undefined,
@@ -96,23 +99,44 @@ export function projectAccountEvent(
 ): ProjectedAccountEvent | null {
   if (balance && event.revision <= balance.revision) return null;
   const accountEvent = toAccountEvent(event);
-  const state = evolve(balance?.state ?? initialState, accountEvent);
-  if (!state.opened) return null;
+  if (accountEvent.type === 'AccountOpened') {
+    if (balance) return null;
+    const opened = row(event, accountEvent.data.owner, accountEvent.data.currency);
+    return { balance: opened, entry: null };
+  }
+  if (!balance) return null;
   const legs = legsOf(accountEvent);
+  const customer = addLegs(ZERO, legs, 'customer');
+  const overdraftLimit =
+    accountEvent.type === 'OverdraftLimitSet' ? accountEvent.data.limit : balance.overdraftLimit;
+  const posted = balance.posted + customer.posted;
+  const pending = balance.pending - customer.pending;
   const next: AccountBalance = {
-    streamName: event.streamName,
-    owner: state.owner,
-    currency: state.currency,
+    ...balance,
     revision: event.revision,
-    posted: state.posted,
-    pending: state.pending,
-    available: availableBalance(state),
-    overdraftLimit: state.overdraftLimit,
-    funding: addLegs(balance?.funding ?? { posted: 0, pending: 0 }, legs, 'funding'),
-    clearing: addLegs(balance?.clearing ?? { posted: 0, pending: 0 }, legs, 'clearing'),
-    state,
+    posted,
+    pending,
+    available: posted - pending + overdraftLimit,
+    overdraftLimit,
+    funding: addLegs(balance.funding, legs, 'funding'),
+    clearing: addLegs(balance.clearing, legs, 'clearing'),
   };
-  return { balance: next, entry: entryOf(event, accountEvent, state) };
+  return { balance: next, entry: entryOf(event, accountEvent, next) };
+}
+
+function row(event: RecordedEvent, owner: string, currency: string): AccountBalance {
+  return {
+    streamName: event.streamName,
+    owner,
+    currency,
+    revision: event.revision,
+    posted: 0,
+    pending: 0,
+    available: 0,
+    overdraftLimit: 0,
+    funding: ZERO,
+    clearing: ZERO,
+  };
 }
 
 /** The key of a row: an account's stream name, or an entry's id. */

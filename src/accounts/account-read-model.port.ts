@@ -1,5 +1,3 @@
-import type { OpenAccount } from './account.state';
-
 /** The projection's name: its checkpoint's, and the one `npm run projections` takes. */
 export const ACCOUNT_BALANCES_PROJECTION = 'account-balances';
 
@@ -27,7 +25,6 @@ export interface AccountBalance {
   /** The legs this account's events put on funding(currency) and clearing(currency). */
   funding: LegBalance;
   clearing: LegBalance;
-  state: OpenAccount;
 }
 
 /** The account events that move money; opening, overdraft changes and refusals move none. */

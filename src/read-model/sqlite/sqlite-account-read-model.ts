@@ -27,7 +27,7 @@ const REBUILD = { balances: 'account_balances_rebuild', entries: 'account_entrie
 type Tables = typeof LIVE;
 
 const BALANCE_COLUMNS = `stream_name, owner, currency, revision, posted, pending, available,
-  overdraft_limit, funding_posted, funding_pending, clearing_posted, clearing_pending, state`;
+  overdraft_limit, funding_posted, funding_pending, clearing_posted, clearing_pending`;
 const ENTRY_COLUMNS = `entry_id, stream_name, owner, currency, revision, kind, amount, balance,
   transaction_id, reference, at, posted_after, pending_after, available_after`;
 
@@ -45,9 +45,7 @@ function tablesSql({ balances, entries }: Tables, indexPrefix: string): string {
     funding_posted INTEGER NOT NULL,
     funding_pending INTEGER NOT NULL,
     clearing_posted INTEGER NOT NULL,
-    clearing_pending INTEGER NOT NULL,
-    -- OpenAccount as JSON text, to fold the next event into.
-    state TEXT NOT NULL
+    clearing_pending INTEGER NOT NULL
   ) STRICT;
   CREATE INDEX ${indexPrefix}_by_owner ON ${balances} (owner, currency);
   CREATE TABLE ${entries} (
@@ -88,7 +86,6 @@ interface BalanceRow {
   funding_pending: bigint;
   clearing_posted: bigint;
   clearing_pending: bigint;
-  state: string;
 }
 
 interface EntryRow {
@@ -120,7 +117,6 @@ function toBalance(row: BalanceRow): AccountBalance {
     overdraftLimit: Number(row.overdraft_limit),
     funding: { posted: Number(row.funding_posted), pending: Number(row.funding_pending) },
     clearing: { posted: Number(row.clearing_posted), pending: Number(row.clearing_pending) },
-    state: JSON.parse(row.state) as AccountBalance['state'],
   };
 }
 
@@ -157,7 +153,6 @@ function balanceParams(balance: AccountBalance): unknown[] {
     balance.funding.pending,
     balance.clearing.posted,
     balance.clearing.pending,
-    JSON.stringify(balance.state),
   ];
 }
 
@@ -266,13 +261,12 @@ export class SqliteAccountReadModel extends AccountReadModel {
     if (this.readOnly) throw new Error('the account read model was opened read-only');
     const upsertBalance = this.db.prepare(
       `INSERT INTO ${tables.balances} (${BALANCE_COLUMNS})
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (stream_name) DO UPDATE SET
          revision = excluded.revision, posted = excluded.posted, pending = excluded.pending,
          available = excluded.available, overdraft_limit = excluded.overdraft_limit,
          funding_posted = excluded.funding_posted, funding_pending = excluded.funding_pending,
-         clearing_posted = excluded.clearing_posted, clearing_pending = excluded.clearing_pending,
-         state = excluded.state
+         clearing_posted = excluded.clearing_posted, clearing_pending = excluded.clearing_pending
        WHERE excluded.revision > ${tables.balances}.revision`,
     );
     const insertEntry = this.db.prepare(
