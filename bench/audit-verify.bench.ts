@@ -1,3 +1,5 @@
+import { AccountBalancesProjection } from '../src/accounts/account-balances.projection';
+import { SqliteAccountReadModel } from '../src/read-model/sqlite/sqlite-account-read-model';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -160,7 +162,12 @@ async function writeEvents(store: SqliteEventStore, events: number, batch: numbe
 }
 
 /** What TransactionSummaryProjection does, without the live subscription. */
-async function project(store: SqliteEventStore, readModel: SqliteReadModel): Promise<void> {
+async function project(
+  store: SqliteEventStore,
+  readModel: SqliteReadModel,
+  accountReadModel: SqliteAccountReadModel,
+): Promise<void> {
+  const accounts = new AccountBalancesProjection(accountReadModel);
   const head = await store.headPosition();
   const progress = progressReporter('bench project');
   for (let after = 0n; after < head;) {
@@ -174,6 +181,7 @@ async function project(store: SqliteEventStore, readModel: SqliteReadModel): Pro
     }
     const summaries: TransactionSummary[] = [...current.values()];
     await readModel.commit(SUMMARY_PROJECTION, { summaries, checkpoint: last.position });
+    await accounts.apply(page, last.position);
     after = last.position;
     progress.update('projecting', Number(after), Number(head), 'events');
   }
@@ -209,13 +217,16 @@ async function main(): Promise<number> {
     clock: new SystemClock(),
   });
   const readModel = new SqliteReadModel({ path: readModelPath });
+  const accountReadModel = new SqliteAccountReadModel({
+    path: join(dataDir, STORE_FILES.accountReadModel),
+  });
   try {
     const writeStart = performance.now();
     await writeEvents(store, events, batch);
     const written = await store.headPosition();
     const writeSeconds = (performance.now() - writeStart) / 1000;
     const projectStart = performance.now();
-    await project(store, readModel);
+    await project(store, readModel, accountReadModel);
     const projectSeconds = (performance.now() - projectStart) / 1000;
 
     const progress = progressReporter('audit verify');
@@ -224,6 +235,7 @@ async function main(): Promise<number> {
         eventStore: store,
         readModel,
         readModelStreamNames: () => sqliteReadModelStreamNames(readModelPath),
+        accountReadModel,
       },
       {
         onProgress: ({ phase, done, total }) =>

@@ -2,6 +2,8 @@ import { performance } from 'node:perf_hooks';
 import { ACCOUNT_CATEGORY } from '../accounts/account-id';
 import type { EventStore } from '../event-store/event-store.port';
 import { Clock, SystemClock } from '../shared/clock';
+import type { AccountReadModel } from '../accounts/account-read-model.port';
+import { compareAccountBalances } from '../accounts/compare-account-balances';
 import type { ReadModel } from '../transactions/read-model.port';
 import { TRANSACTION_CATEGORY } from '../transactions/transaction-id';
 import {
@@ -59,6 +61,8 @@ export interface VerifySources {
   readModel: ReadModel;
   /** Every stream name with a read-model row: to find rows whose stream has no events. */
   readModelStreamNames: () => Iterable<string>;
+  /** The accounts' balances read model, compared with the fold of the account streams. */
+  accountReadModel: AccountReadModel;
 }
 
 export interface VerifyReport {
@@ -86,7 +90,7 @@ export interface MoneyReport {
  * events a row has seen since (appended after the snapshot) before comparing with it.
  */
 export async function verifyAll(
-  { eventStore, readModel, readModelStreamNames }: VerifySources,
+  { eventStore, readModel, readModelStreamNames, accountReadModel }: VerifySources,
   options: VerifyOptions = {},
 ): Promise<VerifyReport> {
   const started = performance.now();
@@ -177,6 +181,16 @@ export async function verifyAll(
     streams += 1;
     events += streamEvents.length;
   }
+
+  const balances = await compareAccountBalances(eventStore, accountReadModel);
+  differences.push(
+    ...balances.differences.map(({ streamName, fromEvents, fromReadModel }) => ({
+      streamName,
+      field: 'account balances',
+      expected: fromEvents,
+      actual: fromReadModel,
+    })),
+  );
 
   return {
     streams,

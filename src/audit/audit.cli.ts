@@ -5,6 +5,7 @@ import { AppConfig } from '../config/app-config';
 import { STORE_FILES } from '../sqlite/store-files';
 import { UsageError, positiveIntegerFlag, runCli } from '../cli/cli';
 import { SqliteEventStore } from '../event-store/sqlite/sqlite-event-store';
+import { SqliteAccountReadModel } from '../read-model/sqlite/sqlite-account-read-model';
 import { SqliteReadModel } from '../read-model/sqlite/sqlite-read-model';
 import { SystemClock } from '../shared/clock';
 import { streamNameFor } from '../transactions/transaction-id';
@@ -30,6 +31,7 @@ Reads DATA_DIR like the service (embedded default only) and never writes: safe w
 interface Stores {
   eventStore: SqliteEventStore;
   readModel: SqliteReadModel;
+  accountReadModel: SqliteAccountReadModel;
   readModelPath: string;
 }
 
@@ -59,6 +61,7 @@ async function main(): Promise<number> {
   } finally {
     await stores.eventStore.close();
     await stores.readModel.close();
+    await stores.accountReadModel.close();
   }
 }
 
@@ -69,13 +72,15 @@ function openStores(config: AppConfig): Stores {
   }
   const eventStorePath = join(config.dataDir, STORE_FILES.events);
   const readModelPath = join(config.dataDir, STORE_FILES.readModel);
-  for (const path of [eventStorePath, readModelPath]) {
+  const accountReadModelPath = join(config.dataDir, STORE_FILES.accountReadModel);
+  for (const path of [eventStorePath, readModelPath, accountReadModelPath]) {
     // Opening a missing file would create an empty store and "verify" it.
     if (!existsSync(path)) throw new UsageError(`${path} does not exist: is DATA_DIR right?`);
   }
   return {
     eventStore: new SqliteEventStore({ path: eventStorePath, clock: new SystemClock() }),
     readModel: new SqliteReadModel({ path: readModelPath, readOnly: true }),
+    accountReadModel: new SqliteAccountReadModel({ path: accountReadModelPath, readOnly: true }),
     readModelPath,
   };
 }
@@ -92,6 +97,7 @@ async function verify(
         eventStore: stores.eventStore,
         readModel: stores.readModel,
         readModelStreamNames: () => sqliteReadModelStreamNames(stores.readModelPath),
+        accountReadModel: stores.accountReadModel,
       },
       {
         ...options,

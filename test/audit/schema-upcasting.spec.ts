@@ -1,3 +1,5 @@
+import { AccountBalancesProjection } from '../../src/accounts/account-balances.projection';
+import { SqliteAccountReadModel } from '../../src/read-model/sqlite/sqlite-account-read-model';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -140,11 +142,17 @@ describe('schema evolution: a stored version-1 stream under current code', () =>
         checkpoint: stored.at(-1)!.position,
       });
 
+      const accountReadModel = new SqliteAccountReadModel({
+        path: join(dataDir, 'account-read-model.sqlite'),
+      });
+      await new AccountBalancesProjection(accountReadModel).apply(stored, stored.at(-1)!.position);
       const report = await verifyAll({
         eventStore,
         readModel,
         readModelStreamNames: () => (row ? [row.streamName] : []),
+        accountReadModel,
       });
+      await accountReadModel.close();
 
       expect(report).toMatchObject({
         streams: 1,

@@ -1,3 +1,5 @@
+import { AccountBalancesProjection } from '../../src/accounts/account-balances.projection';
+import { SqliteAccountReadModel } from '../../src/read-model/sqlite/sqlite-account-read-model';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,6 +35,7 @@ describe('npm run audit -- verify: the money (embedded default)', () => {
   let dataDir: string;
   let eventStore: SqliteEventStore;
   let readModel: SqliteReadModel;
+  let accountReadModel: SqliteAccountReadModel;
 
   const holdOf = (owner: string, clientId: string) => transactionIdFor(owner, clientId);
 
@@ -94,10 +97,12 @@ describe('npm run audit -- verify: the money (embedded default)', () => {
       const row = projectTransactionSummary(rows.get(event.streamName), event);
       if (row) rows.set(event.streamName, row);
     }
+    const head = await eventStore.headPosition();
     await readModel.commit('transaction-summaries', {
       summaries: [...rows.values()],
-      checkpoint: await eventStore.headPosition(),
+      checkpoint: head,
     });
+    await new AccountBalancesProjection(accountReadModel).apply(events, head);
   }
 
   const accountEvents = {
@@ -126,6 +131,9 @@ describe('npm run audit -- verify: the money (embedded default)', () => {
       clock: new SystemClock(),
     });
     readModel = new SqliteReadModel({ path: join(dataDir, STORE_FILES.readModel) });
+    accountReadModel = new SqliteAccountReadModel({
+      path: join(dataDir, STORE_FILES.accountReadModel),
+    });
 
     const { opened, deposited, held, posted } = accountEvents;
     await transaction('alice', 'paid', 2500, 'KES', { status: 'SUCCEEDED', reason: null });
@@ -178,6 +186,7 @@ describe('npm run audit -- verify: the money (embedded default)', () => {
   afterAll(async () => {
     await eventStore.close();
     await readModel.close();
+    await accountReadModel.close();
     rmSync(dataDir, { recursive: true, force: true });
   });
 

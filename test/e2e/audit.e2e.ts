@@ -225,6 +225,25 @@ describe('audit over HTTP and the audit CLI (embedded default)', () => {
         expect((await runCli(AUDIT_CLI, service.dataDir, ['verify'])).code).toBe(0);
       });
 
+      it("verify catches an account balance in the read model that is not the fold of the account's events", async () => {
+        const accounts = new Database(join(service.dataDir, 'account-read-model.sqlite'));
+        try {
+          accounts
+            .prepare("UPDATE account_balances SET posted = posted + 1 WHERE owner = 'alice'")
+            .run();
+          const result = await runCli(AUDIT_CLI, service.dataDir, ['verify']);
+          expect(result.code).toBe(1);
+          expect(result.stdout).toContain('1 differences');
+          expect(result.stdout).toMatch(/account-\S+ {2}account balances: expected \{.*"posted":/);
+        } finally {
+          accounts
+            .prepare("UPDATE account_balances SET posted = posted - 1 WHERE owner = 'alice'")
+            .run();
+          accounts.close();
+        }
+        expect((await runCli(AUDIT_CLI, service.dataDir, ['verify'])).code).toBe(0);
+      });
+
       it('verify catches an event changed in the event store, naming its hash', async () => {
         const events = new Database(join(service.dataDir, 'events.sqlite'));
         try {
