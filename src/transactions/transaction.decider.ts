@@ -359,6 +359,12 @@ function decideResolution(
   state: ExistingTransaction,
 ): TransactionEvent[] {
   if (state.reconciliation === null) throw new ResolutionNotAllowedError();
+  // The provider cannot have paid what it was never sent, and no money was taken for it.
+  if (status === 'SUCCEEDED' && state.attempts.length === 0) {
+    throw new ResolutionNotAllowedError(
+      'This transaction was never sent to the provider, so it cannot have succeeded: resolve it FAILED',
+    );
+  }
   return [
     {
       type: 'ResolvedBySupport',

@@ -10,8 +10,8 @@ export class IdempotencyKeyReusedError extends Error {
 
 /** Support may only settle a case that needs reconciliation; a confirmed status stands. */
 export class ResolutionNotAllowedError extends Error {
-  constructor() {
-    super('Only a transaction that needs reconciliation can be resolved by support');
+  constructor(reason = 'Only a transaction that needs reconciliation can be resolved by support') {
+    super(reason);
     this.name = 'ResolutionNotAllowedError';
   }
 }

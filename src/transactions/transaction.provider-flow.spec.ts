@@ -648,6 +648,17 @@ describe('transaction decider: getting through the provider', () => {
       ).toHaveLength(1);
     });
 
+    it('given a transaction never sent past its deadline, support may only fail it: nothing was paid', () => {
+      const late: TransactionEvent = {
+        type: 'ReconciliationRequired',
+        data: { reason: 'deadline_exceeded', at: at(900) },
+      };
+      expect(() => given(requested, late).when(resolve('SUCCEEDED', 950))).toThrow(
+        /never sent to the provider/,
+      );
+      expect(given(requested, late).when(resolve('FAILED', 950))).toHaveLength(1);
+    });
+
     it('a confirmed status with no case open is never overwritten', () => {
       expect(() =>
         given(requested, confirmed('SUCCEEDED', 5)).when(resolve('FAILED', 100)),
