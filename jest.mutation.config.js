@@ -13,6 +13,7 @@ module.exports = {
   testMatch: [
     '**/transactions/transaction.*.spec.ts',
     '**/process-manager/process-manager.spec.ts',
+    '**/process-manager/hold-settlement.spec.ts',
     '**/provider/status-checks/status-check-budget.spec.ts',
     '**/event-store/hash-chain.spec.ts',
     '**/accounts/account.*.spec.ts',

@@ -17,6 +17,7 @@ const THRESHOLDS = {
   'src/transactions/transaction.events.ts': 90,
   'src/transactions/transaction.errors.ts': 90,
   'src/process-manager/process-manager.ts': 95,
+  'src/process-manager/hold-settlement.ts': 95,
   'src/provider/status-checks/status-check-budget.ts': 95,
   'src/event-store/hash-chain.ts': 95,
   'src/accounts/account.decider.ts': 90,
