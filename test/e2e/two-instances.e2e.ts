@@ -6,6 +6,7 @@ import {
   KillScenario,
   killOneOfTwoInstances,
 } from '../support/kill-one-of-two';
+import { AUDIT_CLI, runCli } from '../support/cli-process';
 
 /** Two real service processes on the same embedded SQLite files; see killOneOfTwoInstances. */
 describe('two instances on one machine, one killed mid-flight', () => {
@@ -27,4 +28,11 @@ describe('two instances on one machine, one killed mid-flight', () => {
     () => scenario.run(),
     KILL_SCENARIO_TIMEOUT_MS,
   );
+
+  it('leaves a store whose money and history audit verify proves', async () => {
+    const verify = await runCli(AUDIT_CLI, dataDir, ['verify']);
+    expect(verify.stdout).toMatch(/0 differences/);
+    expect(verify.stdout).toContain('KES: 1 accounts');
+    expect(verify.code).toBe(0);
+  });
 });

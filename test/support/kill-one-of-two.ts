@@ -11,7 +11,18 @@ import { ServiceProcess } from './service-process';
 
 interface View {
   status: string;
+  funds: string | null;
 }
+
+interface Account {
+  currency: string;
+  posted: number;
+  pending: number;
+}
+
+const AMOUNT = 700;
+/** What alice is funded with: every payment of the run and a little more, so each is held. */
+const FUNDED = 24 * AMOUNT + 1_000;
 
 /** The most of `times` (seconds, any order) that fall in any window (t - seconds, t]. */
 function mostInAnyWindow(times: number[], seconds: number): number {
@@ -103,12 +114,12 @@ export async function killOneOfTwoInstances(stores: Record<string, string>): Pro
     return { status: response.statusCode, body: (await response.body.json()) as View };
   }
 
-  async function waitFor(condition: () => boolean): Promise<void> {
+  async function waitFor(condition: () => boolean | Promise<boolean>): Promise<void> {
     const deadline = Date.now() + 15_000;
-    while (!condition() && Date.now() < deadline) {
+    while (!(await condition()) && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
-    expect(condition()).toBe(true);
+    expect(await condition()).toBe(true);
   }
 
   async function run(): Promise<void> {
@@ -128,14 +139,18 @@ export async function killOneOfTwoInstances(stores: Record<string, string>): Pro
     instances.push(doomed);
     const survivor = await ServiceProcess.start(env, await freePort());
     instances.push(survivor);
-    await fundAccount(survivor.baseUrl, operator, { owner: 'alice', currency: 'KES' });
+    await fundAccount(survivor.baseUrl, operator, {
+      owner: 'alice',
+      currency: 'KES',
+      amount: FUNDED,
+    });
 
     const accept = async (wave: string[]) => {
       const answers = await Promise.all(
         wave.map((id, i) =>
           call(i % 2 === 0 ? doomed : survivor, 'POST', '/v1/transactions', {
             id,
-            amount: 700,
+            amount: AMOUNT,
             currency: 'KES',
             recipient: 'bob',
           }),
@@ -189,6 +204,22 @@ export async function killOneOfTwoInstances(stores: Record<string, string>): Pro
         ]);
       }
     });
+    // The money: every hold settled as its transaction ended, on the survivor's work.
+    const succeeded = settled.filter((view) => view.status === 'SUCCEEDED').length;
+    for (const id of ids) {
+      await waitFor(async () => {
+        const { body } = await call(survivor, 'GET', `/v1/transactions/${id}`);
+        return body.funds === (body.status === 'SUCCEEDED' ? 'captured' : 'released');
+      });
+    }
+    await waitFor(async () => {
+      const { body } = await call(survivor, 'GET', '/v1/accounts');
+      const kes = (body as unknown as { accounts: Account[] }).accounts.find(
+        (account) => account.currency === 'KES',
+      );
+      return kes?.posted === FUNDED - succeeded * AMOUNT && kes.pending === 0;
+    });
+
     // One budget for both. Counted where the provider counts, over windows long enough that a
     // check delayed on its way (a process stalled on a loaded machine) cannot decide the result:
     // the shared budget sends at most its rate plus its one stored token per window, and a few
