@@ -7,6 +7,7 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiTags,
+  ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuthGuard, CurrentPrincipal } from '../../auth/auth.guard';
@@ -62,6 +63,11 @@ export class RequestTransactionController {
   @ApiOkResponse({
     type: TransactionView,
     description: 'Final already: after Prefer: wait, or replayed after the final status',
+  })
+  @ApiUnprocessableEntityResponse({
+    description:
+      'problem+json: insufficient-funds (the balance does not cover the amount; the transaction ' +
+      'is FAILED and a replay answers the same), or idempotency-key-reused',
   })
   async request(
     @Body() body: RequestTransactionDto,
