@@ -8,17 +8,7 @@ import { ACCOUNT_EVENT_TYPES } from './account.events';
 import { AccountState, availableBalance, evolve, initialState } from './account.state';
 
 /** What the audit compares of one account: its balances, revision and system legs. */
-export interface AccountFigures {
-  owner: string;
-  currency: string;
-  revision: bigint;
-  posted: number;
-  pending: number;
-  available: number;
-  overdraftLimit: number;
-  funding: LegBalance;
-  clearing: LegBalance;
-}
+export type AccountFigures = Omit<AccountBalance, 'streamName'>;
 
 /** One account whose read-model row is not the fold of its stream (null: absent on that side). */
 export interface AccountBalanceDifference {
@@ -66,20 +56,8 @@ function figuresOfFold({ state, revision, funding, clearing }: Folded): AccountF
   };
 }
 
-function figuresOfRow(balance: AccountBalance): AccountFigures {
-  const { owner, currency, revision, posted, pending, available, overdraftLimit } = balance;
-  const { funding, clearing } = balance;
-  return {
-    owner,
-    currency,
-    revision,
-    posted,
-    pending,
-    available,
-    overdraftLimit,
-    funding,
-    clearing,
-  };
+function figuresOfRow({ streamName: _streamName, ...figures }: AccountBalance): AccountFigures {
+  return figures;
 }
 
 const NOTHING_FOLDED: Folded = {

@@ -69,7 +69,18 @@ describe('the money steps of the process manager', () => {
     streams = new TransactionStreams(eventStore);
     accounts = new AccountStreams(eventStore);
     funds = new TransactionFunds(accounts, streams, clock, config);
-    provider = new RecordingProvider({ kind: 'final', status: 'completed' });
+    answerSubmissionsWith({ kind: 'final', status: 'completed' });
+    settle = new SettleHandler(streams, accounts, clock, config);
+  });
+
+  afterEach(async () => {
+    await eventStore.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** The provider answers every submission so, and the submit step calls it. */
+  function answerSubmissionsWith(outcome: SubmissionOutcome): void {
+    provider = new RecordingProvider(outcome);
     submit = new SubmitHandler(
       streams,
       funds,
@@ -79,13 +90,7 @@ describe('the money steps of the process manager', () => {
       new SeededRandom(1),
       config,
     );
-    settle = new SettleHandler(streams, accounts, clock, config);
-  });
-
-  afterEach(async () => {
-    await eventStore.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  }
 
   const work = (kind: WorkKind, payload: Record<string, unknown> = {}): ClaimedWork => ({
     transactionId,
@@ -207,16 +212,7 @@ describe('the money steps of the process manager', () => {
   });
 
   it('settles a FAILED payment by voiding its hold', async () => {
-    provider = new RecordingProvider({ kind: 'final', status: 'declined' });
-    submit = new SubmitHandler(
-      streams,
-      funds,
-      provider,
-      new WebhookUrls(config),
-      clock,
-      new SeededRandom(1),
-      config,
-    );
+    answerSubmissionsWith({ kind: 'final', status: 'declined' });
     await deposit(5_000);
     await requestOnly(2_505);
     await submit.perform(work('submit', { attempt: 1 }));
@@ -262,16 +258,7 @@ describe('the money steps of the process manager', () => {
     });
 
     it('keeps the hold of a payment that may be with the provider', async () => {
-      provider = new RecordingProvider({ kind: 'pending' });
-      submit = new SubmitHandler(
-        streams,
-        funds,
-        provider,
-        new WebhookUrls(config),
-        clock,
-        new SeededRandom(1),
-        config,
-      );
+      answerSubmissionsWith({ kind: 'pending' });
       await deposit(5_000);
       await requestOnly(2_508);
       await submit.perform(work('submit', { attempt: 1 }));
