@@ -15,6 +15,7 @@ import { ProviderWebhooksModule } from './provider-webhooks/provider-webhooks.mo
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { Clock } from './shared/clock';
 import { Random } from './shared/random';
+import { StatementsModule } from './statements/statements.module';
 import { SupportModule } from './support/support.module';
 import { TransactionsModule } from './transactions/transactions.module';
 
@@ -39,6 +40,7 @@ export class AppModule {
         StatusCheckBudgetModule.forRoot(config),
         TransactionsModule,
         AccountsModule,
+        StatementsModule,
         ProviderWebhooksModule,
         ProcessManagerModule,
         SupportModule,

@@ -6,8 +6,6 @@ import { AccountBalancesProjection } from './account-balances.projection';
 import { AccountStreams } from './account-streams';
 import { DepositFundsController } from './deposit-funds/deposit-funds.controller';
 import { DepositFundsHandler } from './deposit-funds/deposit-funds.handler';
-import { ListAccountEntriesController } from './list-account-entries/list-account-entries.controller';
-import { ListAccountEntriesHandler } from './list-account-entries/list-account-entries.handler';
 import { ListAccountsController } from './list-accounts/list-accounts.controller';
 import { ListAccountsHandler } from './list-accounts/list-accounts.handler';
 import { SetOverdraftLimitController } from './set-overdraft-limit/set-overdraft-limit.controller';
@@ -15,19 +13,13 @@ import { SetOverdraftLimitHandler } from './set-overdraft-limit/set-overdraft-li
 
 @Module({
   imports: [CqrsModule, AuthModule, ProjectionsModule],
-  controllers: [
-    DepositFundsController,
-    SetOverdraftLimitController,
-    ListAccountsController,
-    ListAccountEntriesController,
-  ],
+  controllers: [DepositFundsController, SetOverdraftLimitController, ListAccountsController],
   providers: [
     AccountStreams,
     AccountBalancesProjection,
     DepositFundsHandler,
     SetOverdraftLimitHandler,
     ListAccountsHandler,
-    ListAccountEntriesHandler,
   ],
   exports: [AccountStreams],
 })

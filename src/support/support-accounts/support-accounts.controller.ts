@@ -14,7 +14,7 @@ import {
   AccountView,
   toAccountView,
 } from '../../accounts/account-statement.view';
-import { accountStatement } from '../../accounts/list-account-entries/list-account-entries.controller';
+import { accountStatement } from '../../statements/list-account-entries/list-account-entries.controller';
 import { ListAccountsQuery } from '../../accounts/list-accounts/list-accounts.query';
 import { PageParams } from '../../http/pagination';
 import { SupportRoutes } from '../support-route.decorator';

@@ -13,8 +13,8 @@ import { AuthGuard, CurrentPrincipal } from '../../auth/auth.guard';
 import type { Principal } from '../../auth/token-verifier';
 import { cursorPosition, PageParams, pageSize } from '../../http/pagination';
 import { ProblemException } from '../../problem/problem';
-import { CurrencyParams } from '../account-params';
-import { AccountEntryPage, toAccountEntryPage } from '../account-statement.view';
+import { CurrencyParams } from '../../accounts/account-params';
+import { AccountEntryPage, toAccountEntryPage } from '../../accounts/account-statement.view';
 import type { AccountEntriesResult } from './list-account-entries.handler';
 import { ListAccountEntriesQuery } from './list-account-entries.query';
 

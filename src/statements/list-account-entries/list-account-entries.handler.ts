@@ -2,7 +2,7 @@ import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import { AppConfig } from '../../config/app-config';
 import { ProjectionsService } from '../../projections/projections.service';
 import { ReadModel } from '../../transactions/read-model.port';
-import { AccountReadModel, EntryPage } from '../account-read-model.port';
+import { AccountReadModel, EntryPage } from '../../accounts/account-read-model.port';
 import { ListAccountEntriesQuery } from './list-account-entries.query';
 
 export interface AccountEntriesResult {
