@@ -52,6 +52,11 @@ export interface LoadOptions {
   connections: number;
   durationSeconds: number;
   bodies: TransactionBodies;
+  /**
+   * Headers each connection adds to `headers`, assigned round-robin as autocannon opens its
+   * connections: one bearer token per customer makes each connection pay as its own customer.
+   */
+  perConnectionHeaders?: readonly Record<string, string>[];
 }
 
 export interface LoadOutcome {
@@ -64,15 +69,23 @@ export interface LoadOutcome {
 export async function runLoad(options: LoadOptions): Promise<LoadOutcome> {
   let replayed = 0;
   const statusCounts: Record<string, number> = {};
+  const headers = { 'content-type': 'application/json', ...options.headers };
+  const perConnection = options.perConnectionHeaders ?? [];
+  let connectionsSetUp = 0;
   const result = await autocannon({
     url: options.url,
     connections: options.connections,
     duration: options.durationSeconds,
+    setupClient: (client) => {
+      if (perConnection.length === 0) return;
+      const own = perConnection[connectionsSetUp++ % perConnection.length];
+      client.setHeaders({ ...headers, ...own });
+    },
     requests: [
       {
         method: 'POST',
         path: options.path,
-        headers: { 'content-type': 'application/json', ...options.headers },
+        headers,
         setupRequest: (request) => ({ ...request, body: options.bodies.next() }),
         onResponse: (status, _body, _context, headers) => {
           statusCounts[status] = (statusCounts[status] ?? 0) + 1;
