@@ -171,6 +171,43 @@ describe('AccountStreams.handle, the one write path of an account', () => {
     expect(await typesInStream()).toEqual(['AccountOpened', 'FundsDeposited']);
   });
 
+  it('given commands arriving while a write is in flight, then they are decided in turn and appended together, each caller told its own outcome', async () => {
+    await instanceA.handle(deposit(250), CONTEXT);
+    const appends = jest.spyOn(store, 'appendToStream');
+
+    const writes = await Promise.allSettled([
+      instanceA.handle(hold('tx-1', 100), CONTEXT),
+      instanceA.handle(hold('tx-2', 100), CONTEXT),
+      instanceA.handle({ type: 'PostHold', ...ACCOUNT, holdId: 'tx-9', at: AT }, CONTEXT),
+      instanceA.handle(hold('tx-3', 100), CONTEXT),
+      instanceA.handle(hold('tx-1', 100), CONTEXT),
+    ]);
+
+    const outcome = (index: number) => {
+      const settled = writes[index];
+      return settled.status === 'fulfilled'
+        ? settled.value.events.map((event) => event.type)
+        : (settled.reason as Error).message;
+    };
+    expect([0, 1, 2, 3, 4].map(outcome)).toEqual([
+      ['FundsHeld'],
+      ['FundsHeld'],
+      'No hold tx-9 on this account',
+      ['HoldRefused'],
+      [],
+    ]);
+    // Three commands appended events, in at most two appends: the first write may go alone
+    // (depending on when it started), the rest that queued behind it go together.
+    expect(appends.mock.calls.length).toBeLessThanOrEqual(2);
+    expect(await typesInStream()).toEqual([
+      'AccountOpened',
+      'FundsDeposited',
+      'FundsHeld',
+      'FundsHeld',
+      'HoldRefused',
+    ]);
+  });
+
   it('given two instances writing alternately, each decides on the exact account and loads what a fresh reader loads', async () => {
     const settle = (holdId: string, type: 'PostHold' | 'VoidHold'): AccountCommand =>
       type === 'PostHold'

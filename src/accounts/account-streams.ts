@@ -73,7 +73,10 @@ export function toAccountEvent(event: RecordedEvent): AccountEvent {
 export interface AccountWrite {
   state: AccountState;
   events: AccountEvent[];
-  /** Global position of the append, when there was one. */
+  /**
+   * Global position of the append that carried its events (the last of its batch, so at or
+   * after its own events), when there was one.
+   */
   position: bigint | null;
 }
 
@@ -133,15 +136,31 @@ export class RecentAccounts {
  * append and a read forward, never a wrong decision, because the append's expected revision is
  * what admits a decision.
  */
+/** A command waiting its turn on its account, and the caller waiting for what it did. */
+interface QueuedCommand {
+  command: AccountCommand;
+  context: AccountCausation;
+  resolve: (write: AccountWrite) => void;
+  reject: (error: unknown) => void;
+}
+
+/** One command's decision within a batch: its events and the state after them, or its refusal. */
+type Decision = { events: AccountEvent[]; state: AccountState } | { error: unknown };
+
+/** The most commands decided together and appended in one write. */
+const MAX_BATCH = 256;
+
 @Injectable()
 export class AccountStreams {
   /**
-   * The write in flight per account in this process. Writes of one instance to one account wait
-   * their turn, so they do not all read one revision and all but one conflict: that would spend
-   * the retries of a hot account's writers on each other. It decides nothing; the expected
-   * revision does, between instances as within one.
+   * The commands waiting per account in this process. One batch per account is in flight at a
+   * time; the commands that arrive meanwhile are decided together, in arrival order, on the
+   * state the batch left, and appended in one write (a group commit per account): a hot account
+   * pays one append per batch, not per hold, and its writers do not all read one revision and
+   * conflict. It decides nothing; the expected revision of each append does, between instances
+   * as within one.
    */
-  private readonly inFlight = new Map<string, Promise<unknown>>();
+  private readonly queues = new Map<string, QueuedCommand[]>();
 
   private readonly recent = new RecentAccounts(RECENT_ACCOUNTS);
 
@@ -172,36 +191,66 @@ export class AccountStreams {
    * The one write path of an account: load, decide, append with the loaded revision, and on a
    * concurrent write decide again on the fresh state (10 tries, then
    * AccountConcurrentWritesError). The decision is retried, never the I/O behind the command.
+   * A command the decider refuses rejects alone; the others of its batch go on.
    */
   handle(command: AccountCommand, context: AccountCausation): Promise<AccountWrite> {
     const streamName = accountStreamName(command.owner, command.currency);
-    const previous = this.inFlight.get(streamName) ?? Promise.resolve();
-    const write = previous.then(
-      () => this.decideAndAppend(streamName, command, context),
-      () => this.decideAndAppend(streamName, command, context),
-    );
-    this.inFlight.set(streamName, write);
-    const forget = () => {
-      if (this.inFlight.get(streamName) === write) this.inFlight.delete(streamName);
-    };
-    write.then(forget, forget);
-    return write;
+    return new Promise<AccountWrite>((resolve, reject) => {
+      const queue = this.queues.get(streamName);
+      const queued = { command, context, resolve, reject };
+      if (queue) {
+        queue.push(queued);
+        return;
+      }
+      this.queues.set(streamName, [queued]);
+      void this.drain(streamName);
+    });
   }
 
-  private async decideAndAppend(
-    streamName: string,
-    command: AccountCommand,
-    context: AccountCausation,
-  ): Promise<AccountWrite> {
-    let loaded = await this.load(command.owner, command.currency);
-    for (let attempt = 1; ; attempt++) {
-      const events = decide(command, loaded.state);
-      if (events.length === 0) return { state: loaded.state, events, position: null };
+  /** Runs the account's batches until no command waits, then forgets the queue. */
+  private async drain(streamName: string): Promise<void> {
+    const queue = this.queues.get(streamName)!;
+    while (queue.length > 0) {
+      const batch = queue.splice(0, MAX_BATCH);
       try {
-        const appended = await this.append(streamName, events, loaded.revision, context);
-        const state = events.reduce(evolve, loaded.state);
-        this.recent.remember(streamName, { state, revision: appended.nextExpectedRevision });
-        return { state, events, position: appended.position };
+        await this.decideAndAppend(streamName, batch);
+      } catch (error) {
+        for (const queued of batch) queued.reject(error);
+      }
+    }
+    this.queues.delete(streamName);
+  }
+
+  private async decideAndAppend(streamName: string, batch: QueuedCommand[]): Promise<void> {
+    const { owner, currency } = batch[0].command;
+    let loaded = await this.load(owner, currency);
+    for (let attempt = 1; ; attempt++) {
+      const decisions = decideInTurn(batch, loaded.state);
+      const appending = batch.flatMap((queued, index) => {
+        const decision = decisions[index];
+        return 'events' in decision ? decision.events.map((event) => ({ event, queued })) : [];
+      });
+      try {
+        const appended =
+          appending.length === 0 ? null : await this.append(streamName, appending, loaded.revision);
+        const last = decisions.findLast((decision) => 'state' in decision);
+        if (appended && last && 'state' in last) {
+          this.recent.remember(streamName, {
+            state: last.state,
+            revision: appended.nextExpectedRevision,
+          });
+        }
+        batch.forEach((queued, index) => {
+          const decision = decisions[index];
+          if ('error' in decision) return queued.reject(decision.error);
+          const { events, state } = decision;
+          queued.resolve({
+            state,
+            events,
+            position: events.length > 0 && appended ? appended.position : null,
+          });
+        });
+        return;
       } catch (error) {
         if (!(error instanceof WrongExpectedRevisionError)) throw error;
         if (attempt >= MAX_CONFLICT_RETRIES) throw new AccountConcurrentWritesError(streamName);
@@ -214,19 +263,32 @@ export class AccountStreams {
 
   private append(
     streamName: string,
-    events: AccountEvent[],
+    appending: { event: AccountEvent; queued: QueuedCommand }[],
     expectedRevision: ExpectedRevision,
-    context: AccountCausation,
   ): Promise<AppendResult> {
     return this.eventStore.appendToStream(
       streamName,
-      events.map((event) => ({
+      appending.map(({ event, queued }) => ({
         id: randomUUID(),
         type: event.type,
         data: { ...event.data },
-        metadata: { ...context, schemaVersion: ACCOUNT_SCHEMA_VERSION },
+        metadata: { ...queued.context, schemaVersion: ACCOUNT_SCHEMA_VERSION },
       })),
       { expectedRevision },
     );
   }
+}
+
+/** Each command decided on the state the ones before it in the batch left. */
+function decideInTurn(batch: QueuedCommand[], start: AccountState): Decision[] {
+  let state = start;
+  return batch.map(({ command }) => {
+    try {
+      const events = decide(command, state);
+      state = events.reduce(evolve, state);
+      return { events, state };
+    } catch (error) {
+      return { error };
+    }
+  });
 }
