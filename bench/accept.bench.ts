@@ -20,7 +20,7 @@ import {
   cpuSeconds,
   freePort,
   pinSelf,
-  runningChildren,
+  stopAllChildren,
   startChild,
   waitUntilReady,
 } from './support/processes';
@@ -450,10 +450,6 @@ function printTable(results: TargetResult[]): void {
   }
 }
 
-async function stopEverything(): Promise<void> {
-  await Promise.all(runningChildren().map((child) => child.stop(2_000)));
-}
-
 async function main(): Promise<number> {
   let options: Options | null;
   try {
@@ -495,14 +491,14 @@ async function main(): Promise<number> {
       console.error(
         `FAIL: the bench did not finish within ${perTargetMs * opts.targets.length} ms; stopping.`,
       );
-      void stopEverything().finally(() => process.exit(1));
+      void stopAllChildren().finally(() => process.exit(1));
     },
     perTargetMs * opts.targets.length + 10_000,
   );
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       console.error(`interrupted (${signal}); stopping the servers`);
-      void stopEverything().finally(() => process.exit(130));
+      void stopAllChildren().finally(() => process.exit(130));
     });
   }
 
@@ -552,7 +548,7 @@ async function main(): Promise<number> {
     }
   } catch (error) {
     clearTimeout(watchdog);
-    await stopEverything();
+    await stopAllChildren();
     console.error(`\nFAIL: ${error instanceof Error ? error.message : String(error)}`);
     return 1;
   }
@@ -636,7 +632,7 @@ main().then(
   (code) => process.exit(code),
   async (error: unknown) => {
     console.error('accept bench crashed:', error);
-    await stopEverything();
+    await stopAllChildren();
     process.exit(1);
   },
 );

@@ -13,7 +13,7 @@ import {
   LOOPBACK,
   ManagedChild,
   freePort,
-  runningChildren,
+  stopAllChildren,
   startChild,
   waitUntilReady,
 } from './support/processes';
@@ -212,10 +212,6 @@ async function issueTokens(env: NodeJS.ProcessEnv, customers: number): Promise<T
 const fixed = (value: number, digits: number) =>
   value.toLocaleString('en-US', { maximumFractionDigits: digits });
 
-async function stopEverything(): Promise<void> {
-  await Promise.all(runningChildren().map((child) => child.stop(2_000)));
-}
-
 async function main(): Promise<number> {
   let options: Options | null;
   try {
@@ -231,7 +227,7 @@ async function main(): Promise<number> {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       console.error(`interrupted (${signal}); stopping the service`);
-      void stopEverything().finally(() => process.exit(130));
+      void stopAllChildren().finally(() => process.exit(130));
     });
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'hot-customer-bench-'));
@@ -284,7 +280,7 @@ main().then(
   (code) => process.exit(code),
   async (error: unknown) => {
     console.error('hot-customer bench crashed:', error);
-    await stopEverything();
+    await stopAllChildren();
     process.exit(1);
   },
 );

@@ -138,6 +138,11 @@ export function runningChildren(): ManagedChild[] {
   return [...running];
 }
 
+/** Stops every child still running (on the way out, or when the bench is interrupted). */
+export async function stopAllChildren(): Promise<void> {
+  await Promise.all(runningChildren().map((child) => child.stop(2_000)));
+}
+
 export function startChild(options: ChildOptions): ManagedChild {
   if (!existsSync(options.script)) {
     // Seen when another `nest build` (deleteOutDir) empties dist/ while the bench runs.

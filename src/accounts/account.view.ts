@@ -1,28 +1,15 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { AccountView } from './account-statement.view';
 import { availableBalance } from './account.state';
 import type { OpenAccount } from './account.state';
 
-/** One account's balances, in minor units of its currency. */
-export class AccountBalancesView {
+/** One account's balances, as an operator's write answers them: the account view and its owner. */
+export class AccountBalancesView extends AccountView {
   @ApiProperty({ example: 'alice' })
   owner!: string;
-
-  @ApiProperty({ example: 'KES' })
-  currency!: string;
-
-  @ApiProperty({ description: 'Deposits less captured payments', example: 100000 })
-  posted!: number;
-
-  @ApiProperty({ description: 'Held for payments still in flight', example: 2500 })
-  pending!: number;
-
-  @ApiProperty({ description: 'posted - pending + overdraft limit', example: 97500 })
-  available!: number;
-
-  @ApiProperty({ example: 0 })
-  overdraftLimit!: number;
 }
 
+/** From the account as the write left it (the read model may not have caught up yet). */
 export function toAccountBalancesView(account: OpenAccount): AccountBalancesView {
   return {
     owner: account.owner,

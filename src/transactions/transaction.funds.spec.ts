@@ -7,7 +7,7 @@ import { TransactionCommand } from './transaction.commands';
 import { decide } from './transaction.decider';
 import { TransactionEvent } from './transaction.events';
 import { ExistingTransaction, fold } from './transaction.state';
-import { at, requested, reserved, started } from '../../test/support/transaction-history';
+import { at, policy, requested, reserved, started } from '../../test/support/transaction-history';
 
 function given(...events: TransactionEvent[]) {
   return { when: (command: TransactionCommand) => decide(command, fold(events)) };
@@ -106,14 +106,7 @@ describe('transaction decider: the money', () => {
           type: 'StartSubmission',
           attempt: 1,
           at: at(2),
-          policy: {
-            maxAttempts: 2,
-            gatewayTimeoutMs: 30_000,
-            lateWindowMs: 120_000,
-            lateWindowMarginMs: 15_000,
-            checkBaseDelayMs: 5_000,
-            checkMaxDelayMs: 60_000,
-          },
+          policy,
           heldAmount: 2500,
         }),
       ).toEqual([]);
