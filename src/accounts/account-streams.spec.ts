@@ -3,8 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SettableClock } from '../event-store/event-store.contract';
-import type { AppendResult, ExpectedRevision, NewEvent } from '../event-store/event-store.port';
+import type { NewEvent } from '../event-store/event-store.port';
 import { SqliteEventStore } from '../event-store/sqlite/sqlite-event-store';
+import { ContendedEventStore } from '../../test/support/contended-event-store';
 import { accountStreamName } from './account-id';
 import { describeAccountStreamsContract } from './account-streams.contract';
 import {
@@ -40,46 +41,6 @@ const hold = (holdId: string, amount: number): PlaceHold => ({
   expiresAt: EXPIRES,
   at: AT,
 });
-
-/**
- * The event store of this instance, with another writer (a second instance on the same file)
- * that holds 100 on the account just before each of our next `rivalWrites` appends: the race an
- * expected-revision check exists for, made deterministic.
- */
-class ContendedEventStore extends SqliteEventStore {
-  rivalWrites = 0;
-
-  constructor(
-    path: string,
-    clock: SettableClock,
-    private readonly rival: SqliteEventStore,
-  ) {
-    super({ path, clock, pollIntervalMs: 20 });
-  }
-
-  override async appendToStream(
-    streamName: string,
-    events: NewEvent[],
-    options: { expectedRevision: ExpectedRevision },
-  ): Promise<AppendResult> {
-    if (this.rivalWrites > 0) {
-      this.rivalWrites -= 1;
-      await this.rival.appendToStream(
-        streamName,
-        [
-          {
-            id: randomUUID(),
-            type: 'FundsHeld',
-            data: { holdId: randomUUID(), amount: 100, expiresAt: EXPIRES, at: AT },
-            metadata: { ...CONTEXT, actor: 'rival', schemaVersion: ACCOUNT_SCHEMA_VERSION },
-          },
-        ],
-        { expectedRevision: 'stream_exists' },
-      );
-    }
-    return super.appendToStream(streamName, events, options);
-  }
-}
 
 /** What a loaded account says, as plain data. */
 function observed({ state, revision }: LoadedAccount) {
@@ -125,7 +86,12 @@ describe('AccountStreams.handle, the one write path of an account', () => {
     const clock = new SettableClock(T0);
     const path = join(dir, 'events.sqlite');
     rival = new SqliteEventStore({ path, clock, pollIntervalMs: 20 });
-    store = new ContendedEventStore(path, clock, rival);
+    store = new ContendedEventStore(path, clock, rival, (): NewEvent => ({
+      id: randomUUID(),
+      type: 'FundsHeld',
+      data: { holdId: randomUUID(), amount: 100, expiresAt: EXPIRES, at: AT },
+      metadata: { ...CONTEXT, actor: 'rival', schemaVersion: ACCOUNT_SCHEMA_VERSION },
+    }));
     instanceA = new AccountStreams(store);
     instanceB = new AccountStreams(rival);
   });

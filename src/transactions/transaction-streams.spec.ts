@@ -3,8 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SettableClock } from '../event-store/event-store.contract';
-import type { AppendResult, ExpectedRevision, NewEvent } from '../event-store/event-store.port';
+import type { NewEvent } from '../event-store/event-store.port';
 import { SqliteEventStore } from '../event-store/sqlite/sqlite-event-store';
+import { ContendedEventStore } from '../../test/support/contended-event-store';
 import { streamNameFor } from './transaction-id';
 import {
   CURRENT_SCHEMA_VERSION,
@@ -25,46 +26,6 @@ const REQUEST: RequestTransaction = {
   requestedAt: T0.toISOString(),
 };
 
-/**
- * The event store of this instance, with another writer (a second instance on the same file)
- * that appends to the stream just before each of our next `rivalWrites` appends: the race an
- * expected-revision check exists for, made deterministic.
- */
-class ContendedEventStore extends SqliteEventStore {
-  rivalWrites = 0;
-
-  constructor(
-    path: string,
-    clock: SettableClock,
-    private readonly rival: SqliteEventStore,
-  ) {
-    super({ path, clock, pollIntervalMs: 20 });
-  }
-
-  override async appendToStream(
-    streamName: string,
-    events: NewEvent[],
-    options: { expectedRevision: ExpectedRevision },
-  ): Promise<AppendResult> {
-    if (this.rivalWrites > 0) {
-      this.rivalWrites -= 1;
-      await this.rival.appendToStream(
-        streamName,
-        [
-          {
-            id: randomUUID(),
-            type: 'StatusCheckScheduled',
-            data: { attempt: 1, checkNumber: 1, dueAt: T0.toISOString(), reason: 'rival' },
-            metadata: { ...CONTEXT, actor: 'rival', schemaVersion: CURRENT_SCHEMA_VERSION },
-          },
-        ],
-        { expectedRevision: 'stream_exists' },
-      );
-    }
-    return super.appendToStream(streamName, events, options);
-  }
-}
-
 describe('TransactionStreams.handle, the one write path', () => {
   let dir: string;
   let rival: SqliteEventStore;
@@ -76,7 +37,12 @@ describe('TransactionStreams.handle, the one write path', () => {
     const clock = new SettableClock(T0);
     const path = join(dir, 'events.sqlite');
     rival = new SqliteEventStore({ path, clock, pollIntervalMs: 20 });
-    store = new ContendedEventStore(path, clock, rival);
+    store = new ContendedEventStore(path, clock, rival, (): NewEvent => ({
+      id: randomUUID(),
+      type: 'StatusCheckScheduled',
+      data: { attempt: 1, checkNumber: 1, dueAt: T0.toISOString(), reason: 'rival' },
+      metadata: { ...CONTEXT, actor: 'rival', schemaVersion: CURRENT_SCHEMA_VERSION },
+    }));
     streams = new TransactionStreams(store);
   });
 
