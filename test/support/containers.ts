@@ -1,6 +1,6 @@
 import { GenericContainer, Wait } from 'testcontainers';
 import { MongoDBContainer, StartedMongoDBContainer } from '@testcontainers/mongodb';
-import { MongoClient } from 'mongodb';
+import { Db, MongoClient } from 'mongodb';
 import { MONGO_CLIENT_OPTIONS } from '../../src/mongodb/mongo-connection.module';
 
 /**
@@ -41,6 +41,43 @@ export async function connectMongo(url: string): Promise<MongoClient> {
   const client = new MongoClient(url, MONGO_CLIENT_OPTIONS);
   await client.connect();
   return client;
+}
+
+/**
+ * For a container suite: one MongoDB replica set and one client for the whole suite (hooks
+ * registered in the calling describe), and a fresh database per call, dropped after each test.
+ * Call it in the describe body; register the suite's own afterEach hooks after it, so theirs
+ * (which close the models) run first.
+ */
+export function useMongoDatabases(prefix: string): { newDatabase(): Db } {
+  let mongo: StartedMongo | undefined;
+  let client: MongoClient | undefined;
+  let count = 0;
+  let databases: string[] = [];
+
+  beforeAll(async () => {
+    mongo = await startMongo();
+    client = await connectMongo(mongo.url);
+  }, CONTAINER_START_MS);
+
+  afterAll(async () => {
+    await client?.close();
+    await mongo?.stop();
+  }, 60_000);
+
+  afterEach(async () => {
+    for (const name of databases) await client?.db(name).dropDatabase();
+    databases = [];
+  });
+
+  return {
+    newDatabase() {
+      if (!client) throw new Error('useMongoDatabases: the suite has not started MongoDB yet');
+      const name = `${prefix}_${++count}`;
+      databases.push(name);
+      return client.db(name);
+    },
+  };
 }
 
 /** The server line the EventStoreDB adapter targets: KurrentDB is EventStoreDB renamed. */

@@ -1,11 +1,4 @@
-import { Db, MongoClient } from 'mongodb';
-import { MONGO_CLIENT_OPTIONS } from '../../mongodb/mongo-connection.module';
-import {
-  CONTAINER_START_MS,
-  describeWithContainers,
-  StartedMongo,
-  startMongo,
-} from '../../../test/support/containers';
+import { describeWithContainers, useMongoDatabases } from '../../../test/support/containers';
 import { deposited, opened, recordedAccountEvents } from '../../../test/support/account-history';
 import { projectAccountRows } from '../../accounts/account-balances.projection';
 import { describeAccountReadModelContract } from '../../accounts/account-read-model.contract';
@@ -15,32 +8,7 @@ import {
 } from './mongodb-account-read-model';
 
 describeWithContainers('MongoAccountReadModel', () => {
-  let mongo: StartedMongo;
-  let client: MongoClient;
-  let databaseCount = 0;
-  let databases: string[] = [];
-
-  beforeAll(async () => {
-    mongo = await startMongo();
-    client = new MongoClient(mongo.url, MONGO_CLIENT_OPTIONS);
-    await client.connect();
-  }, CONTAINER_START_MS);
-
-  afterAll(async () => {
-    await client?.close();
-    await mongo?.stop();
-  }, 60_000);
-
-  afterEach(async () => {
-    for (const name of databases) await client.db(name).dropDatabase();
-    databases = [];
-  });
-
-  function newDatabase(): Db {
-    const name = `account_read_model_test_${++databaseCount}`;
-    databases.push(name);
-    return client.db(name);
-  }
+  const { newDatabase } = useMongoDatabases('account_read_model_test');
 
   describeAccountReadModelContract('MongoDB', {
     async openEmpty() {

@@ -1,6 +1,5 @@
-import { Db, MongoClient } from 'mongodb';
-import { MONGO_CLIENT_OPTIONS } from '../../mongodb/mongo-connection.module';
-import { describeWithContainers, StartedMongo, startMongo } from '../../../test/support/containers';
+import type { Db } from 'mongodb';
+import { describeWithContainers, useMongoDatabases } from '../../../test/support/containers';
 import { describeReadModelContract } from '../../transactions/read-model.contract';
 import { ReadModel, TransactionSummary } from '../../transactions/read-model.port';
 import { MongoReadModel, READ_MODEL_COLLECTIONS } from './mongodb-read-model';
@@ -26,35 +25,7 @@ function pendingSummary(
 }
 
 describeWithContainers('MongoReadModel', () => {
-  let mongo: StartedMongo;
-  let client: MongoClient;
-  let databaseCount = 0;
-  let databases: string[] = [];
-
-  beforeAll(async () => {
-    mongo = await startMongo();
-    // The service's own client options, so that the suite runs what the service runs.
-    client = new MongoClient(mongo.url, MONGO_CLIENT_OPTIONS);
-    await client.connect();
-  }, 180_000);
-
-  afterAll(async () => {
-    await client?.close();
-    await mongo?.stop();
-  }, 60_000);
-
-  // Runs after the contract's own afterEach (inner hooks first), once its models are closed.
-  afterEach(async () => {
-    for (const name of databases) await client.db(name).dropDatabase();
-    databases = [];
-  });
-
-  /** A fresh database on the one shared client and container. */
-  function newDatabase(): Db {
-    const name = `read_model_test_${++databaseCount}`;
-    databases.push(name);
-    return client.db(name);
-  }
+  const { newDatabase } = useMongoDatabases('read_model_test');
 
   describeReadModelContract('MongoDB', {
     async openEmpty() {
