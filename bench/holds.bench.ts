@@ -9,6 +9,8 @@ import { WrongExpectedRevisionError } from '../src/event-store/event-store.port'
 import { SqliteEventStore } from '../src/event-store/sqlite/sqlite-event-store';
 import { SystemClock } from '../src/shared/clock';
 import { STORE_FILES } from '../src/sqlite/store-files';
+import { CryptoIds } from '../src/shared/ids';
+import { MathRandom } from '../src/shared/random';
 
 const USAGE = `Usage: npm run bench:holds -- [options]
 
@@ -53,7 +55,7 @@ async function runCase(
   concurrency: number,
   seconds: number,
 ): Promise<CaseResult> {
-  const streams = new AccountStreams(store);
+  const streams = new AccountStreams(store, new MathRandom(), new CryptoIds());
   const clock = new SystemClock();
   const at = clock.now().toISOString();
   const expiresAt = new Date(clock.now().getTime() + 15 * 60_000).toISOString();

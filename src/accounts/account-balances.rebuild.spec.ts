@@ -10,6 +10,8 @@ import { AccountBalancesProjection, projectAccountRows } from './account-balance
 import { accountsToLoad, rebuildableAccountBalances } from './account-balances.rebuild';
 import { AccountStreams } from './account-streams';
 import type { AccountReadModel } from './account-read-model.port';
+import { CryptoIds } from '../shared/ids';
+import { MathRandom } from '../shared/random';
 
 describe('accountsToLoad', () => {
   const alice = recordedAccountEvents('alice', 'KES', [opened('alice', 'KES'), deposited('d', 1)]);
@@ -38,7 +40,7 @@ describe('rebuilding the account balances', () => {
       path: join(folder, 'events.sqlite'),
       clock: new SystemClock(),
     });
-    const streams = new AccountStreams(eventStore);
+    const streams = new AccountStreams(eventStore, new MathRandom(), new CryptoIds());
     const context = { correlationId: 'c', causationId: 'c', actor: 'test' };
     const at = '2026-12-05T04:00:00.000Z';
     for (let i = 0; i < 12; i++) {

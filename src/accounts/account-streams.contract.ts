@@ -4,6 +4,8 @@ import { accountStreamName } from './account-id';
 import { ACCOUNT_SCHEMA_VERSION, AccountStreams } from './account-streams';
 import type { Deposit, PlaceHold } from './account.commands';
 import { availableBalance } from './account.state';
+import { CryptoIds } from '../shared/ids';
+import { MathRandom } from '../shared/random';
 
 /** Two connections to one store: two service instances writing the same accounts. */
 export interface TwoInstancesHarness {
@@ -28,8 +30,8 @@ export function describeAccountStreamsContract(name: string, harness: TwoInstanc
 
     beforeEach(async () => {
       opened = await harness.open();
-      instanceA = new AccountStreams(opened.first);
-      instanceB = new AccountStreams(opened.second);
+      instanceA = new AccountStreams(opened.first, new MathRandom(), new CryptoIds());
+      instanceB = new AccountStreams(opened.second, new MathRandom(), new CryptoIds());
       owner = `owner-${randomUUID()}`;
     });
 

@@ -17,6 +17,8 @@ import {
 } from './account-streams';
 import type { AccountCommand, Deposit, PlaceHold } from './account.commands';
 import { availableBalance, initialState } from './account.state';
+import { CryptoIds } from '../shared/ids';
+import { MathRandom } from '../shared/random';
 
 const T0 = new Date('2030-01-01T00:00:00.000Z');
 const AT = T0.toISOString();
@@ -92,8 +94,8 @@ describe('AccountStreams.handle, the one write path of an account', () => {
       data: { holdId: randomUUID(), amount: 100, expiresAt: EXPIRES, at: AT },
       metadata: { ...CONTEXT, actor: 'rival', schemaVersion: ACCOUNT_SCHEMA_VERSION },
     }));
-    instanceA = new AccountStreams(store);
-    instanceB = new AccountStreams(rival);
+    instanceA = new AccountStreams(store, new MathRandom(), new CryptoIds());
+    instanceB = new AccountStreams(rival, new MathRandom(), new CryptoIds());
   });
 
   afterEach(async () => {
@@ -211,7 +213,9 @@ describe('AccountStreams.handle, the one write path of an account', () => {
     for (const [index, command] of commands.entries()) {
       const write = await (index % 2 === 0 ? instanceA : instanceB).handle(command, CONTEXT);
       outcomes.push(write.events.map((event) => event.type).join());
-      const fresh = observed(await new AccountStreams(rival).load('alice', 'KES'));
+      const fresh = observed(
+        await new AccountStreams(rival, new MathRandom(), new CryptoIds()).load('alice', 'KES'),
+      );
       expect(observed(await instanceA.load('alice', 'KES'))).toEqual(fresh);
       expect(observed(await instanceB.load('alice', 'KES'))).toEqual(fresh);
     }

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import {
   AppendResult,
@@ -8,6 +7,8 @@ import {
   RecordedEvent,
   WrongExpectedRevisionError,
 } from '../event-store/event-store.port';
+import { Ids } from '../shared/ids';
+import { Random } from '../shared/random';
 import { ACCOUNT_CATEGORY, accountStreamName } from './account-id';
 import type { AccountCommand } from './account.commands';
 import { decide } from './account.decider';
@@ -39,8 +40,8 @@ const MAX_CONFLICT_RETRIES = 10;
  * Without it the writer that just won is the first to append again (its next command is ready
  * at once), so a loser in another instance can lose ten times running to one busy writer.
  */
-function backOff(attempt: number): Promise<void> {
-  const ms = Math.random() * Math.min(2 ** attempt, 50);
+function backOff(attempt: number, random: Random): Promise<void> {
+  const ms = random.next() * Math.min(2 ** attempt, 50);
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
@@ -164,7 +165,11 @@ export class AccountStreams {
 
   private readonly recent = new RecentAccounts(RECENT_ACCOUNTS);
 
-  constructor(private readonly eventStore: EventStore) {}
+  constructor(
+    private readonly eventStore: EventStore,
+    private readonly random: Random,
+    private readonly ids: Ids,
+  ) {}
 
   /** The account as of its last event: what this process saw of it, read forward to the end. */
   load(owner: string, currency: string): Promise<LoadedAccount> {
@@ -255,7 +260,7 @@ export class AccountStreams {
         if (!(error instanceof WrongExpectedRevisionError)) throw error;
         if (attempt >= MAX_CONFLICT_RETRIES) throw new AccountConcurrentWritesError(streamName);
       }
-      await backOff(attempt);
+      await backOff(attempt, this.random);
       // Another writer appended since: what we decided on, plus what it wrote.
       loaded = await this.readForward(streamName, loaded);
     }
@@ -269,7 +274,7 @@ export class AccountStreams {
     return this.eventStore.appendToStream(
       streamName,
       appending.map(({ event, queued }) => ({
-        id: randomUUID(),
+        id: this.ids.uuid(),
         type: event.type,
         data: { ...event.data },
         metadata: { ...queued.context, schemaVersion: ACCOUNT_SCHEMA_VERSION },

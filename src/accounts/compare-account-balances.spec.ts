@@ -10,6 +10,8 @@ import { AccountBalancesProjection, projectAccountRows } from './account-balance
 import { accountStreamName } from './account-id';
 import { AccountStreams } from './account-streams';
 import { compareAccountBalances } from './compare-account-balances';
+import { CryptoIds } from '../shared/ids';
+import { MathRandom } from '../shared/random';
 
 const CONTEXT = { correlationId: 'c', causationId: 'c', actor: 'test' };
 const AT = '2026-12-05T04:00:00.000Z';
@@ -42,7 +44,7 @@ describe('compareAccountBalances', () => {
       clock: new SystemClock(),
     });
     readModel = new SqliteAccountReadModel({ path: join(folder, 'accounts.sqlite') });
-    streams = new AccountStreams(eventStore);
+    streams = new AccountStreams(eventStore, new MathRandom(), new CryptoIds());
     await deposit('alice', 'd-1', 500);
     await streams.handle(
       {

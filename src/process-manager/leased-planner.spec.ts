@@ -10,6 +10,7 @@ import { ProcessManagerProjection } from './process-manager.projection';
 import { SqliteNamedLeases } from './sqlite/sqlite-named-leases';
 import { SqliteWorkStore } from './sqlite/sqlite-work-store';
 import { StaleCheckpointError } from './checkpointed-schedule.port';
+import { CryptoIds } from '../shared/ids';
 
 const LEASE_MS = 60_000;
 const T0 = new Date('2030-01-01T00:00:00.000Z');
@@ -57,7 +58,7 @@ describe('LeasedPlanner', () => {
 
   async function request(clientId: string): Promise<string> {
     const transactionId = `00000000-0000-4000-8000-${clientId.padStart(12, '0')}`;
-    await new TransactionStreams(eventStore).handle(
+    await new TransactionStreams(eventStore, new CryptoIds()).handle(
       transactionId,
       {
         type: 'RequestTransaction',

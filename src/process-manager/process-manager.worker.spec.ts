@@ -9,7 +9,7 @@ import { HttpPaymentProvider } from '../provider/http/http-payment-provider';
 import { BudgetedStatusCheck } from '../provider/status-checks/budgeted-status-check';
 import { SqliteStatusCheckBudget } from '../provider/status-checks/sqlite/sqlite-status-check-budget';
 import { WebhookUrls } from '../provider-webhooks/webhook-urls';
-import { SeededRandom } from '../shared/random';
+import { MathRandom, SeededRandom } from '../shared/random';
 import { TransactionFunds } from '../transactions/transaction-funds';
 import { TransactionStreams } from '../transactions/transaction-streams';
 import { ClientNotifier } from './client-notifier';
@@ -23,6 +23,7 @@ import { NotifyHandler } from './work-handlers/notify.handler';
 import { SettleHandler } from './work-handlers/settle.handler';
 import { SubmitHandler } from './work-handlers/submit.handler';
 import { WorkHandlers } from './work-handlers/work-handlers';
+import { CryptoIds } from '../shared/ids';
 
 const T0 = new Date('2030-01-01T00:00:00.000Z');
 const TRANSACTION_ID = '00000000-0000-4000-8000-000000000001';
@@ -55,7 +56,7 @@ describe('ProcessManagerWorker, when a step keeps failing', () => {
     workStore = new SqliteWorkStore({ path: join(dir, 'work.sqlite') });
     budget = new SqliteStatusCheckBudget({ path: join(dir, 'work.sqlite') });
     leases = new SqliteNamedLeases({ path: join(dir, 'work.sqlite') });
-    streams = new TransactionStreams(eventStore);
+    streams = new TransactionStreams(eventStore, new CryptoIds());
     const provider = new HttpPaymentProvider({
       baseUrl: config.provider.url!,
       submitTimeoutMs: 1_000,
@@ -63,7 +64,7 @@ describe('ProcessManagerWorker, when a step keeps failing', () => {
       connections: 1,
     });
     const random = new SeededRandom(1);
-    const accounts = new AccountStreams(eventStore);
+    const accounts = new AccountStreams(eventStore, new MathRandom(), new CryptoIds());
     const funds = new TransactionFunds(accounts, streams, clock, config);
     const handlers = new WorkHandlers(
       new SubmitHandler(streams, funds, provider, new WebhookUrls(config), clock, random, config),
@@ -86,6 +87,7 @@ describe('ProcessManagerWorker, when a step keeps failing', () => {
       config,
       eventStore,
       leases,
+      new CryptoIds(),
     );
   });
 

@@ -1,5 +1,4 @@
 import { hostname } from 'node:os';
-import { randomUUID } from 'node:crypto';
 import {
   BeforeApplicationShutdown,
   Injectable,
@@ -9,6 +8,7 @@ import {
 import { AppConfig } from '../config/app-config';
 import { EventStore } from '../event-store/event-store.port';
 import { Clock } from '../shared/clock';
+import { Ids } from '../shared/ids';
 import { LeasedPlanner, PlannerStatus } from './leased-planner';
 import { NamedLeases } from './named-leases.port';
 import { ProcessManagerProjection } from './process-manager.projection';
@@ -29,7 +29,7 @@ const STEP_FAILURES = 'stepFailures';
 @Injectable()
 export class ProcessManagerWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('ProcessManager');
-  readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  readonly owner: string;
   private readonly inFlight = new Set<Promise<void>>();
   private running = false;
   private loop: Promise<void> | null = null;
@@ -46,7 +46,9 @@ export class ProcessManagerWorker implements OnApplicationBootstrap, BeforeAppli
     private readonly config: AppConfig,
     eventStore: EventStore,
     leases: NamedLeases,
+    ids: Ids,
   ) {
+    this.owner = `${hostname()}:${process.pid}:${ids.uuid().slice(0, 8)}`;
     this.planner = new LeasedPlanner(
       eventStore,
       projection,

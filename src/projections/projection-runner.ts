@@ -1,6 +1,10 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import { EventStore, RecordedEvent, Subscription } from '../event-store/event-store.port';
+
+/** The global timer (not node:timers/promises), so that a simulation's virtual clock drives it. */
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
 
 /** A read-model projection: applies a batch of `$all` and stores it with the checkpoint. */
 export interface Projection {
@@ -85,7 +89,7 @@ export class ProjectionRunner {
         await this.applyBatch(events, last.position);
         this.position = last.position;
         this.wakeWaiters();
-        if (events.length < BATCH_SIZE) await delay(PARTIAL_BATCH_PAUSE_MS);
+        if (events.length < BATCH_SIZE) await pause(PARTIAL_BATCH_PAUSE_MS);
       },
     );
     this.subscription = subscription;

@@ -13,6 +13,7 @@ import {
   TransactionStreams,
 } from './transaction-streams';
 import type { RequestTransaction } from './transaction.commands';
+import { CryptoIds } from '../shared/ids';
 
 const T0 = new Date('2030-01-01T00:00:00.000Z');
 const ID = '00000000-0000-4000-8000-000000000001';
@@ -43,7 +44,7 @@ describe('TransactionStreams.handle, the one write path', () => {
       data: { attempt: 1, checkNumber: 1, dueAt: T0.toISOString(), reason: 'rival' },
       metadata: { ...CONTEXT, actor: 'rival', schemaVersion: CURRENT_SCHEMA_VERSION },
     }));
-    streams = new TransactionStreams(store);
+    streams = new TransactionStreams(store, new CryptoIds());
   });
 
   afterEach(async () => {

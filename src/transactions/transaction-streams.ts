@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import {
   AppendResult,
@@ -8,6 +7,7 @@ import {
   RecordedEvent,
   WrongExpectedRevisionError,
 } from '../event-store/event-store.port';
+import { Ids } from '../shared/ids';
 import { TRANSACTION_CATEGORY, streamNameFor } from './transaction-id';
 import type { TransactionCommand } from './transaction.commands';
 import { decide } from './transaction.decider';
@@ -116,7 +116,10 @@ export interface LoadedTransaction {
 /** Reads and writes transaction streams: the only place domain events meet the event store. */
 @Injectable()
 export class TransactionStreams {
-  constructor(private readonly eventStore: EventStore) {}
+  constructor(
+    private readonly eventStore: EventStore,
+    private readonly ids: Ids,
+  ) {}
 
   async load(transactionId: string): Promise<LoadedTransaction> {
     const events = await this.eventStore.readStream(streamNameFor(transactionId));
@@ -166,7 +169,7 @@ export class TransactionStreams {
     return this.eventStore.appendToStream(
       streamNameFor(transactionId),
       events.map((event) => ({
-        id: randomUUID(),
+        id: this.ids.uuid(),
         type: event.type,
         data: { ...event.data },
         metadata: { ...context, schemaVersion: CURRENT_SCHEMA_VERSION },

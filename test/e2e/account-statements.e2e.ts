@@ -5,6 +5,8 @@ import { SqliteAccountReadModel } from '../../src/read-model/sqlite/sqlite-accou
 import { SystemClock } from '../../src/shared/clock';
 import { PROJECTIONS_CLI, runCli } from '../support/cli-process';
 import { HttpResponse, ServiceHarness } from '../support/service-harness';
+import { CryptoIds } from '../../src/shared/ids';
+import { MathRandom } from '../../src/shared/random';
 
 const PROBLEM_PREFIX = 'urn:payment-ledger:problem:';
 const HOLD_ID = '6f1c7f3e-8a52-4a8e-9f3b-2d4b6c1e9a10';
@@ -56,7 +58,7 @@ describe('account balances and statements (embedded default)', () => {
       path: join(service.dataDir, 'events.sqlite'),
       clock: new SystemClock(),
     });
-    const streams = new AccountStreams(eventStore);
+    const streams = new AccountStreams(eventStore, new MathRandom(), new CryptoIds());
     const context = { correlationId: 'e2e', causationId: 'e2e', actor: 'test' };
     const at = new Date().toISOString();
     const account = { owner: 'alice', currency: 'KES', at };

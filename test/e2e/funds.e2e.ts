@@ -12,6 +12,8 @@ import { transactionIdFor } from '../../src/transactions/transaction-id';
 import { SCALE, compressedServiceEnv } from '../support/compressed-time';
 import { ServiceHarness } from '../support/service-harness';
 import { streamOf } from '../support/stream-reader';
+import { CryptoIds } from '../../src/shared/ids';
+import { MathRandom } from '../../src/shared/random';
 
 interface View {
   id: string;
@@ -53,7 +55,10 @@ describe('payments move money (embedded default, simulator, compressed time)', (
       clock: new SystemClock(),
     });
     try {
-      const { state } = await new AccountStreams(store).load(owner, currency);
+      const { state } = await new AccountStreams(store, new MathRandom(), new CryptoIds()).load(
+        owner,
+        currency,
+      );
       if (!state.opened) throw new Error(`${owner} has no ${currency} account`);
       return state;
     } finally {

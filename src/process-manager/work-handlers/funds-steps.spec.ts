@@ -19,13 +19,14 @@ import {
   SubmissionOutcome,
 } from '../../provider/payment-provider.port';
 import { WebhookUrls } from '../../provider-webhooks/webhook-urls';
-import { SeededRandom } from '../../shared/random';
+import { MathRandom, SeededRandom } from '../../shared/random';
 import { TransactionFunds } from '../../transactions/transaction-funds';
 import { TransactionStreams } from '../../transactions/transaction-streams';
 import type { TransactionState } from '../../transactions/transaction.state';
 import type { ClaimedWork, WorkKind } from '../work-queue.port';
 import { SettleHandler } from './settle.handler';
 import { SubmitHandler } from './submit.handler';
+import { CryptoIds } from '../../shared/ids';
 
 const T0 = new Date('2030-01-01T00:00:00.000Z');
 const CONTEXT = { correlationId: 'req-1', causationId: 'req-1', actor: 'customer:alice' };
@@ -66,8 +67,8 @@ describe('the money steps of the process manager', () => {
     clock = new SettableClock(T0);
     config = AppConfig.fromEnvironment({ DATA_DIR: dir, RECONCILIATION_DEADLINE_MS: '900000' });
     eventStore = new SqliteEventStore({ path: join(dir, 'events.sqlite'), clock });
-    streams = new TransactionStreams(eventStore);
-    accounts = new AccountStreams(eventStore);
+    streams = new TransactionStreams(eventStore, new CryptoIds());
+    accounts = new AccountStreams(eventStore, new MathRandom(), new CryptoIds());
     funds = new TransactionFunds(accounts, streams, clock, config);
     answerSubmissionsWith({ kind: 'final', status: 'completed' });
     settle = new SettleHandler(streams, accounts, clock, config);
