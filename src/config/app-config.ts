@@ -135,6 +135,7 @@ export const configSchema = z.object({
   PROVIDER_GATEWAY_TIMEOUT_MS: durationMs(30_000),
   PROVIDER_LATE_WINDOW_MS: durationMs(120_000),
   PROVIDER_LATE_WINDOW_MARGIN_MS: durationMs(15_000),
+  PROVIDER_SEND_WINDOW_MS: durationMs(5_000),
   STATUS_CHECK_BASE_DELAY_MS: durationMs(5_000),
   STATUS_CHECK_MAX_DELAY_MS: durationMs(60_000),
   /** Status checks per second shared by every instance on the same store. */
@@ -222,6 +223,7 @@ export class AppConfig {
       gatewayTimeoutMs: number;
       lateWindowMs: number;
       lateWindowMarginMs: number;
+      sendWindowMs: number;
       checkBaseDelayMs: number;
       checkMaxDelayMs: number;
     };
@@ -346,6 +348,7 @@ export class AppConfig {
           gatewayTimeoutMs: c.PROVIDER_GATEWAY_TIMEOUT_MS,
           lateWindowMs: c.PROVIDER_LATE_WINDOW_MS,
           lateWindowMarginMs: c.PROVIDER_LATE_WINDOW_MARGIN_MS,
+          sendWindowMs: c.PROVIDER_SEND_WINDOW_MS,
           checkBaseDelayMs: c.STATUS_CHECK_BASE_DELAY_MS,
           checkMaxDelayMs: c.STATUS_CHECK_MAX_DELAY_MS,
         },

@@ -16,6 +16,11 @@ export interface ProviderPolicy {
   lateWindowMs: number;
   /** Safety margin after the late window before a 404 proves the attempt lost. */
   lateWindowMarginMs: number;
+  /**
+   * After recording its intent, a worker sends the POST within this long or never: a stalled
+   * worker whose lease expired may still be on its way, and this bounds when its POST can leave.
+   */
+  sendWindowMs: number;
   checkBaseDelayMs: number;
   checkMaxDelayMs: number;
 }

@@ -56,10 +56,15 @@ function sameRequest(a: TransactionRequest, b: TransactionRequest): boolean {
 
 /**
  * When a 404 for this attempt proves the provider never got it: the late window and its margin
- * after the latest moment the POST can have arrived (see Attempt.settledAt).
+ * after the latest moment the POST can have arrived. That is when its outcome became known or
+ * unknown (Attempt.settledAt), but never before its send deadline: an attempt found unanswered
+ * because its worker stalled (its lease expired, yet it lives) may still be sent until then.
  */
 export function lostProofAt(attempt: Attempt, policy: ProviderPolicy): number {
-  const latestArrival = ms(attempt.settledAt ?? attempt.startedAt);
+  const latestArrival = Math.max(
+    ms(attempt.settledAt ?? attempt.startedAt),
+    attempt.sendBy === null ? -Infinity : ms(attempt.sendBy),
+  );
   return latestArrival + policy.lateWindowMs + policy.lateWindowMarginMs;
 }
 
@@ -222,7 +227,7 @@ function decideStartSubmission(
   if (previous && previous.outcome !== 'lost') return [];
   const started: TransactionEvent = {
     type: 'ProviderSubmissionStarted',
-    data: { attempt, startedAt: at },
+    data: { attempt, startedAt: at, sendBy: iso(ms(at) + policy.sendWindowMs) },
   };
   if (state.funds === 'held') return [started];
   // Only a held amount is ever recorded: any other funds state is final, refused above.

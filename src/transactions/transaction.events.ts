@@ -89,7 +89,8 @@ export interface FundsReleased {
 /** The intent record: appended before the provider is called, so a crash can't hide a POST. */
 export interface ProviderSubmissionStarted {
   type: 'ProviderSubmissionStarted';
-  data: { attempt: number; startedAt: string };
+  /** `sendBy`: the POST leaves by then or never (absent on events recorded before it existed). */
+  data: { attempt: number; startedAt: string; sendBy?: string };
 }
 
 /** The provider has it and is still working (status pending). */

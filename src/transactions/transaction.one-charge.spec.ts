@@ -129,6 +129,53 @@ describe('one request, one charge: each guard on its own', () => {
     });
   });
 
+  describe('a stalled worker may still send until its send deadline', () => {
+    // The chaos run's case: attempt 1's worker stalled after its intent (lease expired, process
+    // alive); another found the attempt unanswered at 1 s. The stalled POST may leave until the
+    // send deadline (5 s), so the late window runs from 5 s: proof at 5 + 120 + 15 = 140 s.
+    const interruptedEarly = [
+      requested,
+      reserved(0),
+      started(1, 0),
+      timedOut(1, 1, 'interrupted', 'lease lost'),
+      scheduled(1, 1, 100),
+    ];
+
+    it('given attempt 1 interrupted before its send deadline, when a check answers 404 inside the window counted from that deadline, then it is not lost and the next check waits for the proof moment', () => {
+      const { events, state } = given(...interruptedEarly).when(check(1, 1, 'not_found', 139));
+      expect(events.map((e) => e.type)).toEqual(['StatusChecked', 'StatusCheckScheduled']);
+      expect(state.attempts).toMatchObject([{ number: 1, outcome: 'ambiguous' }]);
+      expect(state.nextCheck).toMatchObject({ checkNumber: 2, dueAt: at(140) });
+    });
+
+    it('given attempt 1 interrupted before its send deadline, when a check answers 404 once the window after the deadline is over, then it is lost', () => {
+      const { events } = given(...interruptedEarly).when(check(1, 1, 'not_found', 140));
+      expect(events.map((e) => e.type)).toContain('ProviderAttemptLost');
+    });
+
+    it('given an intent recorded before send deadlines existed, then the window runs from when the attempt became unknown, as it did then', () => {
+      const legacyStart: TransactionEvent = {
+        type: 'ProviderSubmissionStarted',
+        data: { attempt: 1, startedAt: at(0) },
+      };
+      const history = [
+        requested,
+        reserved(0),
+        legacyStart,
+        timedOut(1, 1, 'interrupted', 'lease lost'),
+        scheduled(1, 1, 100),
+      ];
+      const { events } = given(...history).when(check(1, 1, 'not_found', 136));
+      expect(events.map((e) => e.type)).toContain('ProviderAttemptLost');
+    });
+
+    it('given no attempt yet, when attempt 1 starts, then its intent carries the send deadline', () => {
+      const { events } = given(requested).when(startSubmission(1, 10));
+      expect(events.at(-1)).toEqual(started(1, 10));
+      expect(events.at(-1)).toMatchObject({ data: { sendBy: at(15) } });
+    });
+  });
+
   describe('never more attempts than the configured maximum', () => {
     it('given attempt 2 proven lost while 3 were allowed, when attempt 3 would start under a maximum of 2, then nothing', () => {
       // The maximum was lowered by a restart between the loss and the queued submission.
@@ -282,7 +329,14 @@ describe('one request, one charge: each guard on its own', () => {
         nextCheck: { attempt: 1, checkNumber: 3 },
       });
       expect(second.state.attempts).toEqual([
-        { number: 1, startedAt: at(0), outcome: 'ambiguous', settledAt: at(30), checks: 2 },
+        {
+          number: 1,
+          startedAt: at(0),
+          outcome: 'ambiguous',
+          settledAt: at(30),
+          sendBy: at(5),
+          checks: 2,
+        },
       ]);
     });
 
@@ -308,7 +362,14 @@ describe('one request, one charge: each guard on its own', () => {
         },
       ]);
       expect(state.attempts).toEqual([
-        { number: 1, startedAt: at(0), outcome: 'accepted', settledAt: at(10), checks: 0 },
+        {
+          number: 1,
+          startedAt: at(0),
+          outcome: 'accepted',
+          settledAt: at(10),
+          sendBy: at(5),
+          checks: 0,
+        },
       ]);
       const history = [requested, reserved(0), started(1, 0), ...events];
       // 10 + 120 + 15 = 145 s: a 404 at 144 s proves nothing yet.

@@ -584,6 +584,7 @@ describe('transaction decider: getting through the provider', () => {
       startedAt: at(0),
       outcome: 'ambiguous' as const,
       settledAt: null,
+      sendBy: null,
       checks: 0,
     };
 

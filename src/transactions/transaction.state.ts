@@ -26,6 +26,8 @@ export interface Attempt {
    * POST spent long on its way.
    */
   settledAt: string | null;
+  /** The POST left by then or never: the worker that recorded the intent does not send later. */
+  sendBy: string | null;
   checks: number;
 }
 
@@ -138,6 +140,7 @@ export function evolve(state: TransactionState, event: TransactionEvent): Transa
             startedAt: event.data.startedAt,
             outcome: 'in_flight',
             settledAt: null,
+            sendBy: event.data.sendBy ?? null,
             checks: 0,
           },
         ],

@@ -11,6 +11,7 @@ export const policy: ProviderPolicy = {
   gatewayTimeoutMs: 30_000,
   lateWindowMs: 120_000,
   lateWindowMarginMs: 15_000,
+  sendWindowMs: 5_000,
   checkBaseDelayMs: 5_000,
   checkMaxDelayMs: 60_000,
 };
@@ -35,7 +36,7 @@ export const requested: TransactionRequested = {
 
 export const started = (attempt: number, second: number): TransactionEvent => ({
   type: 'ProviderSubmissionStarted',
-  data: { attempt, startedAt: at(second) },
+  data: { attempt, startedAt: at(second), sendBy: at(second + policy.sendWindowMs / 1000) },
 });
 
 export const timedOut = (

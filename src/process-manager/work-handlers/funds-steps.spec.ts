@@ -197,6 +197,39 @@ describe('the money steps of the process manager', () => {
     expect(holds).toHaveLength(1);
   });
 
+  it('a worker that stalls between its intent and the POST past the send deadline does not send: the attempt is recorded interrupted', async () => {
+    await deposit(5_000);
+    await requestOnly(2_506);
+    // The intent's append returns after the process stalled (overloaded or paused) for longer
+    // than the send window: its lease may have expired and another worker counted from then.
+    const stallingStore = Object.create(eventStore) as SqliteEventStore;
+    stallingStore.appendToStream = async (streamName, events, options) => {
+      const result = await eventStore.appendToStream(streamName, events, options);
+      if (events.some((event) => event.type === 'ProviderSubmissionStarted')) {
+        clock.set(new Date(clock.now().getTime() + config.provider.policy.sendWindowMs + 1));
+      }
+      return result;
+    };
+    const stalledStreams = new TransactionStreams(stallingStore, new CryptoIds());
+    const stalled = new SubmitHandler(
+      stalledStreams,
+      new TransactionFunds(accounts, stalledStreams, clock, config),
+      provider,
+      new WebhookUrls(config),
+      clock,
+      new SeededRandom(1),
+      config,
+    );
+
+    await stalled.perform(work('submit', { attempt: 1 }));
+
+    expect(provider.submitted).toEqual([]);
+    const state = await transaction();
+    expect(state).toMatchObject({ status: 'PENDING', stage: 'checking' });
+    if (!state.exists) throw new Error('not requested');
+    expect(state.attempts).toMatchObject([{ number: 1, outcome: 'ambiguous' }]);
+  });
+
   it('settles a SUCCEEDED payment by posting its hold, and a second run (a crash after the post) only records what is missing', async () => {
     await deposit(5_000);
     await requestOnly(2_504);

@@ -15,7 +15,8 @@ import { WorkHandler, causationOf } from './work-handler';
  * The customer's account holds the amount first (placed by the request route; placed here if it
  * stopped before), then the intent is recorded with it; only the worker whose append won calls
  * the provider, exactly once. A started attempt with no outcome means a worker died mid-call: it
- * is recorded as interrupted (ambiguous) and checked, never POSTed again.
+ * is recorded as interrupted (ambiguous) and checked, never POSTed again; and a worker that
+ * stalled past the intent's send deadline does not send at all.
  */
 @Injectable()
 export class SubmitHandler implements WorkHandler {
@@ -45,8 +46,8 @@ export class SubmitHandler implements WorkHandler {
       },
       causationOf(work),
     );
+    const current = start.state.exists ? start.state.attempts.at(-1) : undefined;
     if (start.events.length === 0) {
-      const current = start.state.exists ? start.state.attempts.at(-1) : undefined;
       if (current?.number === attempt && current.outcome === 'in_flight') {
         await this.recordSubmission(work, attempt, {
           kind: 'ambiguous',
@@ -54,6 +55,17 @@ export class SubmitHandler implements WorkHandler {
           detail: 'the worker making this attempt stopped before recording an answer',
         });
       }
+      return true;
+    }
+    // Stalled past the send deadline (an overloaded or paused process): another worker may have
+    // found this attempt unanswered and counted the late window from that deadline, so a POST
+    // leaving now could arrive after the window and be charged twice. It is not sent.
+    if (current?.sendBy && this.clock.now().getTime() > Date.parse(current.sendBy)) {
+      await this.recordSubmission(work, attempt, {
+        kind: 'ambiguous',
+        reason: 'interrupted',
+        detail: 'not sent: the send deadline passed before the provider could be called',
+      });
       return true;
     }
     const outcome = await this.provider.submit({
