@@ -26,6 +26,12 @@ export interface Submission {
   /** The id the provider knows the transaction by: our internal transaction id. */
   providerId: string;
   webhookUrl: string;
+  /**
+   * Epoch milliseconds: the POST leaves by then or not at all (then the outcome is `ambiguous`
+   * `connection`, and nothing was sent). Past it, another worker may have counted the late
+   * window from this deadline, so a POST leaving later could be charged twice.
+   */
+  sendBy: number;
 }
 
 export abstract class PaymentProvider {

@@ -59,8 +59,11 @@ export class SubmitHandler implements WorkHandler {
     }
     // Stalled past the send deadline (an overloaded or paused process): another worker may have
     // found this attempt unanswered and counted the late window from that deadline, so a POST
-    // leaving now could arrive after the window and be charged twice. It is not sent.
-    if (current?.sendBy && this.clock.now().getTime() > Date.parse(current.sendBy)) {
+    // leaving now could arrive after the window and be charged twice. It is not sent (and the
+    // adapter refuses to write it later than that, should it wait for a connection).
+    if (!current?.sendBy) throw new Error(`attempt ${attempt} started without a send deadline`);
+    const sendBy = Date.parse(current.sendBy);
+    if (this.clock.now().getTime() > sendBy) {
       await this.recordSubmission(work, attempt, {
         kind: 'ambiguous',
         reason: 'interrupted',
@@ -71,6 +74,7 @@ export class SubmitHandler implements WorkHandler {
     const outcome = await this.provider.submit({
       providerId: work.transactionId,
       webhookUrl: this.webhookUrls.urlFor(work.transactionId),
+      sendBy,
     });
     await this.recordSubmission(work, attempt, outcome);
     return true;

@@ -24,6 +24,9 @@ async function fixedServer(
   return server;
 }
 
+/** A send deadline that never passes during a test. */
+const LATER = Date.parse('2100-01-01T00:00:00.000Z');
+
 const urlOf = (server: Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
 function adapter(baseUrl: string, submitTimeoutMs = 2_000): HttpPaymentProvider {
@@ -56,7 +59,11 @@ describe('HTTP payment provider adapter (reference protocol)', () => {
   it('takes a 200 as the final status and a later GET as the same record', async () => {
     simulator.script({ forceOutcomes: { 'tx-ok': 'ok-declined' } });
     expect(
-      await provider.submit({ providerId: 'tx-ok', webhookUrl: 'http://127.0.0.1:1/x' }),
+      await provider.submit({
+        providerId: 'tx-ok',
+        webhookUrl: 'http://127.0.0.1:1/x',
+        sendBy: LATER,
+      }),
     ).toEqual({
       kind: 'final',
       status: 'declined',
@@ -67,7 +74,11 @@ describe('HTTP payment provider adapter (reference protocol)', () => {
   it('takes a 504 as ambiguous, never as a failure', async () => {
     simulator.script({ forceOutcomes: { 'tx-504': 'lost' } });
     expect(
-      await provider.submit({ providerId: 'tx-504', webhookUrl: 'http://127.0.0.1:1/x' }),
+      await provider.submit({
+        providerId: 'tx-504',
+        webhookUrl: 'http://127.0.0.1:1/x',
+        sendBy: LATER,
+      }),
     ).toMatchObject({
       kind: 'ambiguous',
       reason: 'gateway_timeout',
@@ -95,7 +106,9 @@ describe('HTTP payment provider adapter (reference protocol)', () => {
     const url = urlOf(closed);
     await new Promise((resolve) => closed.close(resolve));
     const unreachable = adapter(url);
-    expect(await unreachable.submit({ providerId: 'x', webhookUrl: 'http://h/x' })).toMatchObject({
+    expect(
+      await unreachable.submit({ providerId: 'x', webhookUrl: 'http://h/x', sendBy: LATER }),
+    ).toMatchObject({
       kind: 'ambiguous',
       reason: 'connection',
     });
@@ -103,11 +116,38 @@ describe('HTTP payment provider adapter (reference protocol)', () => {
     await unreachable.close();
   });
 
+  it('never writes a submission past its send deadline: ambiguous (connection), and the provider receives nothing', async () => {
+    let received = 0;
+    const counting = createServer((_request, response) => {
+      received += 1;
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+    await new Promise<void>((resolve) => counting.listen(0, '127.0.0.1', resolve));
+    const client = adapter(urlOf(counting));
+    try {
+      const outcome = await client.submit({
+        providerId: 'x',
+        webhookUrl: 'http://h/x',
+        sendBy: Date.now() - 1,
+      });
+      expect(outcome).toMatchObject({ kind: 'ambiguous', reason: 'connection' });
+      expect(outcome.kind === 'ambiguous' && outcome.detail).toContain('send deadline');
+      // The same client sends a submission still inside its deadline: the server was reachable.
+      await client.submit({ providerId: 'x', webhookUrl: 'http://h/x', sendBy: LATER });
+      expect(received).toBe(1);
+    } finally {
+      await client.close();
+      await new Promise((resolve) => counting.close(resolve));
+    }
+  });
+
   it('takes no answer within the submission timeout as ambiguous (timeout)', async () => {
     // undici's timeout timers tick about once a second, hence the long answer.
     const slow = await fixedServer(200, '{"id":"x","status":"completed"}', 3_000);
     const impatient = adapter(urlOf(slow), 200);
-    expect(await impatient.submit({ providerId: 'x', webhookUrl: 'http://h/x' })).toMatchObject({
+    expect(
+      await impatient.submit({ providerId: 'x', webhookUrl: 'http://h/x', sendBy: LATER }),
+    ).toMatchObject({
       kind: 'ambiguous',
       reason: 'timeout',
     });
@@ -124,7 +164,9 @@ describe('HTTP payment provider adapter (reference protocol)', () => {
   ])('takes %s as ambiguous on submit and an error on a check', async (_case, status, body) => {
     const odd = await fixedServer(status, body);
     const client = adapter(urlOf(odd));
-    expect(await client.submit({ providerId: 'x', webhookUrl: 'http://h/x' })).toMatchObject({
+    expect(
+      await client.submit({ providerId: 'x', webhookUrl: 'http://h/x', sendBy: LATER }),
+    ).toMatchObject({
       kind: 'ambiguous',
       reason: 'unexpected_response',
     });

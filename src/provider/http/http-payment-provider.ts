@@ -1,4 +1,4 @@
-import { Pool, errors } from 'undici';
+import { Dispatcher, Pool, errors } from 'undici';
 import {
   PaymentProvider,
   StatusCheckOutcome,
@@ -47,6 +47,35 @@ function isTimeout(error: unknown): boolean {
   );
 }
 
+class SendDeadlinePassedError extends Error {
+  constructor(sendBy: number) {
+    super(
+      `not sent: the send deadline ${new Date(sendBy).toISOString()} passed before the request left`,
+    );
+    this.name = 'SendDeadlinePassedError';
+  }
+}
+
+/**
+ * Aborts a request at the moment it would be written to a connection (undici starts it there)
+ * when its send deadline has passed: a request that waited for a connection, or behind an event
+ * loop stalled after the caller's own check, never leaves late.
+ */
+function sendDeadline(sendBy: number): Dispatcher.DispatcherComposeInterceptor {
+  return (dispatch) => (options, handler) =>
+    dispatch(options, {
+      onRequestStart(controller, context) {
+        if (Date.now() > sendBy) controller.abort(new SendDeadlinePassedError(sendBy));
+        else handler.onRequestStart?.(controller, context);
+      },
+      onRequestUpgrade: (...args) => handler.onRequestUpgrade?.(...args),
+      onResponseStart: (...args) => handler.onResponseStart?.(...args),
+      onResponseData: (...args) => handler.onResponseData?.(...args),
+      onResponseEnd: (...args) => handler.onResponseEnd?.(...args),
+      onResponseError: (...args) => handler.onResponseError?.(...args),
+    });
+}
+
 /**
  * The reference provider's HTTP protocol over a keep-alive pool: `POST /transaction` and
  * `GET /transaction/:id`. Works unchanged against the original mock and our simulator.
@@ -62,9 +91,9 @@ export class HttpPaymentProvider extends PaymentProvider {
     this.pool = new Pool(url.origin, { connections: options.connections, pipelining: 1 });
   }
 
-  async submit({ providerId, webhookUrl }: Submission): Promise<SubmissionOutcome> {
+  async submit({ providerId, webhookUrl, sendBy }: Submission): Promise<SubmissionOutcome> {
     try {
-      const response = await this.pool.request({
+      const response = await this.pool.compose(sendDeadline(sendBy)).request({
         method: 'POST',
         path: `${this.basePath}/transaction`,
         headers: { 'content-type': 'application/json', accept: 'application/json' },
