@@ -10,7 +10,7 @@ import {
   TransactionSummary,
 } from '../../transactions/read-model.port';
 import { SUMMARY_PROJECTION } from '../../transactions/transaction-summary.projection';
-import { swapDecision } from '../mongodb/summary-generations';
+import { swapDecision } from '../rebuild-swap';
 import { copyOf, MemorySummaries } from './memory-summaries';
 import {
   listSummariesPage,

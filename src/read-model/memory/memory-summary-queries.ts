@@ -10,8 +10,8 @@ import {
   TransactionSummary,
 } from '../../transactions/read-model.port';
 import { queueReasonOf } from '../reconciliation-queue';
-import { newestFirstPage } from '../mongodb/summary-queries';
-import { foldStatistics, StatisticsGroup } from '../mongodb/summary-statistics';
+import { newestFirstPage } from '../summary-pages';
+import { foldStatistics, StatisticsGroup } from '../summary-statistics';
 
 /**
  * Pure queries over one copy's summaries, with the semantics of the SQLite adapter's SQL. They
