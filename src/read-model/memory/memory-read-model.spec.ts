@@ -55,6 +55,7 @@ describe('MemoryReadModel', () => {
       startedAt: '2026-01-01T00:00:01.000Z',
       outcome: 'lost',
       settledAt: null,
+      sendBy: null,
       checks: 0,
     });
     const page = await readModel.listSummaries({ owner: 'alice', limit: 1 });
