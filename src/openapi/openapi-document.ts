@@ -6,6 +6,7 @@ import type {
   OperationObject,
   PathItemObject,
   ResponseObject,
+  SchemaObject,
 } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { problemResponses } from '../problem/api-problems.decorator';
 import { ProblemView } from '../problem/problem.view';
@@ -32,25 +33,42 @@ const RATE_LIMIT_HEADERS: Record<string, HeaderObject> = {
   },
 };
 
-const OPEN_TEXT = (summary: string, mediaType: string, description: string): OperationObject => ({
+const OPEN_DOCUMENT = (
+  summary: string,
+  mediaType: string,
+  schema: SchemaObject,
+  description: string,
+): OperationObject => ({
   tags: ['operations'],
   summary,
   operationId: `Docs_${summary.replace(/\W+/g, '')}`,
   security: [],
   responses: {
-    '200': { description, content: { [mediaType]: { schema: { type: 'string' } } } },
+    '200': { description, content: { [mediaType]: { schema } } },
     ...problemResponses([]),
   },
 });
 
 /** Routes SwaggerModule.setup registers itself, so no controller describes them. */
 const DOCS_ROUTES: Record<string, PathItemObject> = {
-  [`/${DOCS_PATH}`]: { get: OPEN_TEXT('The API reference page', 'text/html', 'Swagger UI') },
+  [`/${DOCS_PATH}`]: {
+    get: OPEN_DOCUMENT('The API reference page', 'text/html', { type: 'string' }, 'Swagger UI'),
+  },
   [`/${DOCS_PATH}-json`]: {
-    get: OPEN_TEXT('This document as JSON', 'application/json', 'The OpenAPI document'),
+    get: OPEN_DOCUMENT(
+      'This document as JSON',
+      'application/json',
+      { type: 'object' },
+      'The OpenAPI document',
+    ),
   },
   [`/${DOCS_PATH}-yaml`]: {
-    get: OPEN_TEXT('This document as YAML', 'text/yaml', 'The OpenAPI document'),
+    get: OPEN_DOCUMENT(
+      'This document as YAML',
+      'text/yaml',
+      { type: 'string' },
+      'The OpenAPI document',
+    ),
   },
 };
 
@@ -120,6 +138,11 @@ function completed(document: OpenAPIObject): OpenAPIObject {
   const requestTransaction = document.paths['/v1/transactions'].post;
   if (requestTransaction) requestTransaction.callbacks = CLIENT_CALLBACK;
   return document;
+}
+
+/** Stable text of the document: two-space JSON in the order it is built, a final newline. */
+export function contractText(document: object): string {
+  return `${JSON.stringify(document, null, 2)}\n`;
 }
 
 /** The service's OpenAPI document, as served at /docs-json and committed as openapi.json. */

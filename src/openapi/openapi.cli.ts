@@ -7,15 +7,10 @@ import { createApp } from '../app.factory';
 import { runCli } from '../cli/cli';
 import { AppConfig } from '../config/app-config';
 import { providerSimulatorConfigFromEnvironment } from '../provider-simulator/provider-simulator.config';
-import { openApiDocument } from './openapi-document';
+import { contractText, openApiDocument } from './openapi-document';
 
 /** The committed contract, at the repository root (this file runs from dist/src/openapi/). */
-export const CONTRACT_FILE = resolve(__dirname, '..', '..', '..', 'openapi.json');
-
-/** Stable text: two-space JSON in the order the document is built, with a final newline. */
-export function contractText(document: object): string {
-  return `${JSON.stringify(document, null, 2)}\n`;
-}
+const CONTRACT_FILE = resolve(__dirname, '..', '..', '..', 'openapi.json');
 
 /**
  * `npm run openapi`: builds the service as createApp does, over a throw-away data folder and
