@@ -72,7 +72,9 @@ export function problemResponses(kinds: readonly ProblemKind[]): Record<number, 
       status,
       {
         description: statusKinds.map((kind) => problemTypes[kind].slug).join(', '),
-        headers: Object.assign({}, ...statusKinds.map((kind) => HEADERS_BY_KIND[kind] ?? {})),
+        headers: Object.fromEntries(
+          statusKinds.flatMap((kind) => Object.entries(HEADERS_BY_KIND[kind] ?? {})),
+        ),
         content: {
           [PROBLEM_MEDIA_TYPE]: {
             schema: {
