@@ -10,6 +10,11 @@ const notFound = {
 
 /** The harness's check must refuse what the document does not allow, or it holds nothing. */
 describe('checking a response against openapi.json', () => {
+  beforeAll(() => {
+    // Made-up responses: not part of what an e2e run covered.
+    delete process.env.OPENAPI_RESPONSES_FILE;
+  });
+
   it('accepts a documented problem answer', async () => {
     await expect(
       checkAgainstContract('GET', '/v1/transactions/x', {

@@ -7,12 +7,6 @@ import type { OpenAPIV3 } from 'openapi-types';
 /** The committed contract every response the harness receives is held to. */
 export const CONTRACT_PATH = join(__dirname, '..', '..', 'openapi.json');
 
-/**
- * Set to a file to record what was checked, one JSON line per response, for counting the
- * operations and answers an e2e run covered (`npm run openapi:coverage` sums them).
- */
-const RECORD_FILE = process.env.OPENAPI_RESPONSES_FILE;
-
 export interface ReceivedResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
@@ -101,8 +95,13 @@ function missingHeaders(documented: OpenAPIV3.ResponseObject, response: Received
     .map(([name]) => `required header ${name} missing`);
 }
 
+/**
+ * With OPENAPI_RESPONSES_FILE set, one JSON line per response checked, for counting what an e2e
+ * run covered (`npm run openapi:coverage` sums them).
+ */
 function record(entry: object): void {
-  if (RECORD_FILE) appendFileSync(RECORD_FILE, `${JSON.stringify(entry)}\n`);
+  const file = process.env.OPENAPI_RESPONSES_FILE;
+  if (file) appendFileSync(file, `${JSON.stringify(entry)}\n`);
 }
 
 /**
