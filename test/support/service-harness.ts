@@ -12,7 +12,7 @@ import { issueToken } from '../../src/auth/token-issuer';
 import type { Role } from '../../src/auth/token-verifier';
 import { AppConfig } from '../../src/config/app-config';
 import { providerSimulatorConfigFromEnvironment } from '../../src/provider-simulator/provider-simulator.config';
-import { checkAgainstContract } from './contract-check';
+import { checkAgainstContract, prepareContractCheck } from './contract-check';
 
 /** A port nothing listens on right now, for a server that must keep it across restarts. */
 export async function freePort(): Promise<number> {
@@ -64,6 +64,7 @@ export class ServiceHarness {
     logger?: pino.Logger,
   ): Promise<ServiceHarness> {
     const dataDir = mkdtempSync(join(tmpdir(), 'ledger-e2e-'));
+    await prepareContractCheck();
     const harness = new ServiceHarness(dataDir, await freePort(), env, logger);
     await harness.startApp();
     return harness;
