@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { ValidationError } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import pino from 'pino';
 import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
@@ -25,6 +25,7 @@ import { accountErrorProblems } from './accounts/account-problems';
 import { acceptJsonBodiesOnly } from './http/json-body.parser';
 import { MathRandom, Random } from './shared/random';
 import { StrictValidationPipe } from './http/strict-validation.pipe';
+import { DOCS_PATH, openApiDocument } from './openapi/openapi-document';
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** What an instance in the worker role serves: probes and metrics. */
@@ -122,13 +123,7 @@ export async function createApp(
   app.useGlobalFilters(new ProblemFilter([...transactionErrorProblems, ...accountErrorProblems]));
   app.useGlobalPipes(validationPipe);
 
-  const openApi = new DocumentBuilder()
-    .setTitle('payment-ledger')
-    .setDescription('Event-sourced payment ledger: request transactions and follow them to the end')
-    .setVersion('1')
-    .addBearerAuth()
-    .build();
-  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openApi));
+  SwaggerModule.setup(DOCS_PATH, app, () => openApiDocument(app));
   await app.init();
   return app;
 }

@@ -1,11 +1,5 @@
 import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiForbiddenResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
 import { AuthGuard, RequireRoles, RolesGuard } from '../auth/auth.guard';
 import { EventStore } from '../event-store/event-store.port';
 import { ProblemException } from '../problem/problem';
@@ -17,11 +11,11 @@ import {
   TransactionEventsView,
   toAuditEventView,
 } from './audit-events.dto';
+import { ApiProblems, CALLER_PROBLEMS } from '../problem/api-problems.decorator';
 
 /** The raw streams for auditors: what was stored, with the hashes that prove it unchanged. */
 @ApiTags('audit')
 @ApiBearerAuth()
-@ApiForbiddenResponse({ description: 'The token has no auditor role' })
 @Controller('v1/audit')
 @UseGuards(AuthGuard, RolesGuard)
 @RequireRoles('auditor')
@@ -29,11 +23,12 @@ export class AuditController {
   constructor(private readonly eventStore: EventStore) {}
 
   @Get('transactions/:transactionId/events')
+  @ApiOperation({ summary: 'Every stored event of one transaction, with its hashes' })
+  @ApiProblems(...CALLER_PROBLEMS, 'forbidden', 'notFound')
   @ApiOkResponse({
     type: TransactionEventsView,
     description: 'Every event of the stream, in order',
   })
-  @ApiNotFoundResponse({ description: 'No stream for this internal transaction id' })
   async transactionEvents(
     @Param('transactionId') transactionId: string,
   ): Promise<TransactionEventsView> {
@@ -48,6 +43,8 @@ export class AuditController {
   }
 
   @Get('events')
+  @ApiOperation({ summary: 'One page of every stored event ($all), in position order' })
+  @ApiProblems(...CALLER_PROBLEMS, 'forbidden', 'validationFailed')
   @ApiOkResponse({ type: AuditEventPage, description: 'One page of $all, in position order' })
   async allEvents(@Query() params: AuditEventsParams): Promise<AuditEventPage> {
     const limit = params.limit ?? DEFAULT_AUDIT_PAGE_SIZE;

@@ -1,6 +1,7 @@
 import { Controller, Get, OnModuleInit, Param, Res } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiProblems } from '../problem/api-problems.decorator';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { readFile, readdir } from 'node:fs/promises';
 import { extname, join } from 'node:path';
@@ -37,7 +38,7 @@ interface ConsoleFile {
  * token). A fixed set read once at start-up, so a request path can never reach another file,
  * and an unknown one is a problem+json 404 like every other route.
  */
-@ApiExcludeController()
+@ApiTags('console')
 @Controller('console')
 export class ConsoleController implements OnModuleInit {
   private readonly files = new Map<string, ConsoleFile>();
@@ -59,11 +60,23 @@ export class ConsoleController implements OnModuleInit {
   }
 
   @Get()
+  @ApiOperation({ summary: 'The support console page (it asks for a support token itself)' })
+  @ApiOkResponse({ content: { 'text/html': { schema: { type: 'string' } } } })
+  @ApiProblems()
   page(@Res({ passthrough: true }) reply: FastifyReply): Buffer {
     return this.send(reply, 'index.html');
   }
 
   @Get(':file')
+  @ApiOperation({ summary: "One of the console's own files" })
+  @ApiOkResponse({
+    content: {
+      'text/html': { schema: { type: 'string' } },
+      'text/css': { schema: { type: 'string' } },
+      'text/javascript': { schema: { type: 'string' } },
+    },
+  })
+  @ApiProblems('notFound')
   file(@Param('file') name: string, @Res({ passthrough: true }) reply: FastifyReply): Buffer {
     return this.send(reply, name);
   }

@@ -1,11 +1,30 @@
 import { Controller, Get, Res, ServiceUnavailableException } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { ApiTags } from '@nestjs/swagger';
+import {
+  ApiOkResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { EventStore } from '../event-store/event-store.port';
 import { ReadModel } from '../transactions/read-model.port';
 import { lagFieldName } from '../projections/projection-lag';
 import { ProjectionMonitor } from './projection-monitor';
+import { ApiProblems } from '../problem/api-problems.decorator';
+
+/** What @nestjs/terminus answers: the overall status and each indicator's. */
+const HEALTH_RESULT: SchemaObject = {
+  type: 'object',
+  required: ['status'],
+  properties: {
+    status: { type: 'string', enum: ['ok', 'error', 'shutting_down'] },
+    info: { type: 'object', additionalProperties: true },
+    error: { type: 'object', additionalProperties: true },
+    details: { type: 'object', additionalProperties: true },
+  },
+};
 
 @ApiTags('operations')
 @Controller('health')
@@ -20,6 +39,9 @@ export class HealthController {
 
   /** The process is up and serving HTTP; says nothing about its dependencies. */
   @Get('live')
+  @ApiOperation({ summary: 'Liveness: the process serves HTTP' })
+  @ApiOkResponse({ schema: HEALTH_RESULT })
+  @ApiProblems()
   @HealthCheck()
   live() {
     return this.health.check([]);
@@ -31,6 +53,13 @@ export class HealthController {
    * rebuild or a burst is not a reason to take the instance out of service).
    */
   @Get('ready')
+  @ApiOperation({ summary: 'Readiness: the stores answer and no projection has stopped' })
+  @ApiOkResponse({ schema: HEALTH_RESULT, description: 'Ready, with each projection and its lag' })
+  @ApiServiceUnavailableResponse({
+    schema: HEALTH_RESULT,
+    description: 'Not ready: which store or projection failed, and why',
+  })
+  @ApiProblems()
   @HealthCheck()
   async ready(@Res({ passthrough: true }) reply: FastifyReply) {
     try {

@@ -1,5 +1,6 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { ApiExcludeEndpoint } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiProblems } from '../problem/api-problems.decorator';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { ProjectionMonitor } from './projection-monitor';
 
@@ -9,6 +10,7 @@ type ProjectionGauge = Gauge<'projection'>;
  * Prometheus text exposition: per-projection checkpoint, lag and failure, plus the process
  * defaults. Unauthenticated like /health: it holds no transaction data.
  */
+@ApiTags('operations')
 @Controller('metrics')
 export class MetricsController {
   /** Per instance, not prom-client's global one: tests run several services in one process. */
@@ -44,7 +46,12 @@ export class MetricsController {
   }
 
   @Get()
-  @ApiExcludeEndpoint()
+  @ApiOperation({ summary: 'Prometheus metrics: projection checkpoints, lag and failures' })
+  @ApiOkResponse({
+    description: 'Prometheus text exposition format 0.0.4',
+    content: { 'text/plain': { schema: { type: 'string' } } },
+  })
+  @ApiProblems()
   @Header('Content-Type', Registry.PROMETHEUS_CONTENT_TYPE)
   @Header('Cache-Control', 'no-store')
   async metrics(): Promise<string> {

@@ -5,6 +5,7 @@ import { AppConfig } from '../config/app-config';
 import { Clock } from '../shared/clock';
 import type { ExistingTransaction } from '../transactions/transaction.state';
 import { toTransactionView } from '../transactions/transaction.view';
+import type { ClientCallbackView } from './client-callback.view';
 
 const DELIVERY_TIMEOUT_MS = 10_000;
 const MAX_BACKOFF_MS = 3_600_000;
@@ -31,11 +32,12 @@ export class ClientNotifier {
     if (!this.signer || !this.config.clientCallback) return true;
     const webhookId = `msg_final_${transaction.transactionId}`;
     const timestamp = this.clock.now();
-    const payload = JSON.stringify({
+    const callback: ClientCallbackView = {
       type: 'transaction.finalized',
       timestamp: timestamp.toISOString(),
       data: { owner: transaction.owner, ...toTransactionView(transaction) },
-    });
+    };
+    const payload = JSON.stringify(callback);
     try {
       const response = await request(this.config.clientCallback.url, {
         method: 'POST',

@@ -9,6 +9,7 @@ import { ProviderReportDto } from './provider-report.dto';
 import { RecordProviderReportCommand } from './record-provider-report.command';
 import { WEBHOOK_ROUTE, WebhookUrls } from './webhook-urls';
 import { TRANSACTION_ID_PATTERN } from '../transactions/transaction-id';
+import { ApiProblems, JSON_BODY_PROBLEMS } from '../problem/api-problems.decorator';
 
 export interface WebhookReceipt {
   received: true;
@@ -38,7 +39,15 @@ export class ProviderWebhookController {
   @Post(':transactionId/:token')
   @HttpCode(200)
   @ApiOperation({ summary: 'A status report at the capability URL handed to the provider' })
-  @ApiOkResponse({ description: 'Received; `recorded` says whether it changed anything' })
+  @ApiOkResponse({
+    description: 'Received; `recorded` says whether it changed anything',
+    schema: {
+      type: 'object',
+      required: ['received', 'recorded'],
+      properties: { received: { type: 'boolean', enum: [true] }, recorded: { type: 'boolean' } },
+    },
+  })
+  @ApiProblems('unauthenticated', 'rateLimited', ...JSON_BODY_PROBLEMS, 'notFound', 'conflict')
   async capabilityReport(
     @Param('transactionId') transactionId: string,
     @Param('token') token: string,
@@ -65,7 +74,15 @@ export class ProviderWebhookController {
   @Post()
   @HttpCode(200)
   @ApiOperation({ summary: 'A Standard Webhooks signed status report' })
-  @ApiOkResponse({ description: 'Received; `recorded` says whether it changed anything' })
+  @ApiOkResponse({
+    description: 'Received; `recorded` says whether it changed anything',
+    schema: {
+      type: 'object',
+      required: ['received', 'recorded'],
+      properties: { received: { type: 'boolean', enum: [true] }, recorded: { type: 'boolean' } },
+    },
+  })
+  @ApiProblems('unauthenticated', 'rateLimited', ...JSON_BODY_PROBLEMS, 'notFound', 'conflict')
   async signedReport(
     @Body() report: ProviderReportDto,
     @Req() request: RawBodyRequest<FastifyRequest>,

@@ -9,7 +9,7 @@ export class SupportTransactionView extends TransactionView {
   transactionId!: string;
   @ApiProperty({ description: 'The customer (token subject) who requested it' })
   owner!: string;
-  @ApiPropertyOptional({ type: String, nullable: true, enum: ['completed', 'declined'] })
+  @ApiPropertyOptional({ type: String, nullable: true, enum: ['completed', 'declined', null] })
   providerStatus!: ProviderStatus | null;
   @ApiProperty({ description: 'Provider reports that contradicted the confirmed status' })
   conflicts!: number;

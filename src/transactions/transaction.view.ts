@@ -35,7 +35,8 @@ export class TransactionView {
   @ApiPropertyOptional({
     type: String,
     nullable: true,
-    enum: ['submission', 'webhook', 'status_check', 'process_manager', 'support', 'ledger'],
+    // OpenAPI 3.0: a nullable enum lists null among its values.
+    enum: ['submission', 'webhook', 'status_check', 'process_manager', 'support', 'ledger', null],
     description: 'Which source told us the final status',
   })
   finalStatusSource!: StatusSource | null;
@@ -46,7 +47,7 @@ export class TransactionView {
   @ApiPropertyOptional({
     type: String,
     nullable: true,
-    enum: ['held', 'refused', 'captured', 'released'],
+    enum: ['held', 'refused', 'captured', 'released', null],
     description:
       "Where the money stands on the owner's account: held before the provider is called, " +
       'refused (insufficient funds), captured when SUCCEEDED, released when FAILED. Null until ' +

@@ -12,6 +12,7 @@ import { issueToken } from '../../src/auth/token-issuer';
 import type { Role } from '../../src/auth/token-verifier';
 import { AppConfig } from '../../src/config/app-config';
 import { providerSimulatorConfigFromEnvironment } from '../../src/provider-simulator/provider-simulator.config';
+import { checkAgainstContract, prepareContractCheck } from './contract-check';
 
 /** A port nothing listens on right now, for a server that must keep it across restarts. */
 export async function freePort(): Promise<number> {
@@ -63,6 +64,7 @@ export class ServiceHarness {
     logger?: pino.Logger,
   ): Promise<ServiceHarness> {
     const dataDir = mkdtempSync(join(tmpdir(), 'ledger-e2e-'));
+    await prepareContractCheck();
     const harness = new ServiceHarness(dataDir, await freePort(), env, logger);
     await harness.startApp();
     return harness;
@@ -126,6 +128,7 @@ export class ServiceHarness {
     for (const funding of fundings) await fundAccount(this.baseUrl, operator, funding);
   }
 
+  /** Fails when the answer is not one openapi.json allows for this request (contract-check.ts). */
   async call(method: string, path: string, options: RequestOptions = {}): Promise<HttpResponse> {
     const headers: Record<string, string> = { ...options.headers };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
@@ -141,11 +144,15 @@ export class ServiceHarness {
     });
     const text = await response.body.text();
     const type = String(response.headers['content-type'] ?? '');
-    return {
+    const received: HttpResponse = {
       status: response.statusCode,
       headers: response.headers,
       text,
       body: text && type.includes('json') ? (JSON.parse(text) as unknown) : undefined,
     };
+    // A worker instance serves no API (every route but /health and /metrics is a 404 by
+    // design): the contract describes the API roles only.
+    if (this.config.role !== 'worker') await checkAgainstContract(method, path, received);
+    return received;
   }
 }

@@ -3,13 +3,10 @@ import { CommandBus } from '@nestjs/cqrs';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
-  ApiForbiddenResponse,
   ApiOkResponse,
   ApiOperation,
   ApiProperty,
   ApiTags,
-  ApiUnauthorizedResponse,
-  ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuthGuard, CurrentPrincipal, RequireRoles, RolesGuard } from '../../auth/auth.guard';
@@ -18,6 +15,12 @@ import { AccountBalancesView, toAccountBalancesView } from '../account.view';
 import { DepositFundsCommand } from './deposit-funds.command';
 import { DepositFundsDto } from './deposit-funds.dto';
 import type { DepositFundsResult } from './deposit-funds.handler';
+import { IDEMPOTENT_REPLAYED } from '../../http/api-headers';
+import {
+  ApiProblems,
+  CALLER_PROBLEMS,
+  JSON_BODY_PROBLEMS,
+} from '../../problem/api-problems.decorator';
 
 export class DepositView {
   @ApiProperty({ example: 'wire-2026-12-01-0001' })
@@ -42,6 +45,13 @@ export class DepositFundsController {
   constructor(private readonly commandBus: CommandBus) {}
 
   @Post()
+  @ApiProblems(
+    ...CALLER_PROBLEMS,
+    'forbidden',
+    ...JSON_BODY_PROBLEMS,
+    'accountIdReused',
+    'conflict',
+  )
   @ApiOperation({
     summary: 'Deposit money into a customer account (operator)',
     description:
@@ -50,10 +60,11 @@ export class DepositFundsController {
       'id with a different amount or reference is 422.',
   })
   @ApiCreatedResponse({ type: DepositView, description: 'Deposited' })
-  @ApiOkResponse({ type: DepositView, description: 'Replayed: this deposit was already made' })
-  @ApiUnprocessableEntityResponse({ description: 'The id was used for a different deposit' })
-  @ApiUnauthorizedResponse({ description: 'No valid bearer token' })
-  @ApiForbiddenResponse({ description: 'The token lacks the operator role' })
+  @ApiOkResponse({
+    type: DepositView,
+    description: 'Replayed: this deposit was already made',
+    headers: { 'Idempotent-Replayed': { ...IDEMPOTENT_REPLAYED, required: true } },
+  })
   async deposit(
     @Body() body: DepositFundsDto,
     @CurrentPrincipal() principal: Principal,

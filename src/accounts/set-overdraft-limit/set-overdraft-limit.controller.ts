@@ -1,15 +1,6 @@
 import { Body, Controller, Param, Put, Req, Res, UseGuards } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import {
-  ApiBadRequestResponse,
-  ApiBearerAuth,
-  ApiForbiddenResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-  ApiUnauthorizedResponse,
-  ApiUnprocessableEntityResponse,
-} from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuthGuard, CurrentPrincipal, RequireRoles, RolesGuard } from '../../auth/auth.guard';
 import type { Principal } from '../../auth/token-verifier';
@@ -18,6 +9,12 @@ import { AccountBalancesView, toAccountBalancesView } from '../account.view';
 import { SetOverdraftLimitCommand } from './set-overdraft-limit.command';
 import { SetOverdraftLimitDto } from './set-overdraft-limit.dto';
 import type { SetOverdraftLimitResult } from './set-overdraft-limit.handler';
+import { IDEMPOTENT_REPLAYED } from '../../http/api-headers';
+import {
+  ApiProblems,
+  CALLER_PROBLEMS,
+  JSON_BODY_PROBLEMS,
+} from '../../problem/api-problems.decorator';
 
 @ApiTags('accounts')
 @ApiBearerAuth()
@@ -28,6 +25,13 @@ export class SetOverdraftLimitController {
   constructor(private readonly commandBus: CommandBus) {}
 
   @Put(':owner/:currency/overdraft')
+  @ApiProblems(
+    ...CALLER_PROBLEMS,
+    'forbidden',
+    ...JSON_BODY_PROBLEMS,
+    'accountIdReused',
+    'conflict',
+  )
   @ApiOperation({
     summary: "Set an account's overdraft limit (operator)",
     description:
@@ -35,11 +39,11 @@ export class SetOverdraftLimitController {
       'the account if needed. changeId is the idempotency key: the same changeId and limit ' +
       'replay (200, Idempotent-Replayed: true); the same changeId with another limit is 422.',
   })
-  @ApiOkResponse({ type: AccountBalancesView, description: 'The account after the change' })
-  @ApiBadRequestResponse({ description: 'Bad owner, currency, changeId or limit' })
-  @ApiUnprocessableEntityResponse({ description: 'The changeId was used for another limit' })
-  @ApiUnauthorizedResponse({ description: 'No valid bearer token' })
-  @ApiForbiddenResponse({ description: 'The token lacks the operator role' })
+  @ApiOkResponse({
+    type: AccountBalancesView,
+    description: 'The account after the change',
+    headers: { 'Idempotent-Replayed': IDEMPOTENT_REPLAYED },
+  })
   async set(
     @Param() { owner, currency }: AccountParams,
     @Body() body: SetOverdraftLimitDto,

@@ -1,14 +1,6 @@
 import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import {
-  ApiBadRequestResponse,
-  ApiBearerAuth,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthGuard, CurrentPrincipal } from '../../auth/auth.guard';
 import type { Principal } from '../../auth/token-verifier';
 import { cursorPosition, PageParams, pageSize } from '../../http/pagination';
@@ -17,6 +9,7 @@ import { CurrencyParams } from '../../accounts/account-params';
 import { AccountEntryPage, toAccountEntryPage } from '../../accounts/account-statement.view';
 import type { AccountEntriesResult } from './list-account-entries.handler';
 import { ListAccountEntriesQuery } from './list-account-entries.query';
+import { ApiProblems, CALLER_PROBLEMS } from '../../problem/api-problems.decorator';
 
 /** The statement of (owner, currency) as a response, or 404 when there is no such account. */
 export async function accountStatement(
@@ -40,6 +33,7 @@ export class ListAccountEntriesController {
   constructor(private readonly queryBus: QueryBus) {}
 
   @Get(':currency/entries')
+  @ApiProblems(...CALLER_PROBLEMS, 'validationFailed', 'notFound')
   @ApiOperation({
     summary: "The statement of the caller's account in one currency, newest first",
     description:
@@ -48,9 +42,6 @@ export class ListAccountEntriesController {
       'entry. 404 when the caller has no account in that currency.',
   })
   @ApiOkResponse({ type: AccountEntryPage })
-  @ApiBadRequestResponse({ description: 'Not a currency code, or a bad limit or cursor' })
-  @ApiNotFoundResponse({ description: 'No account in that currency' })
-  @ApiUnauthorizedResponse({ description: 'No valid bearer token' })
   list(
     @Param() { currency }: CurrencyParams,
     @Query() params: PageParams,

@@ -5,6 +5,7 @@ import type { CurrencyBalances } from '../../accounts/account-read-model.port';
 import { SupportRoutes } from '../support-route.decorator';
 import { LedgerBalancesQuery } from './ledger-balances.query';
 import { LedgerBalancesView, toLedgerBalancesView } from './ledger-balances.view';
+import { ApiProblems, CALLER_PROBLEMS } from '../../problem/api-problems.decorator';
 
 @SupportRoutes()
 @Controller('v1/support/ledger/balances')
@@ -12,6 +13,7 @@ export class LedgerBalancesController {
   constructor(private readonly queryBus: QueryBus) {}
 
   @Get()
+  @ApiProblems(...CALLER_PROBLEMS, 'forbidden')
   @ApiOperation({
     summary: 'Per currency: the customers, funding and provider clearing balances, and their sum',
     description:

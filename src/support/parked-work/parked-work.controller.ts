@@ -1,11 +1,6 @@
 import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import {
-  ApiNoContentResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-} from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../../auth/auth.guard';
 import type { Principal } from '../../auth/token-verifier';
 import type { ParkedWork } from '../../process-manager/work-queue.port';
@@ -15,6 +10,7 @@ import { SupportRoutes } from '../support-route.decorator';
 import { ParkedWorkParams, ParkedWorkView, RetryParkedWorkParams } from './parked-work.dto';
 import { ParkedWorkQuery } from './parked-work.query';
 import { RetryParkedWorkCommand } from './retry-parked-work.command';
+import { ApiProblems, CALLER_PROBLEMS } from '../../problem/api-problems.decorator';
 
 /**
  * Process-manager steps that failed unexpectedly WORKER_MAX_STEP_FAILURES times in a row and were
@@ -29,6 +25,7 @@ export class ParkedWorkController {
   ) {}
 
   @Get()
+  @ApiProblems(...CALLER_PROBLEMS, 'forbidden', 'validationFailed')
   @ApiOperation({ summary: 'Parked process-manager steps, oldest first, with the last error' })
   @ApiOkResponse({ type: [ParkedWorkView] })
   async list(@Query() params: ParkedWorkParams): Promise<ParkedWorkView[]> {
@@ -46,10 +43,10 @@ export class ParkedWorkController {
   }
 
   @Post(':transactionId/:kind/retry')
+  @ApiProblems(...CALLER_PROBLEMS, 'forbidden', 'validationFailed', 'notFound')
   @HttpCode(204)
   @ApiOperation({ summary: 'Put a parked step back in rotation, due now' })
   @ApiNoContentResponse({ description: 'The step is due again' })
-  @ApiNotFoundResponse({ description: 'No such parked step' })
   async retry(
     @Param() { transactionId, kind }: RetryParkedWorkParams,
     @CurrentPrincipal() principal: Principal,

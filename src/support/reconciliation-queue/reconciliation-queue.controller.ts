@@ -7,6 +7,7 @@ import { SupportRoutes } from '../support-route.decorator';
 import { toSupportTransactionView } from '../support-transaction.view';
 import { ReconciliationQueueParams, ReconciliationQueueView } from './reconciliation-queue.dto';
 import { ReconciliationQueueQuery } from './reconciliation-queue.query';
+import { ApiProblems, CALLER_PROBLEMS } from '../../problem/api-problems.decorator';
 
 @SupportRoutes()
 @Controller('v1/support/reconciliation')
@@ -14,6 +15,7 @@ export class ReconciliationQueueController {
   constructor(private readonly queryBus: QueryBus) {}
 
   @Get()
+  @ApiProblems(...CALLER_PROBLEMS, 'forbidden', 'validationFailed')
   @ApiOperation({
     summary: 'The reconciliation queue, oldest first, with why each transaction is in it',
   })

@@ -1,13 +1,6 @@
 import { Body, Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import {
-  ApiConflictResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiServiceUnavailableResponse,
-  ApiTooManyRequestsResponse,
-} from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { CurrentPrincipal } from '../../auth/auth.guard';
 import type { Principal } from '../../auth/token-verifier';
@@ -18,6 +11,11 @@ import { SupportRoutes } from '../support-route.decorator';
 import { SupportTransactionView, toSupportTransactionView } from '../support-transaction.view';
 import { ResolveTransactionCommand } from './resolve-transaction.command';
 import { ResolveTransactionDto } from './resolve-transaction.dto';
+import {
+  ApiProblems,
+  CALLER_PROBLEMS,
+  JSON_BODY_PROBLEMS,
+} from '../../problem/api-problems.decorator';
 
 @SupportRoutes()
 @Controller('v1/support/transactions')
@@ -25,6 +23,16 @@ export class ResolveTransactionController {
   constructor(private readonly commandBus: CommandBus) {}
 
   @Post(':transactionId/resolution')
+  @ApiProblems(
+    ...CALLER_PROBLEMS,
+    'forbidden',
+    ...JSON_BODY_PROBLEMS,
+    'notFound',
+    'resolutionNotAllowed',
+    'conflict',
+    'tooManyRequests',
+    'unavailable',
+  )
   @HttpCode(200)
   @ApiOperation({
     summary: 'Settle a reconciliation case',
@@ -34,10 +42,6 @@ export class ResolveTransactionController {
       'status is never overwritten otherwise (409).',
   })
   @ApiOkResponse({ type: SupportTransactionView, description: 'The transaction as resolved' })
-  @ApiNotFoundResponse({ description: 'No such transaction' })
-  @ApiConflictResponse({ description: 'The transaction does not need reconciliation' })
-  @ApiTooManyRequestsResponse({ description: 'checkProviderFirst: no status check allowed now' })
-  @ApiServiceUnavailableResponse({ description: 'checkProviderFirst: the provider did not answer' })
   async resolve(
     @Param('transactionId') transactionId: string,
     @Body() body: ResolveTransactionDto,

@@ -7,6 +7,7 @@ import { SupportRoutes } from '../support-route.decorator';
 import { toSupportTransactionView } from '../support-transaction.view';
 import { SearchTransactionsParams, SupportTransactionPage } from './search-transactions.dto';
 import { SearchTransactionsQuery } from './search-transactions.query';
+import { ApiProblems, CALLER_PROBLEMS } from '../../problem/api-problems.decorator';
 
 /** The read model compares request times as toISOString text, so bounds take that form too. */
 const asStoredTime = (time: string | undefined) =>
@@ -18,6 +19,7 @@ export class SearchTransactionsController {
   constructor(private readonly queryBus: QueryBus) {}
 
   @Get()
+  @ApiProblems(...CALLER_PROBLEMS, 'forbidden', 'validationFailed')
   @ApiOperation({ summary: 'Search every owner’s transactions, newest first' })
   @ApiOkResponse({ type: SupportTransactionPage })
   async search(@Query() params: SearchTransactionsParams): Promise<SupportTransactionPage> {

@@ -1,12 +1,6 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import {
-  ApiBadRequestResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiProperty,
-} from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty } from '@nestjs/swagger';
 import { AccountParams, OwnerParams } from '../../accounts/account-params';
 import type { AccountBalance } from '../../accounts/account-read-model.port';
 import {
@@ -18,6 +12,7 @@ import { accountStatement } from '../../statements/list-account-entries/list-acc
 import { ListAccountsQuery } from '../../accounts/list-accounts/list-accounts.query';
 import { PageParams } from '../../http/pagination';
 import { SupportRoutes } from '../support-route.decorator';
+import { ApiProblems, CALLER_PROBLEMS } from '../../problem/api-problems.decorator';
 
 export class SupportAccountsView {
   @ApiProperty({ example: 'alice' })
@@ -34,9 +29,9 @@ export class SupportAccountsController {
   constructor(private readonly queryBus: QueryBus) {}
 
   @Get(':owner')
+  @ApiProblems(...CALLER_PROBLEMS, 'forbidden', 'validationFailed')
   @ApiOperation({ summary: "An owner's accounts, one per currency" })
   @ApiOkResponse({ type: SupportAccountsView })
-  @ApiBadRequestResponse({ description: 'Not an owner' })
   async accounts(@Param() { owner }: OwnerParams): Promise<SupportAccountsView> {
     const balances = await this.queryBus.execute<ListAccountsQuery, AccountBalance[]>(
       new ListAccountsQuery(owner),
@@ -45,10 +40,9 @@ export class SupportAccountsController {
   }
 
   @Get(':owner/:currency/entries')
+  @ApiProblems(...CALLER_PROBLEMS, 'forbidden', 'validationFailed', 'notFound')
   @ApiOperation({ summary: "An owner's statement in one currency, newest first" })
   @ApiOkResponse({ type: AccountEntryPage })
-  @ApiBadRequestResponse({ description: 'Bad owner or currency, or a bad limit or cursor' })
-  @ApiNotFoundResponse({ description: 'The owner has no account in that currency' })
   entries(
     @Param() { owner, currency }: AccountParams,
     @Query() params: PageParams,

@@ -3,9 +3,9 @@ import { QueryBus } from '@nestjs/cqrs';
 import {
   ApiBearerAuth,
   ApiHeader,
-  ApiNotFoundResponse,
   ApiNotModifiedResponse,
   ApiOkResponse,
+  ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
@@ -18,6 +18,8 @@ import { etagOf, matchesEtag, preferredWaitSeconds, revisionOfEtag } from '../pr
 import { CLIENT_ID_PATTERN } from '../request-transaction/request-transaction.dto';
 import { TransactionView, toTransactionView } from '../transaction.view';
 import { GetTransactionQuery, WaitCondition } from './get-transaction.query';
+import { ApiProblems, CALLER_PROBLEMS } from '../../problem/api-problems.decorator';
+import { ETAG, PREFERENCE_APPLIED } from '../../http/api-headers';
 
 @ApiTags('transactions')
 @ApiBearerAuth()
@@ -30,6 +32,12 @@ export class GetTransactionController {
   ) {}
 
   @Get(':id')
+  @ApiOperation({
+    summary: 'Read one of your transactions; wait for its end or its next change',
+    description:
+      'Prefer: wait=N holds the answer until the transaction is final; with If-None-Match, ' +
+      'until it changes from that ETag (304 if it has not when the wait ends).',
+  })
   @ApiHeader({
     name: 'Prefer',
     required: false,
@@ -41,9 +49,15 @@ export class GetTransactionController {
     required: false,
     description: 'An ETag from an earlier answer',
   })
-  @ApiOkResponse({ type: TransactionView })
-  @ApiNotModifiedResponse({ description: 'Unchanged since the ETag given (after any wait)' })
-  @ApiNotFoundResponse({ description: 'No such transaction for this caller' })
+  @ApiOkResponse({
+    type: TransactionView,
+    headers: { ETag: ETAG, 'Preference-Applied': PREFERENCE_APPLIED },
+  })
+  @ApiNotModifiedResponse({
+    description: 'Unchanged since the ETag given (after any wait)',
+    headers: { ETag: ETAG },
+  })
+  @ApiProblems(...CALLER_PROBLEMS, 'notFound')
   async get(
     @Param('id') clientId: string,
     @CurrentPrincipal() principal: Principal,

@@ -1,6 +1,6 @@
 import { Controller, Get, Query, UseGuards } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthGuard, CurrentPrincipal } from '../../auth/auth.guard';
 import type { Principal } from '../../auth/token-verifier';
 import type { SummaryPage } from '../../transactions/read-model.port';
@@ -8,6 +8,7 @@ import { cursorPosition, encodeCursor, pageSize } from '../../http/pagination';
 import { toTransactionView } from '../transaction.view';
 import { ListTransactionsParams, TransactionPage } from './list-transactions.dto';
 import { ListTransactionsQuery } from './list-transactions.query';
+import { ApiProblems, CALLER_PROBLEMS } from '../../problem/api-problems.decorator';
 
 @ApiTags('transactions')
 @ApiBearerAuth()
@@ -17,7 +18,9 @@ export class ListTransactionsController {
   constructor(private readonly queryBus: QueryBus) {}
 
   @Get()
+  @ApiOperation({ summary: 'Your transactions, newest first, a page at a time' })
   @ApiOkResponse({ type: TransactionPage, description: "The caller's transactions, newest first" })
+  @ApiProblems(...CALLER_PROBLEMS, 'validationFailed')
   async list(
     @Query() params: ListTransactionsParams,
     @CurrentPrincipal() principal: Principal,

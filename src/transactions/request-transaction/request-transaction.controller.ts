@@ -7,7 +7,6 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiTags,
-  ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuthGuard, CurrentPrincipal } from '../../auth/auth.guard';
@@ -21,6 +20,12 @@ import { TransactionView, toTransactionView, transactionLocation } from '../tran
 import { RequestTransactionCommand } from './request-transaction.command';
 import { RequestTransactionDto } from './request-transaction.dto';
 import type { RequestTransactionResult } from './request-transaction.handler';
+import {
+  ApiProblems,
+  CALLER_PROBLEMS,
+  JSON_BODY_PROBLEMS,
+} from '../../problem/api-problems.decorator';
+import { IDEMPOTENT_REPLAYED, LOCATION, PREFERENCE_APPLIED } from '../../http/api-headers';
 
 /** The IETF draft sends the key as a structured-field string ("..."); a bare token is accepted. */
 function unquote(value: string): string {
@@ -59,16 +64,28 @@ export class RequestTransactionController {
   @ApiAcceptedResponse({
     type: TransactionView,
     description: 'Accepted, or replayed while pending',
+    headers: {
+      Location: { ...LOCATION, required: true },
+      'Idempotent-Replayed': IDEMPOTENT_REPLAYED,
+    },
   })
   @ApiOkResponse({
     type: TransactionView,
     description: 'Final already: after Prefer: wait, or replayed after the final status',
+    headers: {
+      Location: { ...LOCATION, required: true },
+      'Idempotent-Replayed': IDEMPOTENT_REPLAYED,
+      'Preference-Applied': PREFERENCE_APPLIED,
+    },
   })
-  @ApiUnprocessableEntityResponse({
-    description:
-      'problem+json: insufficient-funds (the balance does not cover the amount; the transaction ' +
-      'is FAILED and a replay answers the same), or idempotency-key-reused',
-  })
+  @ApiProblems(
+    ...CALLER_PROBLEMS,
+    ...JSON_BODY_PROBLEMS,
+    'idempotencyKeyMismatch',
+    'idempotencyKeyReused',
+    'insufficientFunds',
+    'conflict',
+  )
   async request(
     @Body() body: RequestTransactionDto,
     @CurrentPrincipal() principal: Principal,

@@ -1,5 +1,5 @@
 import { Controller, Get, Param, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuthGuard, CurrentPrincipal } from '../../auth/auth.guard';
 import type { Principal } from '../../auth/token-verifier';
@@ -11,6 +11,7 @@ import { CLIENT_ID_PATTERN } from '../request-transaction/request-transaction.dt
 import { TransactionChanges } from '../transaction-changes';
 import { streamNameFor, transactionIdFor } from '../transaction-id';
 import { toTransactionView } from '../transaction.view';
+import { ApiProblems, CALLER_PROBLEMS } from '../../problem/api-problems.decorator';
 
 export const HEARTBEAT_MS = 15_000;
 
@@ -32,8 +33,18 @@ export class StreamTransactionController {
   ) {}
 
   @Get(':id/stream')
+  @ApiOperation({ summary: 'Follow one of your transactions as Server-Sent Events until final' })
   @ApiProduces('text/event-stream')
-  @ApiOkResponse({ description: 'event: status, data: the transaction (JSON), until final' })
+  @ApiOkResponse({
+    description: 'event: status, data: the transaction (JSON), until final',
+    content: {
+      'text/event-stream': {
+        schema: { type: 'string' },
+        example: 'event: status\nid: 1\ndata: {"id":"order-1001","status":"PENDING"}\n\n',
+      },
+    },
+  })
+  @ApiProblems(...CALLER_PROBLEMS, 'notFound')
   async stream(
     @Param('id') clientId: string,
     @CurrentPrincipal() principal: Principal,
