@@ -185,14 +185,16 @@ export class InProcessProvider extends PaymentProvider {
         this.respond504After(outcome, submission, answered.settle);
         break;
     }
-    // Our side gives up at its timeout while the provider carries on.
-    this.after(this.options.submitTimeoutMs, () =>
-      answered.settle({
-        kind: 'ambiguous',
-        reason: 'timeout',
-        detail: `no answer within ${this.options.submitTimeoutMs} ms`,
-      }),
-    );
+    // An answer due after our timeout is never seen: our side gives up while the provider goes on.
+    if (outcome.responseDelaySeconds * 1000 > this.options.submitTimeoutMs) {
+      this.after(this.options.submitTimeoutMs, () =>
+        answered.settle({
+          kind: 'ambiguous',
+          reason: 'timeout',
+          detail: `no answer within ${this.options.submitTimeoutMs} ms`,
+        }),
+      );
+    }
     return answered.promise;
   }
 
