@@ -64,7 +64,9 @@ export class ChaosProcess {
     while (Date.now() < until) {
       if (this.hasExited()) throw new Error(`${this.name} exited while starting`);
       try {
+        // No keep-alive: an idle socket to a process about to be killed would outlive the run.
         const response = await request(`${this.baseUrl}${this.readyPath}`, {
+          reset: true,
           headersTimeout: 1_000,
           bodyTimeout: 1_000,
         });
