@@ -366,6 +366,8 @@ class ChaosMonkey {
       ...Array.from({ length: options.pauses }, () => ({ at: at(), action: 'pause' as const })),
     ].sort((a, b) => a.at - b.at);
     this.loop = this.run();
+    // Awaited by finish(); if the run is aborted before, the abort is the error to report.
+    this.loop.catch(() => undefined);
   }
 
   onStarted(count: number): void {
@@ -396,17 +398,19 @@ class ChaosMonkey {
     await delay(between(this.random, 0, 300), undefined, { signal: this.signal });
     const target = await this.pickTarget();
     this.actions.push(`${new Date().toISOString()} ${action} ${target.name} pid ${target.pid}`);
+    let undo: Promise<void>;
     if (action === 'kill') {
       this.kills += 1;
-      this.background.push(this.killAndRestart(target));
+      undo = this.killAndRestart(target);
     } else {
       this.pauses += 1;
       target.pause();
       const pauseMs = between(this.random, 1_000, 4_000);
-      this.background.push(
-        delay(pauseMs, undefined, { signal: this.signal }).then(() => target.resume()),
-      );
+      undo = delay(pauseMs, undefined, { signal: this.signal }).then(() => target.resume());
     }
+    // Awaited by finish(), as the loop is.
+    undo.catch(() => undefined);
+    this.background.push(undo);
   }
 
   /** A random instance that is up, while another one stays up to serve. */
