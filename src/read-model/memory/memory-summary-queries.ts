@@ -1,0 +1,124 @@
+import {
+  assertLimit,
+  ListSummariesQuery,
+  ReconciliationQueuePage,
+  ReconciliationQueueQuery,
+  SearchSummariesQuery,
+  SummaryPage,
+  SummaryStatistics,
+  TIME_TO_FINAL_BUCKET_BOUNDS,
+  TransactionSummary,
+} from '../../transactions/read-model.port';
+import { queueReasonOf } from '../reconciliation-queue';
+import { newestFirstPage } from '../mongodb/summary-queries';
+import { foldStatistics, StatisticsGroup } from '../mongodb/summary-statistics';
+
+/**
+ * Pure queries over one copy's summaries, with the semantics of the SQLite adapter's SQL. They
+ * scan every summary: the in-memory store holds a simulated run's few thousand at most.
+ */
+
+function newestFirst(a: TransactionSummary, b: TransactionSummary): number {
+  if (a.requestedPosition === b.requestedPosition) return 0;
+  return a.requestedPosition > b.requestedPosition ? -1 : 1;
+}
+
+function newestFirstMatches(
+  summaries: Iterable<TransactionSummary>,
+  matches: (summary: TransactionSummary) => boolean,
+  limit: number,
+): SummaryPage {
+  assertLimit(limit);
+  const rows = [...summaries].filter(matches).sort(newestFirst);
+  // One row more than asked tells whether another page follows.
+  return newestFirstPage(rows.slice(0, limit + 1), limit);
+}
+
+export function listSummariesPage(
+  summaries: Iterable<TransactionSummary>,
+  { owner, status, before, limit }: ListSummariesQuery,
+): SummaryPage {
+  return newestFirstMatches(
+    summaries,
+    (summary) =>
+      summary.owner === owner &&
+      (status === undefined || summary.status === status) &&
+      (before === undefined || summary.requestedPosition < before),
+    limit,
+  );
+}
+
+/** A filter that is absent matches everything; a state that does not exist matches no filter. */
+export function searchSummariesPage(
+  summaries: Iterable<TransactionSummary>,
+  query: SearchSummariesQuery,
+): SummaryPage {
+  const { status, stage, owner, clientId, transactionId, requestedFrom, requestedTo, before } =
+    query;
+  return newestFirstMatches(
+    summaries,
+    (summary) => {
+      const { state } = summary;
+      return (
+        (status === undefined || summary.status === status) &&
+        (owner === undefined || summary.owner === owner) &&
+        (clientId === undefined || summary.clientId === clientId) &&
+        (before === undefined || summary.requestedPosition < before) &&
+        (stage === undefined || (state.exists && state.stage === stage)) &&
+        (transactionId === undefined || (state.exists && state.transactionId === transactionId)) &&
+        (requestedFrom === undefined || (state.exists && state.requestedAt >= requestedFrom)) &&
+        (requestedTo === undefined || (state.exists && state.requestedAt < requestedTo))
+      );
+    },
+    query.limit,
+  );
+}
+
+export function reconciliationQueuePage(
+  summaries: Iterable<TransactionSummary>,
+  { pendingRequestedBefore, after, limit }: ReconciliationQueueQuery,
+): ReconciliationQueuePage {
+  assertLimit(limit);
+  const queued = [...summaries]
+    .filter((summary) => after === undefined || summary.requestedPosition > after)
+    .flatMap((summary) => {
+      const reason = queueReasonOf(summary.state, pendingRequestedBefore);
+      return reason ? [{ summary, reason }] : [];
+    })
+    .sort((a, b) => newestFirst(b.summary, a.summary));
+  const items = queued.slice(0, limit);
+  const nextAfter = queued.length > limit ? items[limit - 1].summary.requestedPosition : null;
+  return { items, nextAfter };
+}
+
+/** The first bound the time to final is below (exclusive), or the open last bucket. */
+function timeToFinalBucket(requestedAt: string, finalizedAt: string): number {
+  const ms = Date.parse(finalizedAt) - Date.parse(requestedAt);
+  const index = TIME_TO_FINAL_BUCKET_BOUNDS.findIndex((bound) => ms < bound * 1000);
+  return index === -1 ? TIME_TO_FINAL_BUCKET_BOUNDS.length : index;
+}
+
+/** Each summary as a group of one, folded like the MongoDB adapter's aggregation groups. */
+function statisticsGroupOf({ status, state }: TransactionSummary): StatisticsGroup {
+  if (!state.exists) {
+    const _id = { status, stage: null, timeToFinalBucket: null, attempts: null, finalSource: null };
+    return { _id, count: 1, statusChecks: 0, maxStatusChecks: null };
+  }
+  return {
+    _id: {
+      status,
+      stage: state.stage,
+      timeToFinalBucket:
+        state.finalizedAt === null ? null : timeToFinalBucket(state.requestedAt, state.finalizedAt),
+      attempts: state.attempts.length,
+      finalSource: state.finalSource,
+    },
+    count: 1,
+    statusChecks: state.statusChecks,
+    maxStatusChecks: state.statusChecks,
+  };
+}
+
+export function summaryStatistics(summaries: Iterable<TransactionSummary>): SummaryStatistics {
+  return foldStatistics([...summaries].map(statisticsGroupOf));
+}
