@@ -19,7 +19,9 @@ import { PaymentProvider } from '../provider/payment-provider.port';
 import { BudgetedStatusCheck } from '../provider/status-checks/budgeted-status-check';
 import { StatusCheckBudget } from '../provider/status-checks/status-check-budget.port';
 import { RecordProviderReportHandler } from '../provider-webhooks/record-provider-report.handler';
-import { WebhookUrls } from '../provider-webhooks/webhook-urls';
+import { REPORTED_STATUSES } from '../provider-webhooks/provider-report.dto';
+import { RecordProviderReportCommand } from '../provider-webhooks/record-provider-report.command';
+import { WEBHOOK_ROUTE, WebhookUrls } from '../provider-webhooks/webhook-urls';
 import { Ids } from '../shared/ids';
 import { Random } from '../shared/random';
 import { Clock } from '../shared/clock';
@@ -68,6 +70,8 @@ export class SimulatedNode {
   readonly retryParked: RetryParkedWorkHandler;
   readonly workQueue: WorkQueue;
   private readonly worker: ProcessManagerWorker;
+  private readonly webhookUrls: WebhookUrls;
+  private webhooksReceived = 0;
 
   constructor(
     readonly faults: NodeFaults,
@@ -90,6 +94,7 @@ export class SimulatedNode {
     this.resolve = new ResolveTransactionHandler(streams, statusCheck, clock);
     this.retryParked = new RetryParkedWorkHandler(workStore, clock);
     this.workQueue = workStore;
+    this.webhookUrls = webhookUrls;
 
     const handlers = new WorkHandlers(
       new SubmitHandler(streams, funds, provider, webhookUrls, clock, random, config),
@@ -117,6 +122,39 @@ export class SimulatedNode {
 
   get alive(): boolean {
     return this.faults.alive;
+  }
+
+  /**
+   * A webhook POSTed to `url`, checked as ProviderWebhookController.capabilityReport checks it
+   * (the capability token, then the body's id against the URL's), then recorded by the real
+   * report handler. 'refused' is the 4xx a forged or mismatched report gets.
+   */
+  async receiveWebhook(
+    url: string,
+    report: { id: string; status: string },
+  ): Promise<'recorded' | 'repeat' | 'refused'> {
+    const path = new URL(url).pathname.split('/').filter((part) => part !== '');
+    const route = WEBHOOK_ROUTE.split('/');
+    const [transactionId, token, ...rest] = path.slice(route.length);
+    const isRoute = route.every((part, index) => path[index] === part);
+    if (!isRoute || rest.length > 0 || transactionId === undefined || token === undefined) {
+      return 'refused';
+    }
+    if (!this.webhookUrls.isValid(transactionId, token) || report.id !== transactionId) {
+      return 'refused';
+    }
+    const status = REPORTED_STATUSES.find((known) => known === report.status);
+    if (status === undefined) return 'refused';
+    this.webhooksReceived += 1;
+    const correlationId = `${this.name}-webhook-${this.webhooksReceived}`;
+    const recorded = await this.recordReport.execute(
+      new RecordProviderReportCommand(transactionId, status, null, {
+        correlationId,
+        causationId: correlationId,
+        actor: 'provider',
+      }),
+    );
+    return recorded ? 'recorded' : 'repeat';
   }
 
   /** Starts the worker and its planner, as the service's bootstrap does. */
