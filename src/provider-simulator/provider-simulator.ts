@@ -36,6 +36,7 @@ import {
   WebhookScript,
   webhookScriptSchema,
 } from './provider-simulator.options';
+import { ProviderRecords } from './provider-records';
 import { submissionRandom } from './seeded-random';
 import { StatusCheckBudget, wholeSecondsUntil } from './status-budget';
 import { isAccepted, WebhookMessage, WebhookSender } from './webhook-sender';
@@ -114,19 +115,11 @@ const scriptBodySchema = z.strictObject({
   webhookBehaviour: webhookScriptSchema.optional(),
 });
 
-/** What a status check returns; `writtenByAttempt` decides which POST of an id owns it. */
-type ProviderRecord = {
-  id: string;
-  status: ProviderStatus;
-  webhookUrl: string;
-  writtenByAttempt: number;
-};
-
 /** Everything a reset forgets. */
 type SimulatorState = {
   /** performance.now() when provider time was 0. */
   startedAt: number;
-  records: Map<string, ProviderRecord>;
+  records: ProviderRecords;
   truth: GroundTruthRecorder;
   budget: StatusCheckBudget | null;
   // Maps, not records: ids come from clients, and an id such as "__proto__" must stay plain data.
@@ -287,27 +280,13 @@ class ProviderSimulator {
     void reply.code(statusCode).send(payload);
   }
 
-  /**
-   * The newest POST of an id that has written its record owns it, so an older attempt that
-   * finishes later changes nothing, while a 504 that was never processed leaves it untouched.
-   */
   private writeRecord(
     state: SimulatorState,
     id: string,
     submission: SubmissionTruth,
     status: ProviderStatus,
   ): void {
-    const current = state.records.get(id);
-    if (current && current.writtenByAttempt > submission.attempt) return;
-    state.records.set(id, {
-      id,
-      status,
-      webhookUrl: submission.webhookUrl,
-      writtenByAttempt: submission.attempt,
-    });
-    const now = this.nowSeconds();
-    submission.visibleAtSeconds ??= now;
-    if (status !== 'pending') submission.finalAtSeconds = now;
+    state.records.write(id, submission, status, this.nowSeconds());
   }
 
   private checkStatus(id: string, caller: string, reply: FastifyReply): void {
@@ -326,7 +305,7 @@ class ProviderSimulator {
         .send({ error: 'status check budget exceeded: banned until Retry-After has passed' });
       return;
     }
-    const record = state.records.get(id);
+    const record = state.records.read(id);
     state.truth.recordStatusCheck(id, caller, now, record ? 'found' : 'notFound', false);
     if (record) {
       void reply.send({ id: record.id, status: record.status, webhookUrl: record.webhookUrl });
@@ -409,7 +388,7 @@ class ProviderSimulator {
   private freshState(): SimulatorState {
     return {
       startedAt: performance.now(),
-      records: new Map(),
+      records: new ProviderRecords(),
       truth: new GroundTruthRecorder(this.options.seed, this.options.timeScale),
       budget: this.options.statusBudget && new StatusCheckBudget(this.options.statusBudget),
       forceOutcomes: new Map(Object.entries(this.options.forceOutcomes)),
