@@ -17,6 +17,7 @@ import type { SubmissionTruth } from './invariants';
 export class ObservedProvider extends PaymentProvider {
   private readonly checks = new SlidingSecondCounter();
   private busiestSecond = 0;
+  private readonly submitted = new Set<string>();
 
   constructor(
     private readonly provider: PaymentProvider,
@@ -34,13 +35,17 @@ export class ObservedProvider extends PaymentProvider {
   }
 
   submit(submission: Submission): Promise<SubmissionOutcome> {
-    const violation = checkResubmission(
-      submission.providerId,
-      this.truthOf(submission.providerId),
-      this.clock.now().getTime(),
-      this.settings.lateWindowMs,
-    );
-    if (violation) this.violated(violation);
+    const { providerId } = submission;
+    if (this.submitted.has(providerId)) {
+      const violation = checkResubmission(
+        providerId,
+        this.truthOf(providerId),
+        this.clock.now().getTime(),
+        this.settings.lateWindowMs,
+      );
+      if (violation) this.violated(violation);
+    }
+    this.submitted.add(providerId);
     return this.provider.submit(submission);
   }
 

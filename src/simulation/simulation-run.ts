@@ -36,7 +36,7 @@ import {
 import { NodeFaults } from './node-faults';
 import { ObservedProvider } from './observed-provider';
 import { SharedStores, SimulatedNode } from './simulated-node';
-import { openSimulatedProvider } from './simulated-provider';
+import { SimulatedProvider, openSimulatedProvider } from './simulated-provider';
 import { SimulationTrace, TraceLogger } from './simulation-trace';
 import { SupportDesk } from './support-desk';
 import { VirtualTime, fork } from './virtual-time';
@@ -143,6 +143,7 @@ class SimulationRun {
   private readonly webhookUrls: WebhookUrls;
   private readonly provider: ObservedProvider;
   private readonly truthOf: (providerId: string) => readonly SubmissionTruth[];
+  private readonly simulated: SimulatedProvider;
   private readonly seen = new Set<string>();
   /** Virtual time skipped by clock jumps: deadlines stretch by as much. */
   private jumped = 0;
@@ -181,9 +182,11 @@ class SimulationRun {
       plan,
       random: random.provider,
       clock: time,
-      counts: this.counts,
-      webhooks,
+      submitTimeoutMs: this.config.provider.submitTimeoutMs,
+      durationMs: Math.max(60_000, transactions * 1_000),
+      deliver: (url, body) => webhooks.send(url, body),
     });
+    this.simulated = simulated;
     this.truthOf = simulated.truthOf;
     this.provider = new ObservedProvider(
       simulated.provider,
@@ -266,6 +269,8 @@ class SimulationRun {
       }),
     );
     for (const node of this.nodes) node.faults.crash('at the end of the run');
+    this.simulated.countFaults(this.counts);
+    await this.simulated.provider.close();
     this.projector?.faults.crash('at the end of the run');
     return {
       seed: this.seed,

@@ -10,20 +10,20 @@ export interface WebhookReport {
   status: string;
 }
 
-const DUPLICATE_CHANCE = 0.2;
-const REORDER_CHANCE = 0.3;
-const LATE_CHANCE = 0.15;
 const CONTRADICT_CHANCE = 0.1;
 const FORGE_CHANCE = 0.2;
 
 const TOKEN_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
+/** The HTTP status the ledger's route answers with. */
+const STATUS_OF = { recorded: 200, repeat: 200, refused: 401 } as const;
+
 /**
- * The network between the provider and the ledger's webhook route: each webhook the provider
- * sends reaches a live node, unless the faults have it duplicated, held back (so later ones
- * overtake it), delivered minutes late, contradicted later by a report of the opposite status
- * on the genuine URL, or joined by a forgery (a wrong token, or a genuine URL with another id)
- * that the ledger must refuse.
+ * The network between the provider and the ledger's webhook route. Each webhook the provider
+ * sends (duplicated, held back or late by the provider's own faults) reaches a live node's route;
+ * the faults here add, later, a report of the opposite status on the genuine URL once the ledger
+ * has settled (a provider contradicting itself: a conflict case), and forgeries (a wrong token,
+ * or a genuine URL with another id) that the ledger must refuse.
  */
 export class WebhookDelivery {
   constructor(
@@ -37,23 +37,14 @@ export class WebhookDelivery {
     private readonly violated: (violation: Violation) => void,
   ) {}
 
-  /** The provider sends one webhook now. */
-  send(url: string, report: WebhookReport): void {
-    let delay = 0;
-    if (this.strikes('webhook-late', LATE_CHANCE)) {
-      delay = 60_000 + Math.floor(this.random.next() * 540_000);
-    } else if (this.strikes('webhook-reorder', REORDER_CHANCE)) {
-      delay = Math.floor(this.random.next() * 30_000);
-    }
-    this.deliverAfter(delay, url, report, 'webhook');
-    if (this.strikes('webhook-duplicate', DUPLICATE_CHANCE)) {
-      this.deliverAfter(delay + Math.floor(this.random.next() * 20_000), url, report, 'duplicate');
-    }
+  /** The provider sends one webhook now; resolves to the route's HTTP status. */
+  async send(url: string, report: WebhookReport): Promise<number> {
     if (this.strikes('webhook-contradict', CONTRADICT_CHANCE)) {
       const after = 30_000 + Math.floor(this.random.next() * 270_000);
       setTimeout(() => void this.contradict(url, report.id), after);
     }
-    if (this.strikes('webhook-forged', FORGE_CHANCE)) this.forge(url, report);
+    if (this.strikes('webhook-forged', FORGE_CHANCE)) void this.forge(url, report);
+    return STATUS_OF[await this.deliver(url, report, 'webhook')];
   }
 
   private strikes(fault: Parameters<FaultPlan['has']>[0], chance: number): boolean {
@@ -62,34 +53,26 @@ export class WebhookDelivery {
     return true;
   }
 
-  private deliverAfter(ms: number, url: string, report: WebhookReport, what: string): void {
-    setTimeout(() => this.deliver(url, report, what), ms);
-  }
-
-  private deliver(
+  private async deliver(
     url: string,
     report: WebhookReport,
     what: string,
     mustBeRefused = false,
-  ): void {
+  ): Promise<'recorded' | 'repeat' | 'refused'> {
     const node = this.liveNode();
     if (!node) {
-      this.trace.note('provider', `${what} ${report.id} ${report.status}: no node up, lost`);
-      return;
+      this.trace.note('provider', `${what} ${report.id} ${report.status}: no node up`);
+      throw new Error('connection refused: no node up');
     }
-    node.receiveWebhook(url, report).then(
-      (result) => {
-        this.trace.note('provider', `${what} ${report.id} ${report.status} on ${node.name}: ${result}`);
-        if (mustBeRefused && result !== 'refused') {
-          this.violated({
-            invariant: 'forged-webhook-refused',
-            detail: `a forged report on ${report.id} (${report.status}) was ${result}`,
-          });
-        }
-      },
-      (error: unknown) =>
-        this.trace.note('provider', `${what} ${report.id} on ${node.name} failed: ${String(error)}`),
-    );
+    const result = await node.receiveWebhook(url, report);
+    this.trace.note('provider', `${what} ${report.id} ${report.status} on ${node.name}: ${result}`);
+    if (mustBeRefused && result !== 'refused') {
+      this.violated({
+        invariant: 'forged-webhook-refused',
+        detail: `a forged report on ${report.id} (${report.status}) was ${result}`,
+      });
+    }
+    return result;
   }
 
   /** Later, the opposite of what the ledger settled on, on the genuine URL: a conflict case. */
@@ -97,15 +80,17 @@ export class WebhookDelivery {
     const state = await this.ledgerState(transactionId);
     if (!state.exists || state.status === 'PENDING' || state.reconciliation !== null) return;
     const status = state.status === 'SUCCEEDED' ? 'declined' : 'completed';
-    this.deliver(url, { id: transactionId, status }, 'contradiction');
+    await this.deliver(url, { id: transactionId, status }, 'contradiction').catch(
+      (error: unknown) => this.trace.note('provider', `contradiction lost: ${String(error)}`),
+    );
   }
 
-  private forge(url: string, report: WebhookReport): void {
+  private async forge(url: string, report: WebhookReport): Promise<void> {
     const status = this.random.next() < 0.5 ? 'completed' : 'declined';
     const others = this.knownIds().filter((id) => id !== report.id);
     if (others.length > 0 && this.random.next() < 0.5) {
       const victim = others[Math.floor(this.random.next() * others.length)];
-      this.deliver(url, { id: victim, status }, 'forged id', true);
+      await this.deliver(url, { id: victim, status }, 'forged id', true).catch(() => undefined);
       return;
     }
     const token = url.slice(url.lastIndexOf('/') + 1);
@@ -113,6 +98,9 @@ export class WebhookDelivery {
       token,
       () => TOKEN_ALPHABET[Math.floor(this.random.next() * TOKEN_ALPHABET.length)],
     ).join('');
-    this.deliver(`${url.slice(0, url.lastIndexOf('/') + 1)}${forged}`, { ...report, status }, 'forged token', true);
+    const forgedUrl = `${url.slice(0, url.lastIndexOf('/') + 1)}${forged}`;
+    await this.deliver(forgedUrl, { ...report, status }, 'forged token', true).catch(
+      () => undefined,
+    );
   }
 }
