@@ -33,7 +33,11 @@ export class Customers {
       const node = this.liveNode();
       if (node) {
         this.sent += 1;
-        const context = { correlationId: `req-${this.sent}`, causationId: `req-${this.sent}`, actor: who };
+        const context = {
+          correlationId: `req-${this.sent}`,
+          causationId: `req-${this.sent}`,
+          actor: who,
+        };
         try {
           const answer = await Promise.race([this.send(node, action, context), noAnswer()]);
           if (answer !== NO_ANSWER) {
@@ -71,7 +75,13 @@ export class Customers {
       }
       case 'overdraft': {
         const { replayed } = await node.setOverdraftLimit.execute(
-          new SetOverdraftLimitCommand(action.changeId, action.owner, action.currency, action.limit, context),
+          new SetOverdraftLimitCommand(
+            action.changeId,
+            action.owner,
+            action.currency,
+            action.limit,
+            context,
+          ),
         );
         return replayed ? 'replayed' : 'limit set';
       }

@@ -32,10 +32,7 @@ const KNOWN: ReadonlySet<string> = new Set(FAULT_CLASSES);
 
 /** What `--faults` asked for: a random subset per seed, every class, none, or a list. */
 export type FaultSelection =
-  | { kind: 'mix' }
-  | { kind: 'all' }
-  | { kind: 'none' }
-  | { kind: 'list'; classes: FaultClass[] };
+  { kind: 'mix' } | { kind: 'all' } | { kind: 'none' } | { kind: 'list'; classes: FaultClass[] };
 
 export class FaultSelectionError extends Error {}
 

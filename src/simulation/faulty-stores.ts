@@ -111,10 +111,14 @@ export class FaultyWorkStore implements WorkQueue, CheckpointedSchedule {
   ) {}
 
   claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedWork[]> {
-    return this.faults.call('claim due work', () => this.store.claimDue(owner, now, leaseMs, limit), {
-      write: true,
-      slow: true,
-    });
+    return this.faults.call(
+      'claim due work',
+      () => this.store.claimDue(owner, now, leaseMs, limit),
+      {
+        write: true,
+        slow: true,
+      },
+    );
   }
 
   renewLease(work: ClaimedWork, now: number, leaseMs: number): Promise<boolean> {
@@ -182,10 +186,14 @@ export class FaultyNamedLeases extends NamedLeases {
   }
 
   acquire(name: string, owner: string, now: number, leaseMs: number): Promise<boolean> {
-    return this.faults.call(`acquire ${name}`, () => this.leases.acquire(name, owner, now, leaseMs), {
-      write: true,
-      slow: true,
-    });
+    return this.faults.call(
+      `acquire ${name}`,
+      () => this.leases.acquire(name, owner, now, leaseMs),
+      {
+        write: true,
+        slow: true,
+      },
+    );
   }
 
   release(name: string, owner: string): Promise<void> {
@@ -243,8 +251,12 @@ export class FaultyProjection implements Projection {
   }
 
   apply(events: RecordedEvent[], checkpoint: bigint): Promise<void> {
-    return this.faults.call(`${this.name} commit`, () => this.projection.apply(events, checkpoint), {
-      write: true,
-    });
+    return this.faults.call(
+      `${this.name} commit`,
+      () => this.projection.apply(events, checkpoint),
+      {
+        write: true,
+      },
+    );
   }
 }

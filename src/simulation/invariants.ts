@@ -5,7 +5,12 @@
  */
 import type { AccountBalanceComparison } from '../accounts/compare-account-balances';
 import { ACCOUNT_CATEGORY } from '../accounts/account-id';
-import { AccountAudit, auditAccountEvent, checkFunds, startAccountAudit } from '../audit/money-audit';
+import {
+  AccountAudit,
+  auditAccountEvent,
+  checkFunds,
+  startAccountAudit,
+} from '../audit/money-audit';
 import {
   Difference,
   StreamAudit,

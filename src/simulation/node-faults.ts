@@ -93,13 +93,19 @@ export class NodeFaults {
       this.trace.note(this.name, `fail ${operation} before applying`);
       throw new InjectedStoreFault(operation, 'not applied');
     }
-    if (faults.conflict && this.plan.has('append-conflict') && this.random.next() < CONFLICT_CHANCE) {
+    if (
+      faults.conflict &&
+      this.plan.has('append-conflict') &&
+      this.random.next() < CONFLICT_CHANCE
+    ) {
       this.counts.count('append-conflict');
       this.trace.note(this.name, `spurious conflict on ${operation}`);
       throw faults.conflict();
     }
     const unknownOutcome =
-      faults.write === true && this.plan.has('append-unknown') && this.random.next() < UNKNOWN_CHANCE;
+      faults.write === true &&
+      this.plan.has('append-unknown') &&
+      this.random.next() < UNKNOWN_CHANCE;
     const result = await perform();
     if (this.crashed) return never();
     if (this.crashArmed) {

@@ -26,7 +26,7 @@ const PROVIDER_FAULTS: Partial<Record<ProviderFaultClass, FaultClass>> = {
 export interface SimulatedProvider {
   provider: PaymentProvider;
   /** What the provider did with each POST of an id, oldest first, by its ground truth. */
-  truthOf(providerId: string): SubmissionTruth[];
+  truthOf: (providerId: string) => SubmissionTruth[];
   /** Adds the provider's injected faults to the run's counts. */
   countFaults(counts: FaultCounts): void;
   /** The provider's fault plan, for a failing seed's report. */
@@ -70,7 +70,7 @@ export function openSimulatedProvider(options: {
   };
   return {
     provider,
-    truthOf(providerId) {
+    truthOf: (providerId) => {
       const { startedAtMs, transactions } = truth();
       const transaction = transactions.find((candidate) => candidate.id === providerId);
       if (!transaction) return [];

@@ -5,7 +5,10 @@ import { compareAccountBalances } from '../accounts/compare-account-balances';
 import { AppConfig } from '../config/app-config';
 import { MemoryEventStorage, MemoryEventStore } from '../event-store/memory/memory-event-store';
 import type { RecordedEvent } from '../event-store/event-store.port';
-import { MemoryNamedLeases, MemoryLeaseStorage } from '../process-manager/memory/memory-named-leases';
+import {
+  MemoryNamedLeases,
+  MemoryLeaseStorage,
+} from '../process-manager/memory/memory-named-leases';
 import { MemoryWorkStorage, MemoryWorkStore } from '../process-manager/memory/memory-work-store';
 import { ProjectionRunner } from '../projections/projection-runner';
 import {
@@ -20,7 +23,11 @@ import {
 import { MemoryReadModel, MemoryReadModelStorage } from '../read-model/memory/memory-read-model';
 import { SeededIds } from '../shared/ids';
 import { Random, SeededRandom } from '../shared/random';
-import { TRANSACTION_CATEGORY, streamNameFor, transactionIdFor } from '../transactions/transaction-id';
+import {
+  TRANSACTION_CATEGORY,
+  streamNameFor,
+  transactionIdFor,
+} from '../transactions/transaction-id';
 import { TransactionChanges } from '../transactions/transaction-changes';
 import { TransactionSummaryProjection } from '../transactions/transaction-summary.projection';
 import { Customers } from './customers';
@@ -52,6 +59,8 @@ export interface SeedOptions {
 export interface SeedResult {
   seed: number;
   plan: FaultPlan;
+  /** The provider's fault windows and shares drawn for the seed. */
+  providerPlan: string;
   transactions: number;
   faults: FaultCounts;
   violations: Violation[];
@@ -81,6 +90,9 @@ function configFor(plan: FaultPlan): AppConfig {
     DATA_DIR: '/nonexistent/simulation',
     WEBHOOK_SECRET,
     PUBLIC_BASE_URL: 'http://ledger.simulated',
+    // Idle workers poll less often (a planner wakes its own node's worker at once anyway): most
+    // of a run's virtual time is waiting for deadlines, and each poll costs real time.
+    WORKER_POLL_INTERVAL_MS: '2000',
     // Lease races: short leases, so slow calls and pauses outlive them.
     ...(plan.has('lease-race') ? { WORKER_LEASE_MS: '4000', PLANNER_LEASE_MS: '3000' } : {}),
   });
@@ -145,6 +157,8 @@ class SimulationRun {
   private readonly truthOf: (providerId: string) => readonly SubmissionTruth[];
   private readonly simulated: SimulatedProvider;
   private readonly seen = new Set<string>();
+  /** Requested transactions not yet seen final or in a case: the deadline sweep's list. */
+  private readonly unsettled = new Set<string>();
   /** Virtual time skipped by clock jumps: deadlines stretch by as much. */
   private jumped = 0;
 
@@ -214,7 +228,9 @@ class SimulationRun {
     for (const action of workload.actions) {
       setTimeout(() => {
         if (action.kind === 'request') {
-          this.seen.add(transactionIdFor(action.owner, action.clientId));
+          const transactionId = transactionIdFor(action.owner, action.clientId);
+          this.seen.add(transactionId);
+          this.unsettled.add(transactionId);
         }
         void customers.perform(action);
       }, action.at);
@@ -275,6 +291,7 @@ class SimulationRun {
     return {
       seed: this.seed,
       plan: this.plan,
+      providerPlan: this.simulated.describePlan(),
       transactions: this.seen.size,
       faults: this.counts,
       violations: this.violations,
@@ -302,7 +319,13 @@ class SimulationRun {
   private async startNode(): Promise<void> {
     this.nodeCount += 1;
     const name = `node-${this.nodeCount}`;
-    const faults = new NodeFaults(name, this.plan, fork(this.random.faults), this.counts, this.trace);
+    const faults = new NodeFaults(
+      name,
+      this.plan,
+      fork(this.random.faults),
+      this.counts,
+      this.trace,
+    );
     const node = new SimulatedNode(faults, this.stores, {
       config: this.config,
       clock: this.time,
@@ -328,7 +351,10 @@ class SimulationRun {
     );
     const eventStore = new FaultyEventStore(this.stores.openEventStore(), faults);
     const projections = [
-      new TransactionSummaryProjection(new MemoryReadModel(this.readModels), new TransactionChanges()),
+      new TransactionSummaryProjection(
+        new MemoryReadModel(this.readModels),
+        new TransactionChanges(),
+      ),
       new AccountBalancesProjection(new MemoryAccountReadModel(this.accountReadModels)),
     ];
     const runners = projections.map(
@@ -391,17 +417,14 @@ class SimulationRun {
     });
   }
 
+  /** Checks each transaction not yet final or a case against its deadline, until it is. */
   private async sweepDeadlines(deadlineMs: number): Promise<void> {
-    for (const transactionId of this.seen) {
-      const late = checkDeadline(
-        await this.ledgerState(transactionId),
-        this.time.now().getTime(),
-        deadlineMs + this.jumped,
-      );
-      if (late) {
-        this.violated(late);
-        this.seen.delete(transactionId);
-      }
+    for (const transactionId of this.unsettled) {
+      const state = await this.ledgerState(transactionId);
+      const late = checkDeadline(state, this.time.now().getTime(), deadlineMs + this.jumped);
+      if (late) this.violated(late);
+      const settled = state.exists && (state.status !== 'PENDING' || state.reconciliation !== null);
+      if (late || settled) this.unsettled.delete(transactionId);
     }
   }
 

@@ -38,7 +38,10 @@ export class TraceLogger implements LoggerService {
 
   error(message: unknown, ...rest: unknown[]): void {
     const context = rest.at(-1);
-    this.trace.note(typeof context === 'string' ? context : 'service', `error ${describe(message)}`);
+    this.trace.note(
+      typeof context === 'string' ? context : 'service',
+      `error ${describe(message)}`,
+    );
   }
 }
 

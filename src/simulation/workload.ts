@@ -3,8 +3,22 @@ import type { TransactionRequest } from '../transactions/transaction.events';
 
 /** What the customers do, each at a virtual time (ms since the run began). */
 export type CustomerAction =
-  | { kind: 'deposit'; at: number; owner: string; currency: string; depositId: string; amount: number }
-  | { kind: 'overdraft'; at: number; owner: string; currency: string; changeId: string; limit: number }
+  | {
+      kind: 'deposit';
+      at: number;
+      owner: string;
+      currency: string;
+      depositId: string;
+      amount: number;
+    }
+  | {
+      kind: 'overdraft';
+      at: number;
+      owner: string;
+      currency: string;
+      changeId: string;
+      limit: number;
+    }
   /** One try of a request; retries and duplicates are more tries with the same id and body. */
   | { kind: 'request'; at: number; owner: string; clientId: string; request: TransactionRequest };
 
@@ -32,10 +46,13 @@ function between(random: Random, low: number, high: number): number {
  */
 export function generateWorkload(random: Random, transactions: number): Workload {
   const windowMs = Math.max(60_000, transactions * 1_000);
-  const customers = Array.from({ length: Math.max(3, Math.ceil(transactions / 8)) }, (_, index) => ({
-    owner: `customer-${index + 1}`,
-    currency: pick(random, CURRENCIES),
-  }));
+  const customers = Array.from(
+    { length: Math.max(3, Math.ceil(transactions / 8)) },
+    (_, index) => ({
+      owner: `customer-${index + 1}`,
+      currency: pick(random, CURRENCIES),
+    }),
+  );
   const actions: CustomerAction[] = [];
   customers.forEach(({ owner, currency }, index) => {
     const funded = random.next() < 0.85;
