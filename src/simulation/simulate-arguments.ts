@@ -8,13 +8,15 @@ export interface SimulateArguments {
   faults: FaultSelection;
   /** Print every seed's line, not only the failing ones. */
   verbose: boolean;
+  /** Stop at the first failing seed (how many seeds a defect takes to show). */
+  stopOnFailure: boolean;
 }
 
 export class SimulateArgumentsError extends Error {}
 
 export const SIMULATE_USAGE =
   'npm run simulate -- [--seeds 1000] [--first-seed 1] [--seed N] [--transactions 200] ' +
-  '[--faults mix|all|none|<class>,<class>] [--verbose]';
+  '[--faults mix|all|none|<class>,<class>] [--verbose] [--stop-on-failure]';
 
 function positiveInteger(name: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
@@ -37,6 +39,7 @@ export function parseSimulateArguments(argv: string[]): SimulateArguments {
         transactions: { type: 'string' },
         faults: { type: 'string' },
         verbose: { type: 'boolean' },
+        'stop-on-failure': { type: 'boolean' },
       },
       strict: true,
     }));
@@ -51,5 +54,6 @@ export function parseSimulateArguments(argv: string[]): SimulateArguments {
     transactions: positiveInteger('transactions', values.transactions, 200),
     faults: parseFaultSelection(values.faults ?? 'mix'),
     verbose: values.verbose ?? single !== null,
+    stopOnFailure: values['stop-on-failure'] ?? false,
   };
 }

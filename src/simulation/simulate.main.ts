@@ -37,7 +37,10 @@ async function main(args: SimulateArguments): Promise<number> {
   let transactions = 0;
   let simulatedMs = 0;
   let failed = 0;
+  let ran = 0;
   for (const seed of args.seeds) {
+    if (failed > 0 && args.stopOnFailure) break;
+    ran += 1;
     const result = await runSeed({ seed, transactions: args.transactions, faults: args.faults });
     transactions += result.transactions;
     simulatedMs += result.simulatedMs;
@@ -56,11 +59,11 @@ async function main(args: SimulateArguments): Promise<number> {
   }
   const seconds = (performance.now() - started) / 1000;
   const rows: [string, string][] = [
-    ['seeds', `${args.seeds.length} (${failed} failed)`],
+    ['seeds', `${ran} (${failed} failed)`],
     ['simulated transactions', String(transactions)],
     ['simulated hours', (simulatedMs / 3_600_000).toFixed(1)],
     ['wall time', `${seconds.toFixed(1)} s`],
-    ['seeds/s', (args.seeds.length / seconds).toFixed(2)],
+    ['seeds/s', (ran / seconds).toFixed(2)],
     ['simulated hours per real second', (simulatedMs / 3_600_000 / seconds).toFixed(2)],
     ...FAULT_CLASSES.map((fault): [string, string] => [
       `faults: ${fault}`,
