@@ -181,6 +181,36 @@ describe('in-process provider', () => {
     await adapter.close();
   });
 
+  it('records every POST of an id, what we were answered, and which POST wrote the record', async () => {
+    const adapter = provider({
+      protocol: {
+        forceOutcomes: { 'tx-twice': ['lost', 'ok-declined'] },
+        responseDelaySeconds: { min: 2, max: 2 },
+      },
+    });
+    const submission = { providerId: 'tx-twice', webhookUrl: WEBHOOK_URL };
+    await settleOn(clock, adapter.submit(submission));
+    await clock.tickAsync(150_000);
+    await settleOn(clock, adapter.submit(submission));
+    const truth = adapter.truth();
+    expect(truth.totals).toMatchObject({ submissions: 2, idsSubmittedMoreThanOnce: 1 });
+    const [transaction] = truth.transactions;
+    expect(transaction.submissions.map(({ attempt, outcome }) => [attempt, outcome.kind])).toEqual([
+      [1, 'lost'],
+      [2, 'ok'],
+    ]);
+    expect(transaction.answers.map(({ attempt, outcome }) => [attempt, outcome?.kind])).toEqual([
+      [1, 'ambiguous'],
+      [2, 'final'],
+    ]);
+    expect(transaction.record).toEqual({
+      status: 'declined',
+      writtenByAttempt: 2,
+      visibleAtSeconds: transaction.submissions[1].receivedAtSeconds,
+    });
+    await adapter.close();
+  });
+
   it('delivers the webhook of a 200 once, at its drawn time, and records it', async () => {
     const delivered: unknown[] = [];
     const deliver: WebhookDelivery = async (url, body) => {

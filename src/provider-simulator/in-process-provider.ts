@@ -185,14 +185,16 @@ export class InProcessProvider extends PaymentProvider {
         this.respond504After(outcome, submission, answered.settle);
         break;
     }
-    // Our side gives up at its timeout while the provider carries on.
-    this.after(this.options.submitTimeoutMs, () =>
-      answered.settle({
-        kind: 'ambiguous',
-        reason: 'timeout',
-        detail: `no answer within ${this.options.submitTimeoutMs} ms`,
-      }),
-    );
+    // An answer due after our timeout is never seen: our side gives up while the provider goes on.
+    if (outcome.responseDelaySeconds * 1000 > this.options.submitTimeoutMs) {
+      this.after(this.options.submitTimeoutMs, () =>
+        answered.settle({
+          kind: 'ambiguous',
+          reason: 'timeout',
+          detail: `no answer within ${this.options.submitTimeoutMs} ms`,
+        }),
+      );
+    }
     return answered.promise;
   }
 
@@ -225,15 +227,13 @@ export class InProcessProvider extends PaymentProvider {
       faults: this.faultCounts(),
       recordOf: (id) => {
         const record = this.records.read(id);
-        if (!record) return null;
-        const writer = this.truthRecorder.received
-          .transactionSnapshot(id)
-          ?.submissions.find((submission) => submission.attempt === record.writtenByAttempt);
-        return {
-          status: record.status,
-          writtenByAttempt: record.writtenByAttempt,
-          visibleAtSeconds: writer?.visibleAtSeconds ?? 0,
-        };
+        return record
+          ? {
+              status: record.status,
+              writtenByAttempt: record.writtenByAttempt,
+              visibleAtSeconds: record.visibleAtSeconds,
+            }
+          : null;
       },
     });
   }
@@ -252,8 +252,11 @@ export class InProcessProvider extends PaymentProvider {
     if (storm) {
       this.faults.rateLimitStorms += 1;
       received.recordStatusCheck(id, CALLER, atSeconds, 'rejected', false);
-      const retryAfterSeconds = storm.retryAfterSeconds;
-      return { kind: 'rate_limited', retryAfterMs: retryAfterSeconds && retryAfterSeconds * 1000 };
+      const { retryAfterSeconds } = storm;
+      return {
+        kind: 'rate_limited',
+        retryAfterMs: retryAfterSeconds === null ? null : retryAfterSeconds * 1000,
+      };
     }
     const decision = this.budget?.decide(CALLER, atSeconds) ?? { admitted: true };
     if (!decision.admitted) {
@@ -271,7 +274,7 @@ export class InProcessProvider extends PaymentProvider {
   /** The reference shares, with the windows and shares of the plan that apply at this POST. */
   private outcomeOptions(faults: ProviderFaultClass[]): InProcessProtocol {
     const inGatewayTimeout = isWithin(this.plan.gatewayTimeouts?.windows, this.nowMs());
-    if (inGatewayTimeout) faults.push('gatewayTimeouts');
+    if (inGatewayTimeout) this.inject('gatewayTimeouts', faults);
     const lost = this.plan.lostTransactions;
     return {
       ...this.protocol,
@@ -280,23 +283,17 @@ export class InProcessProvider extends PaymentProvider {
     };
   }
 
-  /**
-   * Applies the plan's per-POST faults to a drawn outcome. Each class on takes its draws whether
-   * it applies or not, so one POST's faults never shift another's.
-   */
+  /** Applies the plan's per-POST faults to a drawn outcome, noting them in `faults`. */
   private withFaults(outcome: Outcome, faults: ProviderFaultClass[]): Outcome {
-    if (faults.includes('gatewayTimeouts')) this.faults.gatewayTimeouts += 1;
     const { slowAnswers, lostTransactions } = this.plan;
-    if (outcome.kind === 'lost' && lostTransactions) {
-      this.faults.lostTransactions += 1;
-      faults.push('lostTransactions');
-    }
+    // Counted on every lost POST while the class is on: which of them the higher share made lost
+    // cannot be told apart.
+    if (outcome.kind === 'lost' && lostTransactions) this.inject('lostTransactions', faults);
     if (!slowAnswers) return outcome;
     const slow = this.options.random.next() < slowAnswers.share;
     const extraMs = this.within(slowAnswers.extraMs);
     if (outcome.kind !== 'ok' || !slow) return outcome;
-    this.faults.slowAnswers += 1;
-    faults.push('slowAnswers');
+    this.inject('slowAnswers', faults);
     const responseDelaySeconds = (this.options.submitTimeoutMs + extraMs) / 1000;
     const postponedBy = responseDelaySeconds - outcome.responseDelaySeconds;
     return {
@@ -308,6 +305,12 @@ export class InProcessProvider extends PaymentProvider {
         delaySeconds: outcome.webhook.delaySeconds + postponedBy,
       },
     };
+  }
+
+  /** Counts one injection of `name` and notes it among the faults that shaped this POST. */
+  private inject(name: ProviderFaultClass, faults: ProviderFaultClass[]): void {
+    this.faults[name] += 1;
+    faults.push(name);
   }
 
   private respond504After(
@@ -382,14 +385,10 @@ export class InProcessProvider extends PaymentProvider {
     const late = lateWebhooks && random.next() < lateWebhooks.share;
     const lateByMs = lateWebhooks ? this.within(lateWebhooks.extraMs) : 0;
     const contradicting = contradictingWebhooks && random.next() < contradictingWebhooks.share;
-    const inject = (name: ProviderFaultClass) => {
-      this.faults[name] += 1;
-      faults.push(name);
-    };
-    if (duplicated) inject('duplicateWebhooks');
-    if (reordered) inject('reorderedWebhooks');
-    if (late) inject('lateWebhooks');
-    if (contradicting) inject('contradictingWebhooks');
+    if (duplicated) this.inject('duplicateWebhooks', faults);
+    if (reordered) this.inject('reorderedWebhooks', faults);
+    if (late) this.inject('lateWebhooks', faults);
+    if (contradicting) this.inject('contradictingWebhooks', faults);
     const status = contradicting ? opposite(plan.status) : plan.status;
     const dueMs = plan.delaySeconds * 1000 + (late ? lateByMs : 0);
     const copies = plan.copies + (duplicated ? 1 : 0);

@@ -27,11 +27,7 @@ export type InProcessTransactionTruth = TransactionTruth & {
   checks: StatusCheckTruth[];
 };
 
-export type RecordTruth = {
-  status: ProviderRecord['status'];
-  writtenByAttempt: number;
-  visibleAtSeconds: number;
-};
+export type RecordTruth = Pick<ProviderRecord, 'status' | 'writtenByAttempt' | 'visibleAtSeconds'>;
 
 export type SubmissionAnswerTruth = {
   /** The provider's attempt number, null when the POST never reached it (an outage). */

@@ -7,6 +7,8 @@ export type ProviderRecord = {
   status: ProviderStatus;
   webhookUrl: string;
   writtenByAttempt: number;
+  /** When the writing POST's record first showed (pending or final), in provider seconds. */
+  visibleAtSeconds: number;
 };
 
 /** The provider's records by id, shared by the HTTP and the in-process simulator. */
@@ -26,13 +28,14 @@ export class ProviderRecords {
   write(id: string, submission: SubmissionTruth, status: ProviderStatus, nowSeconds: number): void {
     const current = this.records.get(id);
     if (current && current.writtenByAttempt > submission.attempt) return;
+    submission.visibleAtSeconds ??= nowSeconds;
+    if (status !== 'pending') submission.finalAtSeconds = nowSeconds;
     this.records.set(id, {
       id,
       status,
       webhookUrl: submission.webhookUrl,
       writtenByAttempt: submission.attempt,
+      visibleAtSeconds: submission.visibleAtSeconds,
     });
-    submission.visibleAtSeconds ??= nowSeconds;
-    if (status !== 'pending') submission.finalAtSeconds = nowSeconds;
   }
 }

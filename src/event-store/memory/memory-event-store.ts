@@ -150,16 +150,21 @@ export class MemoryEventStore extends EventStore {
     this.assertOpen();
     const maxCount = checkedMaxCount(options.maxCount);
     const stream = this.storage.streams.get(streamName) ?? [];
-    const selected =
-      options.direction === 'backwards'
-        ? stream
-            .filter(
-              (event) =>
-                options.fromRevision === undefined || event.revision <= options.fromRevision,
-            )
-            .reverse()
-        : stream.filter((event) => event.revision >= (options.fromRevision ?? 0n));
-    return selected.slice(0, maxCount).map(toRecordedEvent);
+    // A stream's event at revision r is at index r.
+    const last = stream.length - 1;
+    const selected: StoredEvent[] = [];
+    if (options.direction === 'backwards') {
+      const from = Math.min(Number(options.fromRevision ?? last), last);
+      for (let index = from; index >= 0 && selected.length < maxCount; index -= 1) {
+        selected.push(stream[index]);
+      }
+    } else {
+      const from = Math.max(Number(options.fromRevision ?? 0), 0);
+      for (let index = from; index <= last && selected.length < maxCount; index += 1) {
+        selected.push(stream[index]);
+      }
+    }
+    return selected.map(toRecordedEvent);
   }
 
   override async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {

@@ -1,22 +1,16 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  RunningProviderSimulator,
-  startProviderSimulator,
-} from '../../provider-simulator/provider-simulator';
+import { startProviderSimulator } from '../../provider-simulator/provider-simulator';
+import { SCALE } from '../../../test/support/compressed-time';
+import { until } from '../../../test/support/polling';
+import { describePaymentProviderContract } from '../payment-provider.contract';
 import { HttpPaymentProvider } from './http-payment-provider';
 
 /** A server that answers every request with one fixed response, for what the simulator never says. */
-async function fixedServer(
-  status: number,
-  body: string,
-  delayMs = 0,
-  headers: Record<string, string> = {},
-): Promise<Server> {
+async function fixedServer(status: number, body: string, delayMs = 0): Promise<Server> {
   const server = createServer((_request, response) => {
     setTimeout(
-      () =>
-        response.writeHead(status, { 'content-type': 'application/json', ...headers }).end(body),
+      () => response.writeHead(status, { 'content-type': 'application/json' }).end(body),
       delayMs,
     ).unref();
   });
@@ -35,61 +29,35 @@ function adapter(baseUrl: string, submitTimeoutMs = 2_000): HttpPaymentProvider 
   });
 }
 
-describe('HTTP payment provider adapter (reference protocol)', () => {
-  let simulator: RunningProviderSimulator;
-  let provider: HttpPaymentProvider;
+const statusBudget = { requestsPerSecond: 2, banSeconds: 30 };
 
-  beforeAll(async () => {
-    simulator = await startProviderSimulator({
-      timeScale: 0.005,
+describePaymentProviderContract('HTTP adapter in front of the HTTP simulator on loopback', {
+  async open(pace) {
+    const simulator = await startProviderSimulator({
+      timeScale: pace === 'reference' ? 1 : SCALE,
       seed: 1,
-      statusBudget: { requestsPerSecond: 2, banSeconds: 30 },
+      statusBudget,
+      responseDelaySeconds: { min: 10, max: 10 },
+      lateAppearanceSeconds: { min: 120, max: 120 },
     });
-    provider = adapter(simulator.url);
-  });
+    // Far beyond the simulator's compressed 504, so that its answer always comes first.
+    const provider = adapter(simulator.url, 45_000);
+    return {
+      provider,
+      forceOutcomes: (id, outcomes) => simulator.script({ forceOutcomes: { [id]: outcomes } }),
+      settle: (operation) => operation,
+      eventually: (read, done) => until(read, done),
+      statusBudget,
+      close: async () => {
+        // The simulator first: it drops the POSTs still waiting, which the pool then gives up.
+        await simulator.close();
+        await provider.close();
+      },
+    };
+  },
+});
 
-  afterAll(async () => {
-    await provider.close();
-    await simulator.close();
-  });
-
-  it('takes a 200 as the final status and a later GET as the same record', async () => {
-    simulator.script({ forceOutcomes: { 'tx-ok': 'ok-declined' } });
-    expect(
-      await provider.submit({ providerId: 'tx-ok', webhookUrl: 'http://127.0.0.1:1/x' }),
-    ).toEqual({
-      kind: 'final',
-      status: 'declined',
-    });
-    expect(await provider.checkStatus('tx-ok')).toEqual({ kind: 'found', status: 'declined' });
-  });
-
-  it('takes a 504 as ambiguous, never as a failure', async () => {
-    simulator.script({ forceOutcomes: { 'tx-504': 'lost' } });
-    expect(
-      await provider.submit({ providerId: 'tx-504', webhookUrl: 'http://127.0.0.1:1/x' }),
-    ).toMatchObject({
-      kind: 'ambiguous',
-      reason: 'gateway_timeout',
-    });
-    expect(await provider.checkStatus('tx-504')).toEqual({ kind: 'not_found' });
-  });
-
-  it('reads a 429 with its Retry-After', async () => {
-    // A fixed answer, not the simulator's ban: reaching a ban depends on how fast checks go.
-    const server = await fixedServer(429, '{"error":"slow down"}', 0, { 'retry-after': '30' });
-    const banned = adapter(urlOf(server));
-    try {
-      expect(await banned.checkStatus('nobody')).toEqual({
-        kind: 'rate_limited',
-        retryAfterMs: 30_000,
-      });
-    } finally {
-      await banned.close();
-      server.close();
-    }
-  });
-
+describe('HTTP payment provider adapter: answers the simulator never gives', () => {
   it('takes a refused connection as ambiguous (connection)', async () => {
     const closed = await fixedServer(200, '{}');
     const url = urlOf(closed);

@@ -10,7 +10,7 @@ import {
   ListEntriesQuery,
 } from '../../accounts/account-read-model.port';
 import { assertLimit } from '../../transactions/read-model.port';
-import { swapDecision } from '../mongodb/summary-generations';
+import { swapDecision } from '../rebuild-swap';
 import { copyBalance, copyEntry, MemoryAccounts } from './memory-accounts';
 
 /**

@@ -32,8 +32,8 @@ export class MemoryAccounts {
         this.balances.set(row.balance.streamName, copyBalance(row.balance));
       } else {
         const { streamName, entryId } = row.entry;
-        let entries = this.entries.get(streamName);
-        if (!entries) this.entries.set(streamName, (entries = new Map()));
+        const entries = this.entries.get(streamName) ?? new Map<string, AccountEntry>();
+        this.entries.set(streamName, entries);
         if (!entries.has(entryId)) entries.set(entryId, copyEntry(row.entry));
       }
     }

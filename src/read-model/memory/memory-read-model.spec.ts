@@ -123,6 +123,20 @@ describe('MemoryReadModel', () => {
     await expect(first.finishRebuild(SUMMARY_PROJECTION)).rejects.toThrow(/replaced/);
   });
 
+  it("abandons the rebuild a crashed read model left, and that one's work stops there", async () => {
+    const storage = new MemoryReadModelStorage();
+    const crashed = new MemoryReadModel(storage);
+    const cleaner = new MemoryReadModel(storage);
+    await crashed.beginRebuild(SUMMARY_PROJECTION);
+
+    await cleaner.abandonRebuild(SUMMARY_PROJECTION);
+
+    expect(storage.rebuild).toBeNull();
+    await expect(
+      crashed.commitRebuild(SUMMARY_PROJECTION, { summaries: [], checkpoint: 1n }),
+    ).rejects.toThrow(/abandoned/);
+  });
+
   it('rebuilds only the summary projection', async () => {
     const readModel = new MemoryReadModel(new MemoryReadModelStorage());
     await expect(readModel.beginRebuild('process-manager')).rejects.toThrow(/no rebuildable/);

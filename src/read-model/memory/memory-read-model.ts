@@ -10,7 +10,7 @@ import {
   TransactionSummary,
 } from '../../transactions/read-model.port';
 import { SUMMARY_PROJECTION } from '../../transactions/transaction-summary.projection';
-import { swapDecision } from '../mongodb/summary-generations';
+import { swapDecision } from '../rebuild-swap';
 import { copyOf, MemorySummaries } from './memory-summaries';
 import {
   listSummariesPage,
@@ -114,7 +114,8 @@ export class MemoryReadModel extends ReadModel {
   async abandonRebuild(projection: string): Promise<void> {
     const storage = this.open();
     assertRebuildable(projection);
-    if (storage.rebuild === this.begun) storage.rebuild = null;
+    // The copy begun here, or the one a crashed run left; never a newer one that replaced ours.
+    if (this.begun === null || storage.rebuild === this.begun) storage.rebuild = null;
     this.begun = null;
   }
 
@@ -168,7 +169,7 @@ export class MemoryReadModel extends ReadModel {
     assertRebuildable(projection);
     if (!this.begun) throw new Error(`no rebuild of ${projection} was begun here`);
     if (storage.rebuild !== this.begun) {
-      throw new Error(`the rebuild of ${projection} begun here was replaced by another one`);
+      throw new Error(`the rebuild of ${projection} begun here was replaced or abandoned`);
     }
     return this.begun;
   }

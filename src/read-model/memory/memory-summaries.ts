@@ -1,6 +1,6 @@
 import type { TransactionSummary } from '../../transactions/read-model.port';
 import type { TransactionState } from '../../transactions/transaction.state';
-import { commitRejected, summariesToWrite } from '../mongodb/summary-writes';
+import { commitRejected, summariesToWrite } from '../summary-commits';
 
 /** One key per (owner, clientId) pair: JSON keeps two pairs from ever joining into one string. */
 function clientKey(owner: string, clientId: string): string {

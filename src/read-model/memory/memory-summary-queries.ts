@@ -10,17 +10,21 @@ import {
   TransactionSummary,
 } from '../../transactions/read-model.port';
 import { queueReasonOf } from '../reconciliation-queue';
-import { newestFirstPage } from '../mongodb/summary-queries';
-import { foldStatistics, StatisticsGroup } from '../mongodb/summary-statistics';
+import { newestFirstPage } from '../summary-pages';
+import { foldStatistics, StatisticsGroup } from '../summary-statistics';
 
-/**
- * Pure queries over one copy's summaries, with the semantics of the SQLite adapter's SQL. They
- * scan every summary: the in-memory store holds a simulated run's few thousand at most.
+/*
+ * Pure queries over one copy's summaries, with the semantics of the SQLite adapter's SQL. Each
+ * scans every summary: an in-memory store holds one simulated run or one test, not a ledger.
  */
 
-function newestFirst(a: TransactionSummary, b: TransactionSummary): number {
+function oldestFirst(a: TransactionSummary, b: TransactionSummary): number {
   if (a.requestedPosition === b.requestedPosition) return 0;
-  return a.requestedPosition > b.requestedPosition ? -1 : 1;
+  return a.requestedPosition < b.requestedPosition ? -1 : 1;
+}
+
+function newestFirst(a: TransactionSummary, b: TransactionSummary): number {
+  return oldestFirst(b, a);
 }
 
 function newestFirstMatches(
@@ -85,7 +89,7 @@ export function reconciliationQueuePage(
       const reason = queueReasonOf(summary.state, pendingRequestedBefore);
       return reason ? [{ summary, reason }] : [];
     })
-    .sort((a, b) => newestFirst(b.summary, a.summary));
+    .sort((a, b) => oldestFirst(a.summary, b.summary));
   const items = queued.slice(0, limit);
   const nextAfter = queued.length > limit ? items[limit - 1].summary.requestedPosition : null;
   return { items, nextAfter };

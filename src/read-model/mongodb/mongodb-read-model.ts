@@ -19,7 +19,6 @@ import {
   STORED_SUMMARY_FIELDS,
   STORED_SUMMARY_KEY_FIELDS,
   StoredSummary,
-  StoredSummaryKey,
   SummaryDocument,
   summaryDocumentId,
   toSummaryDocument,
@@ -30,12 +29,12 @@ import {
   GenerationsDocument,
   generationsInsertedBeside,
   INITIAL_GENERATIONS,
-  swapDecision,
 } from './summary-generations';
+import { swapDecision } from '../rebuild-swap';
+import { newestFirstPage } from '../summary-pages';
 import {
   listSummariesFilter,
   NEWEST_FIRST,
-  newestFirstPage,
   OLDEST_FIRST,
   openCasesFilter,
   pendingTooLongFilter,
@@ -44,13 +43,10 @@ import {
   SUMMARY_INDEXES,
   SummaryFilter,
 } from './summary-queries';
-import { foldStatistics, StatisticsGroup, statisticsPipeline } from './summary-statistics';
-import {
-  asCommitRejection,
-  hasErrorCode,
-  MONGO_ERROR_CODES,
-  summariesToWrite,
-} from './summary-writes';
+import { statisticsPipeline } from './summary-statistics';
+import { foldStatistics, StatisticsGroup } from '../summary-statistics';
+import { asCommitRejection, hasErrorCode, MONGO_ERROR_CODES } from './summary-writes';
+import { StoredSummaryKey, summariesToWrite } from '../summary-commits';
 
 /** Prefixed: the work store keeps its collections in the same database. */
 export const READ_MODEL_COLLECTIONS = {

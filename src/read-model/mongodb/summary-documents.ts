@@ -1,6 +1,7 @@
 import type { TransactionState } from '../../transactions/transaction.state';
 import type { TransactionSummary } from '../../transactions/read-model.port';
 import { fromSortableString, toSortableString } from '../../mongodb/sortable-bigint';
+import type { StoredSummaryKey } from '../summary-commits';
 
 /**
  * Which copy of the summaries a document belongs to: the live one, or one being rebuilt beside
@@ -47,12 +48,6 @@ export const STORED_SUMMARY_FIELDS = {
   revision: 1,
   state: 1,
 } as const;
-
-/** What a commit compares a new summary against: the fixed fields and the revision. */
-export type StoredSummaryKey = Pick<
-  TransactionSummary,
-  'streamName' | 'owner' | 'clientId' | 'requestedPosition' | 'revision'
->;
 
 export const STORED_SUMMARY_KEY_FIELDS = {
   _id: 0,

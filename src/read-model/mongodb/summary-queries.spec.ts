@@ -6,7 +6,6 @@ import { queueReasonOf } from '../reconciliation-queue';
 import { MAX_SORTABLE, toSortableString } from '../../mongodb/sortable-bigint';
 import {
   listSummariesFilter,
-  newestFirstPage,
   openCasesFilter,
   pendingTooLongFilter,
   reconciliationQueuePage,
@@ -170,23 +169,6 @@ describe('reconciliation queue filters', () => {
     expect(openCasesFilter(3, MAX_SORTABLE)).toBeNull();
     expect(pendingTooLongFilter(3, 'CUTOFF', MAX_SORTABLE + 1n)).toBeNull();
     expect(openCasesFilter(3, -1n)).toMatchObject({ requestedPosition: { $gte: pos(0n) } });
-  });
-});
-
-describe('newestFirstPage', () => {
-  const rows = [3n, 2n, 1n].map((position) =>
-    summaryOf({ position, status: 'PENDING', reconciliation: null, requestedAt: 'T' }),
-  );
-
-  it('has no cursor when the rows fit the limit', () => {
-    expect(newestFirstPage(rows.slice(0, 2), 2)).toStrictEqual({
-      items: rows.slice(0, 2),
-      nextBefore: null,
-    });
-  });
-
-  it('cuts the extra row and points the cursor at the last item kept', () => {
-    expect(newestFirstPage(rows, 2)).toStrictEqual({ items: rows.slice(0, 2), nextBefore: 2n });
   });
 });
 

@@ -4,7 +4,6 @@ import type {
   ReconciliationQueuePage,
   ReconciliationQueueQuery,
   SearchSummariesQuery,
-  SummaryPage,
   TransactionSummary,
 } from '../../transactions/read-model.port';
 import { queueReasonOf } from '../reconciliation-queue';
@@ -122,13 +121,6 @@ function withPositionAbove(filter: SummaryFilter, after: bigint | undefined): Su
   if (after === undefined) return filter;
   const above = sortableAbove(after);
   return above === null ? null : { ...filter, requestedPosition: above };
-}
-
-/** Rows fetched newest first with one more than the limit, which tells whether more follow. */
-export function newestFirstPage(rows: TransactionSummary[], limit: number): SummaryPage {
-  const items = rows.slice(0, limit);
-  const nextBefore = rows.length > limit ? items[items.length - 1].requestedPosition : null;
-  return { items, nextBefore };
 }
 
 function byPositionOldestFirst(a: TransactionSummary, b: TransactionSummary): number {

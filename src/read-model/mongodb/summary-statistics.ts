@@ -1,25 +1,6 @@
 import type { Document } from 'mongodb';
-import { SummaryStatistics, TIME_TO_FINAL_BUCKET_BOUNDS } from '../../transactions/read-model.port';
+import { TIME_TO_FINAL_BUCKET_BOUNDS } from '../../transactions/read-model.port';
 import type { Generation } from './summary-documents';
-
-/**
- * One group of the statistics aggregation: how many summaries share every counted dimension.
- * A dimension a summary does not have (no final status yet, say) is null. There are few groups
- * (statuses x stages x buckets x attempts x sources actually seen), so one pass over the copy on
- * the server and a fold here replace six separate GROUP BY queries.
- */
-export interface StatisticsGroup {
-  _id: {
-    status: string | null;
-    stage: string | null;
-    timeToFinalBucket: number | null;
-    attempts: number | null;
-    finalSource: string | null;
-  };
-  count: number;
-  statusChecks: number;
-  maxStatusChecks: number | null;
-}
 
 /**
  * The histogram bucket index of a final summary, generated from the shared bounds: the first
@@ -79,54 +60,4 @@ export function statisticsPipeline(
       },
     },
   ];
-}
-
-function addCount(
-  counts: Record<string, number>,
-  key: string | number | null,
-  count: number,
-): void {
-  if (key === null) return;
-  counts[String(key)] = (counts[String(key)] ?? 0) + count;
-}
-
-/** Pure: the port's statistics from the aggregation's groups, every histogram bucket included. */
-export function foldStatistics(
-  groups: readonly StatisticsGroup[],
-  bounds: readonly number[] = TIME_TO_FINAL_BUCKET_BOUNDS,
-): SummaryStatistics {
-  const byStatus: Record<string, number> = {};
-  const byStage: Record<string, number> = {};
-  const providerAttempts: Record<string, number> = {};
-  const finalStatusSources: Record<string, number> = {};
-  const buckets = new Array<number>(bounds.length + 1).fill(0);
-  let transactions = 0;
-  let totalChecks = 0;
-  let maxChecks = 0;
-  for (const { _id: key, count, statusChecks, maxStatusChecks } of groups) {
-    transactions += count;
-    totalChecks += statusChecks;
-    maxChecks = Math.max(maxChecks, maxStatusChecks ?? 0);
-    addCount(byStatus, key.status, count);
-    addCount(byStage, key.stage, count);
-    addCount(providerAttempts, key.attempts, count);
-    addCount(finalStatusSources, key.finalSource, count);
-    if (key.timeToFinalBucket !== null) buckets[key.timeToFinalBucket] += count;
-  }
-  return {
-    transactions,
-    byStatus,
-    byStage,
-    timeToFinal: [...bounds, null].map((belowSeconds, index) => ({
-      belowSeconds,
-      count: buckets[index],
-    })),
-    statusChecks: {
-      total: totalChecks,
-      mean: transactions === 0 ? 0 : totalChecks / transactions,
-      max: maxChecks,
-    },
-    providerAttempts,
-    finalStatusSources,
-  };
 }
