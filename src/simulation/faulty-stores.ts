@@ -36,6 +36,7 @@ import {
   BudgetSettings,
   StatusCheckBudget,
 } from '../provider/status-checks/status-check-budget.port';
+import { LeaseWatch } from './lease-watch';
 import { NodeFaults } from './node-faults';
 
 export class FaultyEventStore extends EventStore {
@@ -108,43 +109,59 @@ export class FaultyWorkStore implements WorkQueue, CheckpointedSchedule {
   constructor(
     private readonly store: WorkStore,
     private readonly faults: NodeFaults,
+    private readonly leases: LeaseWatch,
   ) {}
 
   claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedWork[]> {
     return this.faults.call(
       'claim due work',
-      () => this.store.claimDue(owner, now, leaseMs, limit),
-      {
-        write: true,
-        slow: true,
+      async () => {
+        const claimed = await this.store.claimDue(owner, now, leaseMs, limit);
+        this.leases.claimed(claimed);
+        return claimed;
       },
+      { write: true, slow: true },
     );
   }
 
   renewLease(work: ClaimedWork, now: number, leaseMs: number): Promise<boolean> {
     return this.faults.call(
       `renew ${work.kind} lease`,
-      () => this.store.renewLease(work, now, leaseMs),
+      async () => {
+        const renewed = await this.store.renewLease(work, now, leaseMs);
+        this.leases.renewed(work, renewed);
+        return renewed;
+      },
       { write: true, slow: true },
     );
   }
 
   complete(work: ClaimedWork): Promise<void> {
-    return this.faults.call(`complete ${work.kind}`, () => this.store.complete(work), {
-      write: true,
-    });
+    return this.faults.call(
+      `complete ${work.kind}`,
+      () => this.release(work, this.store.complete(work)),
+      { write: true },
+    );
   }
 
   reschedule(work: ClaimedWork, dueAt: number, payload?: Record<string, unknown>): Promise<void> {
     return this.faults.call(
       `reschedule ${work.kind}`,
-      () => this.store.reschedule(work, dueAt, payload),
+      () => this.release(work, this.store.reschedule(work, dueAt, payload)),
       { write: true },
     );
   }
 
   park(work: ClaimedWork, now: number, reason: string): Promise<void> {
-    return this.faults.call(`park ${work.kind}`, () => this.store.park(work, now, reason));
+    return this.faults.call(`park ${work.kind}`, () =>
+      this.release(work, this.store.park(work, now, reason)),
+    );
+  }
+
+  /** The claim ends with the store's answer, whatever fault the caller then sees. */
+  private async release(work: ClaimedWork, done: Promise<void>): Promise<void> {
+    await done;
+    this.leases.released(work);
   }
 
   parkedWork(limit: number): Promise<ParkedWork[]> {
@@ -181,6 +198,7 @@ export class FaultyNamedLeases extends NamedLeases {
   constructor(
     private readonly leases: NamedLeases,
     private readonly faults: NodeFaults,
+    private readonly watch: LeaseWatch,
   ) {
     super();
   }
@@ -188,18 +206,24 @@ export class FaultyNamedLeases extends NamedLeases {
   acquire(name: string, owner: string, now: number, leaseMs: number): Promise<boolean> {
     return this.faults.call(
       `acquire ${name}`,
-      () => this.leases.acquire(name, owner, now, leaseMs),
-      {
-        write: true,
-        slow: true,
+      async () => {
+        const granted = await this.leases.acquire(name, owner, now, leaseMs);
+        this.watch.acquired(name, owner, now, leaseMs, granted);
+        return granted;
       },
+      { write: true, slow: true },
     );
   }
 
   release(name: string, owner: string): Promise<void> {
-    return this.faults.call(`release ${name}`, () => this.leases.release(name, owner), {
-      write: true,
-    });
+    return this.faults.call(
+      `release ${name}`,
+      async () => {
+        await this.leases.release(name, owner);
+        this.watch.releasedNamed(name, owner);
+      },
+      { write: true },
+    );
   }
 }
 

@@ -35,6 +35,7 @@ export const INVARIANTS = [
   'hash-chain',
   'money',
   'forged-webhook-refused',
+  'exclusive-leases',
 ] as const;
 
 export type InvariantName = (typeof INVARIANTS)[number];

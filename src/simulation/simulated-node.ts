@@ -36,6 +36,7 @@ import {
   FaultyStatusCheckBudget,
   FaultyWorkStore,
 } from './faulty-stores';
+import { LeaseWatch } from './lease-watch';
 import { NodeFaults } from './node-faults';
 
 /** The stores every node shares, each opened afresh by a node that starts (its own instance). */
@@ -44,6 +45,8 @@ export interface SharedStores {
   workStore: WorkQueue & CheckpointedSchedule;
   leases: NamedLeases;
   budget: StatusCheckBudget;
+  /** Watches every lease the stores grant, across nodes. */
+  leaseWatch: LeaseWatch;
 }
 
 /** What one node is built from besides the stores. */
@@ -79,8 +82,8 @@ export class SimulatedNode {
     { config, clock, random, ids, provider, webhookUrls }: NodeParts,
   ) {
     const eventStore = new FaultyEventStore(stores.openEventStore(), faults);
-    const workStore = new FaultyWorkStore(stores.workStore, faults);
-    const leases = new FaultyNamedLeases(stores.leases, faults);
+    const workStore = new FaultyWorkStore(stores.workStore, faults, stores.leaseWatch);
+    const leases = new FaultyNamedLeases(stores.leases, faults, stores.leaseWatch);
     const budget = new FaultyStatusCheckBudget(stores.budget, faults);
     const streams = new TransactionStreams(eventStore, ids);
     const accounts = new AccountStreams(eventStore, random, ids);

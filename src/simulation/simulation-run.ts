@@ -40,6 +40,7 @@ import {
   checkEndOfRun,
   foldTransaction,
 } from './invariants';
+import { LeaseWatch } from './lease-watch';
 import { NodeFaults } from './node-faults';
 import { ObservedProvider } from './observed-provider';
 import { SharedStores, SimulatedNode } from './simulated-node';
@@ -179,6 +180,7 @@ class SimulationRun {
       workStore: new MemoryWorkStore(workStorage),
       leases: new MemoryNamedLeases(leaseStorage),
       budget: new MemoryStatusCheckBudget(budgetStorage),
+      leaseWatch: new LeaseWatch((violation) => this.violated(violation)),
     };
     this.observer = new MemoryEventStore(this.events, time);
     this.webhookUrls = new WebhookUrls(this.config);
