@@ -222,6 +222,8 @@ class SimulationRun {
     const faultsEndAt = workload.lastActionAt + deadlineMs;
     const endAt = faultsEndAt + WIND_DOWN_MS;
 
+    // Lease races are a setting of the whole seed (three nodes, short leases): counted once.
+    if (this.plan.has('lease-race')) this.counts.count('lease-race');
     const initialNodes = this.plan.has('lease-race') ? 3 : 2;
     for (let n = 0; n < initialNodes; n++) await this.startNode();
     await this.startProjector();
