@@ -1,0 +1,65 @@
+import { install, type Clock as FakeClock } from '@sinonjs/fake-timers';
+import { Clock } from '../shared/clock';
+import { Random, SeededRandom } from '../shared/random';
+
+/** Where every simulated run starts: a fixed instant, so event logs replay byte for byte. */
+export const SIMULATION_EPOCH = Date.parse('2030-01-01T00:00:00.000Z');
+
+/**
+ * Virtual time for one run: fake timers over the global setTimeout, setInterval, setImmediate and
+ * Date, so the real worker loop, lease timers, projection runners and back-offs wait on it. Time
+ * moves only when the run advances it; promise chains settle between two timers.
+ */
+export class VirtualTime extends Clock {
+  private readonly fake: FakeClock;
+
+  constructor() {
+    super();
+    this.fake = install({
+      now: SIMULATION_EPOCH,
+      toFake: [
+        'setTimeout',
+        'clearTimeout',
+        'setInterval',
+        'clearInterval',
+        'setImmediate',
+        'clearImmediate',
+        'Date',
+      ],
+      loopLimit: 1_000_000,
+    });
+  }
+
+  now(): Date {
+    return new Date(this.fake.now);
+  }
+
+  /** Milliseconds since the run began. */
+  elapsed(): number {
+    return this.fake.now - SIMULATION_EPOCH;
+  }
+
+  /** Runs every timer due in the next `ms`, letting promises settle between them. */
+  async advance(ms: number): Promise<void> {
+    await this.fake.tickAsync(ms);
+  }
+
+  /** A clock jump: time leaps forward, firing what fell due on the way once. */
+  jump(ms: number): void {
+    this.fake.jump(ms);
+  }
+
+  uninstall(): void {
+    this.fake.uninstall();
+  }
+}
+
+/** Resolves after `ms` of virtual time (the global timer, which the run has faked). */
+export function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** An independent source drawn from `random`: each concern of a run gets its own. */
+export function fork(random: Random): Random {
+  return new SeededRandom(Math.floor(random.next() * 4_294_967_296));
+}
