@@ -17,6 +17,7 @@ import type { TransactionSummary } from '../read-model.port';
 import { etagOf, matchesEtag, preferredWaitSeconds, revisionOfEtag } from '../prefer-wait';
 import { CLIENT_ID_PATTERN } from '../request-transaction/request-transaction.dto';
 import { TransactionView, toTransactionView } from '../transaction.view';
+import { TransactionOutlook } from '../transaction-outlook.port';
 import { GetTransactionQuery, WaitCondition } from './get-transaction.query';
 
 @ApiTags('transactions')
@@ -27,6 +28,7 @@ export class GetTransactionController {
   constructor(
     private readonly queryBus: QueryBus,
     private readonly config: AppConfig,
+    private readonly outlook: TransactionOutlook,
   ) {}
 
   @Get(':id')
@@ -70,7 +72,7 @@ export class GetTransactionController {
     if (waitSeconds !== null && summary.state.status !== 'PENDING') {
       void reply.header('Preference-Applied', `wait=${waitSeconds}`);
     }
-    return toTransactionView(summary.state);
+    return toTransactionView(summary.state, this.outlook.of(summary.state));
   }
 
   private waitFor(
