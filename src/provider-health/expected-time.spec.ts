@@ -39,6 +39,18 @@ describe('expected time', () => {
     });
   });
 
+  it('given the measured time to final from request, a waiting submission may take that long', () => {
+    const state = stateOf([requested, started(1, 10)]);
+    const withFinals = {
+      ...measured,
+      timeToFinalMs: { ...measured.timeToFinalMs, all: { p50: 5000, p90: 60_000, p99: 90_000 } },
+    };
+    expect(expectedTime(state, withFinals, policy, second(11))).toEqual({
+      likelyBy: iso(second(12)),
+      expectedBy: iso(second(60)),
+    });
+  });
+
   it('given an accepted submission, expects it within the webhook delay', () => {
     const accepted: TransactionEvent = {
       type: 'ProviderAccepted',

@@ -32,13 +32,38 @@ export function earliestFinal(
   return now;
 }
 
-/** Where the stage's clock starts and which measured figure predicts its end. */
+interface Estimate {
+  from: number;
+  figure: Percentiles | null;
+  fallbackMs: number;
+}
+
+/**
+ * Where the stage's clock starts and which measured figure predicts its end. Before any timeout
+ * the request's own time to final (over every path) counts too: a submission still waiting may
+ * yet end in a 504, and the answer latency alone would forget those.
+ */
+function stageEstimates(
+  state: ExistingTransaction,
+  figures: ProviderHealthFigures,
+  policy: ProviderPolicy,
+  now: number,
+): Estimate[] {
+  const stage = stageEstimate(state, figures, policy, now);
+  const attempt = currentAttempt(state);
+  if (attempt?.outcome === 'ambiguous') return [stage];
+  const requested = Date.parse(state.requestedAt);
+  const path = attempt?.outcome === 'lost' ? 'lost_then_resubmitted' : 'all';
+  const wholeFigure = figures.timeToFinalMs[path];
+  return wholeFigure ? [stage, { from: requested, figure: wholeFigure, fallbackMs: 0 }] : [stage];
+}
+
 function stageEstimate(
   state: ExistingTransaction,
   figures: ProviderHealthFigures,
   policy: ProviderPolicy,
   now: number,
-): { from: number; figure: Percentiles | null; fallbackMs: number } {
+): Estimate {
   const attempt = currentAttempt(state);
   if (!attempt || attempt.outcome === 'lost') {
     return { from: now, figure: figures.answerLatencyMs, fallbackMs: policy.gatewayTimeoutMs };
@@ -65,10 +90,12 @@ export function expectedTime(
   now: number,
 ): ExpectedTime | null {
   if (state.status !== 'PENDING' || state.reconciliation !== null) return null;
-  const { from, figure, fallbackMs } = stageEstimate(state, figures, policy, now);
+  const estimates = stageEstimates(state, figures, policy, now);
   const earliest = earliestFinal(state, policy, now);
-  const expectedBy = Math.max(earliest, from + (figure?.p90 ?? fallbackMs));
-  const likelyBy = Math.min(expectedBy, Math.max(earliest, from + (figure?.p50 ?? fallbackMs)));
+  const latest = (key: 'p50' | 'p90') =>
+    Math.max(earliest, ...estimates.map((e) => e.from + (e.figure?.[key] ?? e.fallbackMs)));
+  const expectedBy = latest('p90');
+  const likelyBy = Math.min(expectedBy, latest('p50'));
   return {
     likelyBy: new Date(likelyBy).toISOString(),
     expectedBy: new Date(expectedBy).toISOString(),
