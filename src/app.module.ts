@@ -7,6 +7,7 @@ import { ConsoleModule } from './console/console.module';
 import { EventStoreModule } from './event-store/event-store.module';
 import { HealthModule } from './health/health.module';
 import { ProviderChoice, ProviderEndpointModule } from './provider-endpoint.module';
+import { ProviderHealthModule } from './provider-health/provider-health.module';
 import { ReadModelModule } from './read-model/read-model.module';
 import { ProcessManagerModule } from './process-manager/process-manager.module';
 import { WorkStoreModule } from './process-manager/work-store.module';
@@ -39,6 +40,7 @@ export class AppModule {
         RateLimitModule.forRoot(config),
         StatusCheckBudgetModule.forRoot(config),
         TransactionsModule,
+        ProviderHealthModule,
         AccountsModule,
         StatementsModule,
         ProviderWebhooksModule,

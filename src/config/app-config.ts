@@ -170,6 +170,18 @@ export const configSchema = z.object({
   RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
   /** How often each instance adds its counts to the shared counters and learns the totals. */
   RATE_LIMIT_SYNC_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
+  /** Provider health: the short window decides the state, the long one feeds expected times. */
+  PROVIDER_HEALTH_SHORT_WINDOW_MS: durationMs(300_000),
+  PROVIDER_HEALTH_LONG_WINDOW_MS: durationMs(3_600_000),
+  /** Fewer submissions than this in the short window leave the state `normal`. */
+  PROVIDER_HEALTH_MIN_SUBMISSIONS: z.coerce.number().int().min(1).default(5),
+  /** `slow` from this p90 answer latency on (the reference provider answers within 10 s). */
+  PROVIDER_HEALTH_SLOW_P90_MS: durationMs(15_000),
+  /** `degraded` from this share of 504s plus own timeouts on (the reference share is 0.1). */
+  PROVIDER_HEALTH_DEGRADED_TIMEOUT_SHARE: z.coerce.number().gt(0).max(1).default(0.3),
+  /** `outage` when nothing was answered for this long while submissions went unanswered. */
+  PROVIDER_HEALTH_OUTAGE_SILENCE_MS: durationMs(60_000),
+  PROVIDER_HEALTH_OUTAGE_MIN_UNANSWERED: z.coerce.number().int().min(1).default(3),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;
@@ -253,6 +265,18 @@ export class AppConfig {
     plannerLeaseMs: number;
     maxStepFailures: number;
   };
+  readonly providerHealth!: {
+    shortWindowMs: number;
+    longWindowMs: number;
+    /** The pure state's thresholds (ProviderHealthThresholds), field for field. */
+    thresholds: {
+      minSubmissions: number;
+      slowAnswerP90Ms: number;
+      degradedTimeoutShare: number;
+      outageSilenceMs: number;
+      outageMinUnanswered: number;
+    };
+  };
   readonly rateLimits!: {
     perPrincipal: number;
     perAddress: number;
@@ -308,6 +332,11 @@ export class AppConfig {
     if (c.PROVIDER_SUBMIT_TIMEOUT_MS <= c.PROVIDER_GATEWAY_TIMEOUT_MS) {
       problems.push(
         "PROVIDER_SUBMIT_TIMEOUT_MS: must exceed PROVIDER_GATEWAY_TIMEOUT_MS so the provider's 504 arrives first",
+      );
+    }
+    if (c.PROVIDER_HEALTH_SHORT_WINDOW_MS > c.PROVIDER_HEALTH_LONG_WINDOW_MS) {
+      problems.push(
+        'PROVIDER_HEALTH_SHORT_WINDOW_MS: must not exceed PROVIDER_HEALTH_LONG_WINDOW_MS',
       );
     }
     if (problems.length > 0) throw new ConfigError(problems);
@@ -376,6 +405,17 @@ export class AppConfig {
         concurrency: c.WORKER_CONCURRENCY,
         plannerLeaseMs: c.PLANNER_LEASE_MS,
         maxStepFailures: c.WORKER_MAX_STEP_FAILURES,
+      },
+      providerHealth: {
+        shortWindowMs: c.PROVIDER_HEALTH_SHORT_WINDOW_MS,
+        longWindowMs: c.PROVIDER_HEALTH_LONG_WINDOW_MS,
+        thresholds: {
+          minSubmissions: c.PROVIDER_HEALTH_MIN_SUBMISSIONS,
+          slowAnswerP90Ms: c.PROVIDER_HEALTH_SLOW_P90_MS,
+          degradedTimeoutShare: c.PROVIDER_HEALTH_DEGRADED_TIMEOUT_SHARE,
+          outageSilenceMs: c.PROVIDER_HEALTH_OUTAGE_SILENCE_MS,
+          outageMinUnanswered: c.PROVIDER_HEALTH_OUTAGE_MIN_UNANSWERED,
+        },
       },
       rateLimits: {
         perPrincipal: c.RATE_LIMIT_PER_PRINCIPAL,

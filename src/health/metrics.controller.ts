@@ -2,13 +2,15 @@ import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '../problem/api-problems.decorator';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { ProviderHealthGauges } from '../provider-health/provider-health.gauges';
+import { ProviderHealth } from '../provider-health/provider-health.service';
 import { ProjectionMonitor } from './projection-monitor';
 
 type ProjectionGauge = Gauge<'projection'>;
 
 /**
- * Prometheus text exposition: per-projection checkpoint, lag and failure, plus the process
- * defaults. Unauthenticated like /health: it holds no transaction data.
+ * Prometheus text exposition: per-projection checkpoint, lag and failure, the provider's
+ * health figures, plus the process defaults. Unauthenticated like /health: it holds no transaction data.
  */
 @ApiTags('operations')
 @Controller('metrics')
@@ -20,8 +22,12 @@ export class MetricsController {
   private readonly lagBehind: ProjectionGauge;
   private readonly lagSeconds: ProjectionGauge;
   private readonly failed: ProjectionGauge;
+  private readonly providerHealthGauges: ProviderHealthGauges;
 
-  constructor(private readonly monitor: ProjectionMonitor) {
+  constructor(
+    private readonly monitor: ProjectionMonitor,
+    private readonly providerHealth: ProviderHealth,
+  ) {
     collectDefaultMetrics({ register: this.registry });
     const gauge = (name: string, help: string): ProjectionGauge =>
       new Gauge({ name, help, labelNames: ['projection'], registers: [this.registry] });
@@ -43,6 +49,7 @@ export class MetricsController {
       'ledger_projection_failed',
       '1 when the projection stopped on an event it could not apply (see /health/ready)',
     );
+    this.providerHealthGauges = new ProviderHealthGauges(this.registry);
   }
 
   @Get()
@@ -63,6 +70,7 @@ export class MetricsController {
       this.lagSeconds.set(labels, report.lag.seconds);
       this.failed.set(labels, report.error === null ? 0 : 1);
     }
+    this.providerHealthGauges.set(this.providerHealth.report());
     return this.registry.metrics();
   }
 }

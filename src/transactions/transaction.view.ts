@@ -7,7 +7,18 @@ import type {
   TransactionStatus,
 } from './transaction.events';
 import { TRANSACTION_STAGES, TRANSACTION_STATUSES } from './transaction-names';
+import type { TransactionOutlookView } from './transaction-outlook.port';
 import type { ExistingTransaction } from './transaction.state';
+
+/** Told to the customer while the provider is not in its normal state. */
+export class ProviderNoticeView {
+  @ApiProperty({ enum: ['provider_slow', 'provider_degraded', 'provider_outage'] })
+  code!: 'provider_slow' | 'provider_degraded' | 'provider_outage';
+  @ApiProperty({
+    example: 'The payment provider is slower than usual; most payments finish within 4 minutes.',
+  })
+  message!: string;
+}
 
 /** What the API shows of a transaction. */
 export class TransactionView {
@@ -60,9 +71,36 @@ export class TransactionView {
   updatedAt!: string;
   @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true })
   finalizedAt!: string | null;
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description:
+      'While pending (on GET and the stream): when it most likely is final, the median the ' +
+      'provider health measured for its stage. Null once final or with support.',
+  })
+  likelyBy?: string | null;
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description:
+      'Like likelyBy, the measured p90: nine in ten finish before. Never earlier than the protocol lets it finish.',
+  })
+  expectedBy?: string | null;
+  @ApiPropertyOptional({
+    type: ProviderNoticeView,
+    nullable: true,
+    description: 'On GET and the stream: set while the provider is not normal',
+  })
+  providerNotice?: ProviderNoticeView | null;
 }
 
-export function toTransactionView(state: ExistingTransaction): TransactionView {
+/** With an outlook (GET and the stream), the expected times and the provider's notice too. */
+export function toTransactionView(
+  state: ExistingTransaction,
+  outlook?: TransactionOutlookView,
+): TransactionView {
   return {
     id: state.clientId,
     status: state.status,
@@ -80,6 +118,7 @@ export function toTransactionView(state: ExistingTransaction): TransactionView {
     createdAt: state.requestedAt,
     updatedAt: state.updatedAt,
     finalizedAt: state.finalizedAt,
+    ...outlook,
   };
 }
 

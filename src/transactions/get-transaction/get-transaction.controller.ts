@@ -17,6 +17,7 @@ import type { TransactionSummary } from '../read-model.port';
 import { etagOf, matchesEtag, preferredWaitSeconds, revisionOfEtag } from '../prefer-wait';
 import { CLIENT_ID_PATTERN } from '../request-transaction/request-transaction.dto';
 import { TransactionView, toTransactionView } from '../transaction.view';
+import { TransactionOutlook } from '../transaction-outlook.port';
 import { GetTransactionQuery, WaitCondition } from './get-transaction.query';
 import { ApiProblems, CALLER_PROBLEMS } from '../../problem/api-problems.decorator';
 import { ETAG, PREFERENCE_APPLIED } from '../../http/api-headers';
@@ -29,6 +30,7 @@ export class GetTransactionController {
   constructor(
     private readonly queryBus: QueryBus,
     private readonly config: AppConfig,
+    private readonly outlook: TransactionOutlook,
   ) {}
 
   @Get(':id')
@@ -84,7 +86,7 @@ export class GetTransactionController {
     if (waitSeconds !== null && summary.state.status !== 'PENDING') {
       void reply.header('Preference-Applied', `wait=${waitSeconds}`);
     }
-    return toTransactionView(summary.state);
+    return toTransactionView(summary.state, this.outlook.of(summary.state));
   }
 
   private waitFor(

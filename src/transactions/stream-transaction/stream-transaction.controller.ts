@@ -10,6 +10,7 @@ import { ReadModel, TransactionSummary } from '../read-model.port';
 import { CLIENT_ID_PATTERN } from '../request-transaction/request-transaction.dto';
 import { TransactionChanges } from '../transaction-changes';
 import { streamNameFor, transactionIdFor } from '../transaction-id';
+import { TransactionOutlook } from '../transaction-outlook.port';
 import { toTransactionView } from '../transaction.view';
 import { ApiProblems, CALLER_PROBLEMS } from '../../problem/api-problems.decorator';
 
@@ -17,8 +18,9 @@ export const HEARTBEAT_MS = 15_000;
 
 /**
  * Server-Sent Events: the current state at once, then one `status` event each time the status
- * or stage changes, a heartbeat comment every 15 s to keep proxies from closing the line, and
- * the end of the stream after the final status.
+ * or stage changes, a `provider` event (data: the notice, or null when normal again) each time
+ * the provider's health state changes, a heartbeat comment every 15 s to keep proxies from
+ * closing the line, and the end of the stream after the final status.
  */
 @ApiTags('transactions')
 @ApiBearerAuth()
@@ -30,13 +32,16 @@ export class StreamTransactionController {
     private readonly projections: ProjectionsService,
     private readonly changes: TransactionChanges,
     private readonly config: AppConfig,
+    private readonly outlook: TransactionOutlook,
   ) {}
 
   @Get(':id/stream')
   @ApiOperation({ summary: 'Follow one of your transactions as Server-Sent Events until final' })
   @ApiProduces('text/event-stream')
   @ApiOkResponse({
-    description: 'event: status, data: the transaction (JSON), until final',
+    description:
+      'event: status, data: the transaction (JSON), until final; event: provider, data: the ' +
+      "provider's notice (JSON, null when normal again)",
     content: {
       'text/event-stream': {
         schema: { type: 'string' },
@@ -78,9 +83,13 @@ export class StreamTransactionController {
     });
     let last: TransactionSummary | null = null;
     const heartbeat = setInterval(() => raw.write(': heartbeat\n\n'), HEARTBEAT_MS);
+    const stopNotices = this.outlook.onNoticeChange((notice) => {
+      raw.write(`event: provider\ndata: ${JSON.stringify(notice)}\n\n`);
+    });
     const close = () => {
       clearInterval(heartbeat);
       unsubscribe();
+      stopNotices();
       if (!raw.writableEnded) raw.end();
     };
     deliver = (summary) => {
@@ -91,7 +100,9 @@ export class StreamTransactionController {
         last.state.stage !== summary.state.stage;
       last = summary;
       if (changed) {
-        const data = JSON.stringify(toTransactionView(summary.state));
+        const data = JSON.stringify(
+          toTransactionView(summary.state, this.outlook.of(summary.state)),
+        );
         raw.write(`event: status\nid: ${summary.revision}\ndata: ${data}\n\n`);
       }
       if (summary.state.status !== 'PENDING') close();

@@ -1,0 +1,19 @@
+import type { ExistingTransaction } from './transaction.state';
+import type { ProviderNoticeView } from './transaction.view';
+
+/** What a pending transaction's customer is told beyond its stage. */
+export interface TransactionOutlookView {
+  likelyBy: string | null;
+  expectedBy: string | null;
+  providerNotice: ProviderNoticeView | null;
+}
+
+/**
+ * When a transaction should be final and what the provider's health means for it. A port: the
+ * provider-health feature, which measures the provider from these transactions' events, supplies it.
+ */
+export abstract class TransactionOutlook {
+  abstract of(state: ExistingTransaction): TransactionOutlookView;
+  /** Calls `listener` with the new notice each time the provider's health state changes. */
+  abstract onNoticeChange(listener: (notice: ProviderNoticeView | null) => void): () => void;
+}
