@@ -1,6 +1,7 @@
 import { Controller, Get, Header, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthGuard } from '../auth/auth.guard';
+import { ApiProblems, CALLER_PROBLEMS } from '../problem/api-problems.decorator';
 import { ProjectionsService } from '../projections/projections.service';
 import { AppConfig } from '../config/app-config';
 import { ProviderHealth } from './provider-health.service';
@@ -23,6 +24,7 @@ export class ProviderStatusController {
     summary: "The payment provider's health as the ledger measured it, for a banner before paying",
   })
   @ApiOkResponse({ type: ProviderStatusView })
+  @ApiProblems(...CALLER_PROBLEMS)
   async status(): Promise<ProviderStatusView> {
     await this.projections.catchUp(this.config.readConsistencyTimeoutMs);
     return toProviderStatusView(this.health.report());
