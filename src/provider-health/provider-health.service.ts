@@ -82,7 +82,7 @@ export class ProviderHealth extends TransactionOutlook implements OnModuleDestro
     return {
       likelyBy: expected?.likelyBy ?? null,
       expectedBy: expected?.expectedBy ?? null,
-      providerNotice: state.status === 'PENDING' ? report.notice : null,
+      ...(state.status === 'PENDING' && report.notice ? { providerNotice: report.notice } : {}),
     };
   }
 

@@ -36,8 +36,11 @@ export class ProviderWindowView {
 export class ProviderStatusView {
   @ApiProperty({ enum: PROVIDER_HEALTH_STATES })
   state!: ProviderHealthState;
-  @ApiPropertyOptional({ type: ProviderNoticeView, nullable: true })
-  notice!: ProviderNoticeView | null;
+  @ApiPropertyOptional({
+    type: ProviderNoticeView,
+    description: 'Present while the provider is not normal: what to tell the customer',
+  })
+  notice?: ProviderNoticeView;
   @ApiPropertyOptional({
     type: Number,
     nullable: true,
@@ -70,7 +73,7 @@ function toWindowView(figures: ProviderHealthFigures): ProviderWindowView {
 export function toProviderStatusView(report: ProviderHealthReport): ProviderStatusView {
   return {
     state: report.state,
-    notice: report.notice,
+    ...(report.notice ? { notice: report.notice } : {}),
     lastAnswerMsAgo: report.lastAnswerMsAgo,
     recent: toWindowView(report.recent),
     usual: toWindowView(report.usual),

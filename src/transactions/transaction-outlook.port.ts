@@ -5,7 +5,8 @@ import type { ProviderNoticeView } from './transaction.view';
 export interface TransactionOutlookView {
   likelyBy: string | null;
   expectedBy: string | null;
-  providerNotice: ProviderNoticeView | null;
+  /** Absent while the provider is normal (or the transaction is final). */
+  providerNotice?: ProviderNoticeView;
 }
 
 /**

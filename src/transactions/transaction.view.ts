@@ -90,10 +90,9 @@ export class TransactionView {
   expectedBy?: string | null;
   @ApiPropertyOptional({
     type: ProviderNoticeView,
-    nullable: true,
-    description: 'On GET and the stream: set while the provider is not normal',
+    description: 'On GET and the stream: present while the provider is not normal',
   })
-  providerNotice?: ProviderNoticeView | null;
+  providerNotice?: ProviderNoticeView;
 }
 
 /** With an outlook (GET and the stream), the expected times and the provider's notice too. */
