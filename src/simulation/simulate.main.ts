@@ -87,9 +87,22 @@ try {
   console.error(error.message);
   process.exit(2);
 }
+// A seed that waits on something no timer or store will ever settle leaves Node nothing to do: it
+// would end with code 0 as if every seed had passed. It is a failure.
+let finished = false;
+process.on('exit', () => {
+  if (!finished) {
+    console.error('the simulation stopped before its last seed: a seed waited on nothing');
+    process.exitCode = 1;
+  }
+});
 main(parsed).then(
-  (code) => process.exit(code),
+  (code) => {
+    finished = true;
+    process.exit(code);
+  },
   (error: unknown) => {
+    finished = true;
     console.error(error);
     process.exit(1);
   },

@@ -225,8 +225,8 @@ class SimulationRun {
     // Lease races are a setting of the whole seed (three nodes, short leases): counted once.
     if (this.plan.has('lease-race')) this.counts.count('lease-race');
     const initialNodes = this.plan.has('lease-race') ? 3 : 2;
-    for (let n = 0; n < initialNodes; n++) await this.startNode();
-    await this.startProjector();
+    for (let n = 0; n < initialNodes; n++) await this.time.whilePassing(this.startNode());
+    await this.time.whilePassing(this.startProjector());
 
     const customers = new Customers(() => this.liveNode(), this.random.customers, this.trace);
     for (const action of workload.actions) {
@@ -440,7 +440,7 @@ class SimulationRun {
       if (projector?.runners.every((runner) => runner.checkpoint >= head)) return;
       if (!projector || projector.runners.some((runner) => runner.error)) {
         projector?.faults.crash('restarted to catch up');
-        await this.startProjector();
+        await this.time.whilePassing(this.startProjector());
       }
       await this.time.advance(1_000);
     }

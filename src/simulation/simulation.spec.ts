@@ -7,7 +7,7 @@ import { FAULT_CLASSES, FaultCounts } from './fault-plan';
 import { SeedResult, runSeed } from './simulation-run';
 
 /** Seeds per CI run, and transactions per seed: sized to run in about a minute here. */
-const SEEDS = Number(process.env.SIMULATION_SEEDS ?? 40);
+const SEEDS = Number(process.env.SIMULATION_SEEDS ?? 100);
 const TRANSACTIONS = 8;
 
 function report(result: SeedResult): string {

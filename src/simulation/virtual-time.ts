@@ -44,6 +44,23 @@ export class VirtualTime extends Clock {
     await this.fake.tickAsync(ms);
   }
 
+  /**
+   * Awaits `operation` while virtual time passes, a second at a time: a start can wait on a timer
+   * (a store call slowed by a fault), and awaiting it with time stopped would wait forever (the
+   * process then simply ends, having nothing left to do).
+   */
+  async whilePassing<T>(operation: Promise<T>): Promise<T> {
+    const state: { settled: boolean } = { settled: false };
+    const settled = operation.finally(() => {
+      state.settled = true;
+    });
+    // Handled at once, awaited below: a rejection must not count as unhandled meanwhile.
+    settled.catch(() => undefined);
+    await this.advance(0);
+    while (!state.settled) await this.advance(1_000);
+    return settled;
+  }
+
   /** A clock jump: time leaps forward, firing what fell due on the way once. */
   jump(ms: number): void {
     this.fake.jump(ms);
