@@ -30,7 +30,7 @@ import {
   InProcessTruthRecorder,
   SubmissionAnswerTruth,
 } from './in-process-truth';
-import { drawOutcome, Outcome, PlannedWebhook, scriptedOutcome } from './outcome';
+import { answeredAfter, drawOutcome, Outcome, PlannedWebhook, scriptedOutcome } from './outcome';
 import type { SimulatorScript } from './provider-simulator';
 import {
   FinalStatus,
@@ -302,17 +302,7 @@ export class InProcessProvider extends PaymentProvider {
     const extraMs = this.within(slowAnswers.extraMs);
     if (outcome.kind !== 'ok' || !slow) return outcome;
     this.inject('slowAnswers', faults);
-    const responseDelaySeconds = (this.options.submitTimeoutMs + extraMs) / 1000;
-    const postponedBy = responseDelaySeconds - outcome.responseDelaySeconds;
-    return {
-      ...outcome,
-      responseDelaySeconds,
-      // The webhook still follows the final status, as it does for a prompt answer.
-      webhook: outcome.webhook && {
-        ...outcome.webhook,
-        delaySeconds: outcome.webhook.delaySeconds + postponedBy,
-      },
-    };
+    return answeredAfter(outcome, (this.options.submitTimeoutMs + extraMs) / 1000);
   }
 
   /** Counts one injection of `name` and notes it among the faults that shaped this POST. */

@@ -98,6 +98,22 @@ export function drawOutcome(
   }
 }
 
+/**
+ * The same answer, sent `responseDelaySeconds` after the POST instead; the webhook moves with it,
+ * so it still follows the final status as it does for a prompt answer.
+ */
+export function answeredAfter(outcome: OkOutcome, responseDelaySeconds: number): OkOutcome {
+  const movedBy = responseDelaySeconds - outcome.responseDelaySeconds;
+  return {
+    ...outcome,
+    responseDelaySeconds,
+    webhook: outcome.webhook && {
+      ...outcome.webhook,
+      delaySeconds: Math.max(0, outcome.webhook.delaySeconds + movedBy),
+    },
+  };
+}
+
 /** The scripted outcome of the `attempt`-th POST (1-based) of an id, if any. */
 export function scriptedOutcome(
   script: ForcedOutcome | ForcedOutcome[] | undefined,

@@ -65,7 +65,7 @@ async function receiver(statusCodes: number[] = []): Promise<Receiver> {
 }
 
 async function call(
-  method: 'GET' | 'POST',
+  method: 'GET' | 'POST' | 'DELETE',
   url: string,
   options: { json?: unknown; body?: string; headers?: Record<string, string> } = {},
 ): Promise<Answer> {
@@ -464,6 +464,74 @@ describe('provider simulator over HTTP', () => {
     expect(sim.truth().totals.submissions).toBe(0);
     await submit(sim, 'tx-s', unusedWebhookUrl);
     expect(sim.truth().transactions[0].submissions[0].scripted).toBe(false);
+  });
+
+  it('refuses fault periods it cannot play with 400 and a message naming the problem', async () => {
+    const sim = await simulator();
+    const refused = async (json: unknown) => {
+      const answer = await call('POST', `${sim.url}/_sim/faults`, { json });
+      expect(answer.status).toBe(400);
+      return (JSON.parse(answer.text) as { error: string }).error;
+    };
+    expect(await refused([])).toMatch(/JSON object \{ "periods"/);
+    expect(await refused({ periods: [{ fault: 'meteor', forSeconds: 5 }] })).toMatch(
+      /fault must be one of slowPeriods, gatewayTimeouts, outages, rateLimitStorms/,
+    );
+    expect(await refused({ periods: [{ fault: 'outages', forSeconds: 0 }] })).toMatch(
+      /periods\.0\.forSeconds: must be a number of provider seconds, more than 0/,
+    );
+    expect(await refused({ periods: [{ fault: 'slowPeriods', forSeconds: 5 }] })).toMatch(
+      /periods\.0\.answerSeconds/,
+    );
+    expect(
+      await refused({ periods: [{ fault: 'outages', forSeconds: 5, answerSeconds: 3 }] }),
+    ).toMatch(/answerSeconds/);
+    expect((await call('GET', `${sim.url}/_sim/faults`)).text).toMatch(/"plan":\{\}/);
+  });
+
+  it('plays scripted fault periods from now: slow answers, all 504s, an outage, a 429 storm', async () => {
+    const sim = await simulator({ timeScale: 0.01, timeoutDelaySeconds: 1, p504: 0 });
+    const faults = (periods: unknown[]) =>
+      call('POST', `${sim.url}/_sim/faults`, { json: { periods } });
+
+    const slow = await faults([{ fault: 'slowPeriods', forSeconds: 600, answerSeconds: 20 }]);
+    expect(JSON.parse(slow.text)).toMatchObject({
+      plan: { slowPeriods: { windows: [{ answerMs: 20_000 }] } },
+    });
+    expect((await submit(sim, 'tx-slow', unusedWebhookUrl)).status).toBe(200);
+    expect(sim.truth().transactions[0].submissions[0].outcome).toMatchObject({
+      kind: 'ok',
+      responseDelaySeconds: 20,
+    });
+
+    await faults([
+      { fault: 'gatewayTimeouts', forSeconds: 600 },
+      { fault: 'outages', startInSeconds: 600, forSeconds: 600 },
+    ]);
+    expect((await submit(sim, 'tx-storm', unusedWebhookUrl)).status).toBe(504);
+
+    await faults([{ fault: 'outages', forSeconds: 600 }]);
+    await expect(submit(sim, 'tx-unreachable', unusedWebhookUrl)).rejects.toThrow();
+    await expect(checkStatus(sim, 'tx-slow')).rejects.toThrow();
+    expect(sim.truth().totals.submissions).toBe(2);
+
+    await faults([{ fault: 'rateLimitStorms', forSeconds: 600, retryAfterSeconds: 100 }]);
+    const refused = await checkStatus(sim, 'tx-slow');
+    expect(refused.status).toBe(429);
+    expect(refused.headers['retry-after']).toBe('1');
+    await faults([{ fault: 'rateLimitStorms', forSeconds: 600 }]);
+    expect((await checkStatus(sim, 'tx-slow')).headers['retry-after']).toBeUndefined();
+
+    expect((await call('DELETE', `${sim.url}/_sim/faults`)).status).toBe(204);
+    expect((await checkStatus(sim, 'tx-slow')).status).toBe(200);
+    expect((await submit(sim, 'tx-calm', unusedWebhookUrl)).status).toBe(200);
+    expect(
+      sim.truth().transactions.find((t) => t.id === 'tx-calm')?.submissions[0].outcome,
+    ).toMatchObject({ kind: 'ok' });
+    expect(sim.truth().transactions.find((t) => t.id === 'tx-slow')?.statusChecks).toMatchObject({
+      found: 1,
+      rejected: 2,
+    });
   });
 
   it('closes at once, dropping the POSTs still waiting and their timers', async () => {

@@ -10,6 +10,8 @@
  * For tests:
  *   GET  /_sim/truth, GET /_sim/truth/:id  -> ground truth (all ids, or one id or 404)
  *   POST /_sim/script {forceOutcomes?, webhookBehaviour?} -> the whole script
+ *   POST /_sim/faults {periods: [...]}   -> the fault plan now in force (replaces the last one)
+ *   GET /_sim/faults, DELETE /_sim/faults -> the plan in force; no faults any more (204)
  *   POST /_sim/reset                       -> 204
  *
  * Time: every delay is in provider seconds and lasts `seconds * timeScale` real seconds. The
@@ -24,7 +26,21 @@ import fastify, { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import pino, { Logger } from 'pino';
 import { z } from 'zod';
 import { GroundTruth, GroundTruthRecorder, SubmissionTruth } from './ground-truth';
-import { drawOutcome, PlannedWebhook, scriptedOutcome, SubmissionScript } from './outcome';
+import {
+  FaultPeriods,
+  faultPeriodsSchema,
+  faultPlanFrom,
+  faultsAt,
+  SimulatorFaultPlan,
+} from './fault-periods';
+import {
+  answeredAfter,
+  drawOutcome,
+  Outcome,
+  PlannedWebhook,
+  scriptedOutcome,
+  SubmissionScript,
+} from './outcome';
 import {
   ForcedOutcome,
   OutcomeScript,
@@ -52,6 +68,9 @@ export type ProviderSimulatorStartOptions = Partial<ProviderSimulatorOptions> & 
 
 export type SimulatorScript = { forceOutcomes: OutcomeScript; webhookBehaviour: WebhookScript };
 
+/** The fault plan, its windows in provider seconds since the start, and the provider time now. */
+export type FaultPlanInForce = { nowSeconds: number; plan: SimulatorFaultPlan };
+
 export type ResolvedSimulatorOptions = ProviderSimulatorOptions & { seed: number };
 
 export type RunningProviderSimulator = {
@@ -64,6 +83,8 @@ export type RunningProviderSimulator = {
   reset(): void;
   /** Adds to the script (an id's new entry replaces its old one); returns the whole script. */
   script(update: Partial<SimulatorScript>): SimulatorScript;
+  /** Replaces the global fault periods, counted from now (no periods: recovered). */
+  faults(periods: FaultPeriods): FaultPlanInForce;
   /** Clears every pending timer, drops open connections and stops sending webhooks. */
   close(): Promise<void>;
 };
@@ -91,6 +112,7 @@ export async function startProviderSimulator(
     truth: () => simulator.truth(),
     reset: () => simulator.reset(),
     script: (update) => simulator.script(update),
+    faults: (periods) => simulator.faults(periods),
     close: () => simulator.close(),
   };
 }
@@ -125,6 +147,7 @@ type SimulatorState = {
   // Maps, not records: ids come from clients, and an id such as "__proto__" must stay plain data.
   forceOutcomes: Map<string, ForcedOutcome | ForcedOutcome[]>;
   webhookBehaviour: Map<string, WebhookBehaviour>;
+  faultPlan: SimulatorFaultPlan;
 };
 
 class ProviderSimulator {
@@ -174,6 +197,11 @@ class ProviderSimulator {
     };
   }
 
+  faults(periods: FaultPeriods): FaultPlanInForce {
+    this.state.faultPlan = faultPlanFrom(periods, this.nowSeconds() * 1000);
+    return this.faultPlanInForce();
+  }
+
   close(): Promise<void> {
     this.closing ??= this.shutDown();
     return this.closing;
@@ -213,6 +241,21 @@ class ProviderSimulator {
       if (parsed.success) void reply.send(this.script(parsed.data));
       else void reply.code(400).send({ error: describeIssues(parsed.error) });
     });
+    this.server.get('/_sim/faults', () => this.faultPlanInForce());
+    this.server.post('/_sim/faults', (request, reply) => {
+      const parsed = faultPeriodsSchema.safeParse(request.body);
+      if (parsed.success) void reply.send(this.faults(parsed.data));
+      else void reply.code(400).send({ error: describeIssues(parsed.error) });
+    });
+    this.server.delete('/_sim/faults', (_request, reply) => {
+      this.faults({ periods: [] });
+      void reply.code(204).send();
+    });
+  }
+
+  private faultPlanInForce(): FaultPlanInForce {
+    // Seconds, as every other time the simulator shows; the plan keeps the fault plan's ms.
+    return { nowSeconds: this.nowSeconds(), plan: structuredClone(this.state.faultPlan) };
   }
 
   private submit(body: unknown, reply: FastifyReply): void {
@@ -223,16 +266,26 @@ class ProviderSimulator {
     }
     const { id, webhookUrl } = parsed.data;
     const state = this.state;
+    const faults = faultsAt(state.faultPlan, this.nowSeconds() * 1000);
+    if (faults.outage) {
+      // Unreachable: the connection drops with no answer, and nothing was received.
+      reply.raw.destroy();
+      return;
+    }
     const attempt = state.truth.submissionsOf(id) + 1;
     const script: SubmissionScript = {
       outcome: scriptedOutcome(state.forceOutcomes.get(id), attempt),
       webhook: state.webhookBehaviour.get(id),
     };
-    const outcome = drawOutcome(
+    const drawn = drawOutcome(
       submissionRandom(this.options.seed, id, attempt),
-      this.options,
+      faults.allGatewayTimeouts ? { ...this.options, p504: 1 } : this.options,
       script,
     );
+    const outcome: Outcome =
+      drawn.kind === 'ok' && faults.slowAnswerMs !== null
+        ? answeredAfter(drawn, faults.slowAnswerMs / 1000)
+        : drawn;
     const submission = state.truth.recordSubmission(id, {
       attempt,
       receivedAtSeconds: this.nowSeconds(),
@@ -292,6 +345,23 @@ class ProviderSimulator {
   private checkStatus(id: string, caller: string, reply: FastifyReply): void {
     const state = this.state;
     const now = this.nowSeconds();
+    const { outage, rateLimitStorm } = faultsAt(state.faultPlan, now * 1000);
+    if (outage) {
+      reply.raw.destroy();
+      return;
+    }
+    if (rateLimitStorm) {
+      state.truth.recordStatusCheck(id, caller, now, 'rejected', false);
+      const { retryAfterSeconds } = rateLimitStorm;
+      if (retryAfterSeconds !== null) {
+        void reply.header(
+          'retry-after',
+          String(wholeSecondsUntil(retryAfterSeconds * this.options.timeScale)),
+        );
+      }
+      void reply.code(429).send({ error: 'status check refused: a scripted 429 storm' });
+      return;
+    }
     const decision = state.budget?.decide(caller, now) ?? { admitted: true };
     if (!decision.admitted) {
       state.truth.recordStatusCheck(id, caller, now, 'rejected', decision.banStarted);
@@ -393,6 +463,7 @@ class ProviderSimulator {
       budget: this.options.statusBudget && new StatusCheckBudget(this.options.statusBudget),
       forceOutcomes: new Map(Object.entries(this.options.forceOutcomes)),
       webhookBehaviour: new Map(Object.entries(this.options.webhookBehaviour)),
+      faultPlan: {},
     };
   }
 }
