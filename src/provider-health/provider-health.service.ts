@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { Clock } from '../shared/clock';
 import {
@@ -31,15 +31,23 @@ export interface ProviderHealthReport {
 }
 
 /**
+ * How many times per short window (or per outage silence, if shorter) the state is re-evaluated
+ * with no new event: 3 s with the defaults, well within the minute a customer would wait.
+ */
+export const REEVALUATIONS_PER_WINDOW = 20;
+
+/**
  * The provider's health now, from the projection's observations and the injected clock, and the
  * transactions' outlook that follows from it. Tells listeners when the state changes, checked
- * after every batch the projection applies.
+ * after every batch the projection applies and on a timer: a state can change with no new event
+ * (an outage is a silence; a slow period ages out of the window).
  */
 @Injectable()
-export class ProviderHealth extends TransactionOutlook implements OnModuleDestroy {
+export class ProviderHealth extends TransactionOutlook implements OnModuleInit, OnModuleDestroy {
   private readonly changes = new EventEmitter().setMaxListeners(0);
   private lastState: ProviderHealthState = 'normal';
   private readonly stopWatching: () => void;
+  private timer: ReturnType<typeof setInterval> | null = null;
 
   constructor(
     private readonly projection: ProviderHealthProjection,
@@ -50,18 +58,27 @@ export class ProviderHealth extends TransactionOutlook implements OnModuleDestro
     this.stopWatching = projection.onApplied(() => this.noticeStateChange());
   }
 
+  onModuleInit(): void {
+    const { shortWindowMs, thresholds } = this.config.providerHealth;
+    const everyMs = Math.min(shortWindowMs, thresholds.outageSilenceMs) / REEVALUATIONS_PER_WINDOW;
+    // The global timer, so that fake timers (tests, simulations) drive it with the clock.
+    this.timer = setInterval(() => this.noticeStateChange(), Math.ceil(everyMs));
+    this.timer.unref();
+  }
+
   onModuleDestroy(): void {
     this.stopWatching();
+    if (this.timer) clearInterval(this.timer);
   }
 
   report(): ProviderHealthReport {
     const now = this.clock.now().getTime();
-    const { shortWindowMs, longWindowMs, thresholds } = this.config.providerHealth;
-    const observations = this.projection.observations();
-    const recent = measureProviderHealth(observations, now, shortWindowMs);
-    const usual = measureProviderHealth(observations, now, longWindowMs);
-    const silence = silenceOf(observations, now);
-    const state = providerHealthState(recent, silence, thresholds);
+    const { recent, silence, state } = this.stateAt(now);
+    const usual = measureProviderHealth(
+      this.projection.observations(),
+      now,
+      this.config.providerHealth.longWindowMs,
+    );
     return {
       state,
       notice: providerNotice(state, usual.timeToFinalMs.all?.p90 ?? null),
@@ -91,9 +108,18 @@ export class ProviderHealth extends TransactionOutlook implements OnModuleDestro
     return () => this.changes.off('notice', listener);
   }
 
+  /** The short window alone decides the state: cheaper than a report, so the timer uses it. */
+  private stateAt(now: number) {
+    const { shortWindowMs, thresholds } = this.config.providerHealth;
+    const observations = this.projection.observations();
+    const recent = measureProviderHealth(observations, now, shortWindowMs);
+    const silence = silenceOf(observations, now);
+    return { recent, silence, state: providerHealthState(recent, silence, thresholds) };
+  }
+
   private noticeStateChange(): void {
+    if (this.stateAt(this.clock.now().getTime()).state === this.lastState) return;
     const { state, notice } = this.report();
-    if (state === this.lastState) return;
     this.lastState = state;
     this.changes.emit('notice', notice);
   }
