@@ -63,7 +63,9 @@ export const faultPeriodsSchema = z.strictObject(
   { error: 'the body must be a JSON object { "periods": [...] }' },
 );
 
-export type FaultPeriods = z.infer<typeof faultPeriodsSchema>;
+/** As written by a client: the defaults (start now; no Retry-After) may be left out. */
+export type FaultPeriodsRequest = z.input<typeof faultPeriodsSchema>;
+export type FaultPeriods = z.output<typeof faultPeriodsSchema>;
 
 /** The periods, counted from `nowMs` of provider time, as windows of a plan. */
 export function faultPlanFrom({ periods }: FaultPeriods, nowMs: number): SimulatorFaultPlan {

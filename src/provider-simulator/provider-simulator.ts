@@ -28,6 +28,7 @@ import { z } from 'zod';
 import { GroundTruth, GroundTruthRecorder, SubmissionTruth } from './ground-truth';
 import {
   FaultPeriods,
+  FaultPeriodsRequest,
   faultPeriodsSchema,
   faultPlanFrom,
   faultsAt,
@@ -83,8 +84,11 @@ export type RunningProviderSimulator = {
   reset(): void;
   /** Adds to the script (an id's new entry replaces its old one); returns the whole script. */
   script(update: Partial<SimulatorScript>): SimulatorScript;
-  /** Replaces the global fault periods, counted from now (no periods: recovered). */
-  faults(periods: FaultPeriods): FaultPlanInForce;
+  /**
+   * Replaces the global fault periods, counted from now (no periods: recovered); throws on
+   * periods `POST /_sim/faults` would refuse.
+   */
+  faults(periods: FaultPeriodsRequest): FaultPlanInForce;
   /** Clears every pending timer, drops open connections and stops sending webhooks. */
   close(): Promise<void>;
 };
@@ -112,7 +116,7 @@ export async function startProviderSimulator(
     truth: () => simulator.truth(),
     reset: () => simulator.reset(),
     script: (update) => simulator.script(update),
-    faults: (periods) => simulator.faults(periods),
+    faults: (periods) => simulator.faults(faultPeriodsSchema.parse(periods)),
     close: () => simulator.close(),
   };
 }
