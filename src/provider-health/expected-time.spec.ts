@@ -16,9 +16,9 @@ import { ProviderHealthFigures, measureProviderHealth } from './provider-health'
 const noFigures = measureProviderHealth([], T0, 3_600_000);
 const measured: ProviderHealthFigures = {
   ...noFigures,
-  answerLatencyMs: { p50: 2000, p90: 8000, p99: 9000 },
-  webhookDelayMs: { p50: 15_000, p90: 28_000, p99: 30_000 },
-  finalAfterTimeoutMs: { p50: 40_000, p90: 150_000, p99: 200_000 },
+  answerLatencyMs: { p50: 2000, p90: 8000, p95: 8000, p99: 9000 },
+  webhookDelayMs: { p50: 15_000, p90: 28_000, p95: 28_000, p99: 30_000 },
+  finalAfterTimeoutMs: { p50: 40_000, p90: 150_000, p95: 150_000, p99: 200_000 },
 };
 
 function stateOf(events: TransactionEvent[]): ExistingTransaction {
@@ -39,11 +39,14 @@ describe('expected time', () => {
     });
   });
 
-  it('given the measured time to final from request, a waiting submission may take that long', () => {
+  it('given the measured time to final from request, a waiting submission may take its p95', () => {
     const state = stateOf([requested, started(1, 10)]);
     const withFinals = {
       ...measured,
-      timeToFinalMs: { ...measured.timeToFinalMs, all: { p50: 5000, p90: 60_000, p99: 90_000 } },
+      timeToFinalMs: {
+        ...measured.timeToFinalMs,
+        all: { p50: 5000, p90: 20_000, p95: 60_000, p99: 90_000 },
+      },
     };
     expect(expectedTime(state, withFinals, policy, second(11))).toEqual({
       likelyBy: iso(second(12)),
@@ -65,7 +68,10 @@ describe('expected time', () => {
 
   it('given a 504, counts from the timeout and never before the first status check', () => {
     const state = stateOf([requested, started(1, 0), timedOut(1, 30)]);
-    const quick = { ...measured, finalAfterTimeoutMs: { p50: 1000, p90: 2000, p99: 3000 } };
+    const quick = {
+      ...measured,
+      finalAfterTimeoutMs: { p50: 1000, p90: 2000, p95: 2000, p99: 3000 },
+    };
     expect(expectedTime(state, quick, policy, second(31))).toEqual({
       likelyBy: iso(second(35)),
       expectedBy: iso(second(35)),
@@ -152,9 +158,9 @@ function history(steps: Step[]): { events: TransactionEvent[]; last: number } {
 
 const percentilesOrNone = fc.option(
   fc
-    .tuple(fc.nat(600_000), fc.nat(600_000), fc.nat(600_000))
-    .map(([a, b, c]) => [a, b, c].sort((x, y) => x - y))
-    .map(([p50, p90, p99]) => ({ p50, p90, p99 })),
+    .tuple(fc.nat(600_000), fc.nat(600_000), fc.nat(600_000), fc.nat(600_000))
+    .map((values) => values.sort((x, y) => x - y))
+    .map(([p50, p90, p95, p99]) => ({ p50, p90, p95, p99 })),
 );
 
 describe('expected time, for any history and any measured figures', () => {
@@ -165,12 +171,19 @@ describe('expected time, for any history and any measured figures', () => {
         percentilesOrNone,
         percentilesOrNone,
         percentilesOrNone,
+        percentilesOrNone,
         fc.nat(600),
-        (steps, answerLatencyMs, webhookDelayMs, finalAfterTimeoutMs, wait) => {
+        (steps, answerLatencyMs, webhookDelayMs, finalAfterTimeoutMs, timeToFinal, wait) => {
           const { events, last } = history(steps);
           const state = stateOf(events);
           const now = second(last + wait);
-          const figures = { ...noFigures, answerLatencyMs, webhookDelayMs, finalAfterTimeoutMs };
+          const figures = {
+            ...noFigures,
+            answerLatencyMs,
+            webhookDelayMs,
+            finalAfterTimeoutMs,
+            timeToFinalMs: { ...noFigures.timeToFinalMs, all: timeToFinal },
+          };
           const expected = expectedTime(state, figures, policy, now);
           if (!expected) return;
           const likelyBy = Date.parse(expected.likelyBy);

@@ -1,7 +1,8 @@
 /**
  * When a pending transaction should be final: `likelyBy` (the measured median) and `expectedBy`
- * (the measured p90), counted from the moment its stage began, and never before the protocol
- * lets it finish. Pure: the state, the measured figures, the policy and the time come in.
+ * (the measured p90 of its stage; p95 of the whole time to final before any timeout), counted
+ * from the moment its stage began, and never before the protocol lets it finish. Pure: the
+ * state, the measured figures, the policy and the time come in.
  */
 import type { ProviderPolicy } from '../transactions/transaction.commands';
 import type { ExistingTransaction } from '../transactions/transaction.state';
@@ -36,12 +37,16 @@ interface Estimate {
   from: number;
   figure: Percentiles | null;
   fallbackMs: number;
+  /** The percentile `expectedBy` reads. */
+  tail: 'p90' | 'p95';
 }
 
 /**
  * Where the stage's clock starts and which measured figure predicts its end. Before any timeout
  * the request's own time to final (over every path) counts too: a submission still waiting may
- * yet end in a 504, and the answer latency alone would forget those.
+ * yet end in a 504, and the answer latency alone would forget those. That distribution has two
+ * humps (answers in seconds, a 504's settling in minutes, about a tenth of the reference mix), so
+ * its p90 falls between them and a tenth of the transactions would outlive it: its p95 is read.
  */
 function stageEstimates(
   state: ExistingTransaction,
@@ -55,7 +60,9 @@ function stageEstimates(
   const requested = Date.parse(state.requestedAt);
   const path = attempt?.outcome === 'lost' ? 'lost_then_resubmitted' : 'all';
   const wholeFigure = figures.timeToFinalMs[path];
-  return wholeFigure ? [stage, { from: requested, figure: wholeFigure, fallbackMs: 0 }] : [stage];
+  return wholeFigure
+    ? [stage, { from: requested, figure: wholeFigure, fallbackMs: 0, tail: 'p95' }]
+    : [stage];
 }
 
 function stageEstimate(
@@ -66,7 +73,12 @@ function stageEstimate(
 ): Estimate {
   const attempt = currentAttempt(state);
   if (!attempt || attempt.outcome === 'lost') {
-    return { from: now, figure: figures.answerLatencyMs, fallbackMs: policy.gatewayTimeoutMs };
+    return {
+      from: now,
+      figure: figures.answerLatencyMs,
+      fallbackMs: policy.gatewayTimeoutMs,
+      tail: 'p90',
+    };
   }
   const started = Date.parse(attempt.startedAt);
   if (attempt.outcome === 'ambiguous' && attempt.settledAt !== null) {
@@ -74,12 +86,23 @@ function stageEstimate(
       from: Date.parse(attempt.settledAt),
       figure: figures.finalAfterTimeoutMs,
       fallbackMs: policy.lateWindowMs + policy.lateWindowMarginMs,
+      tail: 'p90',
     };
   }
   if (attempt.outcome === 'accepted') {
-    return { from: started, figure: figures.webhookDelayMs, fallbackMs: policy.lateWindowMs };
+    return {
+      from: started,
+      figure: figures.webhookDelayMs,
+      fallbackMs: policy.lateWindowMs,
+      tail: 'p90',
+    };
   }
-  return { from: started, figure: figures.answerLatencyMs, fallbackMs: policy.gatewayTimeoutMs };
+  return {
+    from: started,
+    figure: figures.answerLatencyMs,
+    fallbackMs: policy.gatewayTimeoutMs,
+    tail: 'p90',
+  };
 }
 
 /** Null once final, and while support has the case: then no figure can say when. */
@@ -92,10 +115,13 @@ export function expectedTime(
   if (state.status !== 'PENDING' || state.reconciliation !== null) return null;
   const estimates = stageEstimates(state, figures, policy, now);
   const earliest = earliestFinal(state, policy, now);
-  const latest = (key: 'p50' | 'p90') =>
-    Math.max(earliest, ...estimates.map((e) => e.from + (e.figure?.[key] ?? e.fallbackMs)));
-  const expectedBy = latest('p90');
-  const likelyBy = Math.min(expectedBy, latest('p50'));
+  const latest = (key: (e: Estimate) => 'p50' | 'p90' | 'p95') =>
+    Math.max(earliest, ...estimates.map((e) => e.from + (e.figure?.[key(e)] ?? e.fallbackMs)));
+  const expectedBy = latest((e) => e.tail);
+  const likelyBy = Math.min(
+    expectedBy,
+    latest(() => 'p50'),
+  );
   return {
     likelyBy: new Date(likelyBy).toISOString(),
     expectedBy: new Date(expectedBy).toISOString(),

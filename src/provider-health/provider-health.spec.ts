@@ -70,20 +70,20 @@ describe('provider health', () => {
     expect(figures).toEqual({
       windowMs: WINDOW,
       submissions: 13,
-      answerLatencyMs: { p50: 1000, p90: 1000, p99: 20_000 },
+      answerLatencyMs: { p50: 1000, p90: 1000, p95: 20_000, p99: 20_000 },
       gatewayTimeoutShare: 2 / 13,
       ownTimeoutShare: 1 / 13,
       lostAttempts: 1,
-      webhookDelayMs: { p50: 12_000, p90: 12_000, p99: 12_000 },
+      webhookDelayMs: { p50: 12_000, p90: 12_000, p95: 12_000, p99: 12_000 },
       statusChecks: 2,
       rateLimitedChecks: 1,
       timeToFinalMs: {
-        answered: { p50: 2000, p90: 2000, p99: 2000 },
-        timed_out_then_found: { p50: 60_000, p90: 60_000, p99: 60_000 },
+        answered: { p50: 2000, p90: 2000, p95: 2000, p99: 2000 },
+        timed_out_then_found: { p50: 60_000, p90: 60_000, p95: 60_000, p99: 60_000 },
         lost_then_resubmitted: null,
-        all: { p50: 2000, p90: 60_000, p99: 60_000 },
+        all: { p50: 2000, p90: 60_000, p95: 60_000, p99: 60_000 },
       },
-      finalAfterTimeoutMs: { p50: 30_000, p90: 30_000, p99: 30_000 },
+      finalAfterTimeoutMs: { p50: 30_000, p90: 30_000, p95: 30_000, p99: 30_000 },
     });
   });
 

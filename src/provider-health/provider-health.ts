@@ -16,6 +16,8 @@ export const PROVIDER_HEALTH_STATES: readonly ProviderHealthState[] = [
 export interface Percentiles {
   p50: number;
   p90: number;
+  /** Where the protocol's tail is long (a 504 takes minutes to settle), p90 promises too early. */
+  p95: number;
   p99: number;
 }
 
@@ -58,7 +60,12 @@ function percentile(sorted: readonly number[], p: number): number {
 export function percentiles(values: readonly number[]): Percentiles | null {
   if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);
-  return { p50: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99) };
+  return {
+    p50: percentile(sorted, 50),
+    p90: percentile(sorted, 90),
+    p95: percentile(sorted, 95),
+    p99: percentile(sorted, 99),
+  };
 }
 
 export function measureProviderHealth(
