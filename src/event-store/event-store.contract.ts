@@ -602,6 +602,37 @@ export function describeEventStoreContract(adapterName: string, harness: EventSt
       });
     });
 
+    describe('positionBefore', () => {
+      it('is 0n for an empty store', async () => {
+        await useEmptyStore();
+
+        expect(await store.positionBefore(new Date('2099-01-01T00:00:00.000Z'))).toBe(0n);
+      });
+
+      it('is the last event recorded before the time: reading after it gives what came since', async () => {
+        // Later than every other test's events, for a store they share.
+        const minute = (n: number) => new Date(Date.parse('2031-02-04T00:00:00.000Z') + n * 60_000);
+        const positions: bigint[] = [];
+        for (const n of [0, 1, 2]) {
+          clock.set(minute(n));
+          await append(stream(`m${n}`), [newEvent()]);
+          positions.push((await append(stream(`m${n}`), [newEvent()])).position);
+        }
+
+        expect(await store.positionBefore(minute(0.5))).toBe(positions[0]);
+        expect(await store.positionBefore(minute(2))).toBe(positions[1]);
+        expect(await store.positionBefore(minute(60))).toBe(positions[2]);
+        expect((await store.positionBefore(minute(0))) < positions[0]).toBe(true);
+        const since = await store.readAll({ after: await store.positionBefore(minute(1)) });
+        expect(since.map((event) => event.streamName)).toEqual([
+          stream('m1'),
+          stream('m1'),
+          stream('m2'),
+          stream('m2'),
+        ]);
+      });
+    });
+
     describe('subscribeToAll', () => {
       let subscription: { stop(): Promise<void> } | undefined;
 

@@ -153,6 +153,14 @@ export abstract class EventStore {
   /** Position of the last event in `$all`, 0n when empty. */
   abstract headPosition(): Promise<bigint>;
 
+  /**
+   * Position of the last event recorded before `time` (its metadata's recordedAt), 0n when none
+   * was: reading `$all` after it gives what was recorded since, without reading what came
+   * before. recordedAt grows with the position on one clock; across writers' clocks an event
+   * may land on either side by their skew.
+   */
+  abstract positionBefore(time: Date): Promise<bigint>;
+
   /** Catch up from `after`, then deliver new events as they are appended. */
   abstract subscribeToAll(options: SubscribeToAllOptions, handler: BatchHandler): Subscription;
 

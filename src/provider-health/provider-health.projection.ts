@@ -1,8 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import type { RecordedEvent } from '../event-store/event-store.port';
+import { EventStore, RecordedEvent } from '../event-store/event-store.port';
 import { HostedProjection } from '../projections/hosted-projection';
+import { Clock } from '../shared/clock';
 import type { Projection } from '../projections/projection-runner';
 import { isTransactionStreamEvent, toTransactionEvent } from '../transactions/transaction-streams';
 import { Observation, ObservedTransaction, observe } from './provider-observations';
@@ -11,9 +12,9 @@ export const PROVIDER_HEALTH_PROJECTION = 'provider-health';
 
 /**
  * What the ledger saw of the provider over the long window, kept in memory and rebuilt from
- * `$all` at every start (the checkpoint is always null): nothing is stored, so it reads the same
- * on every event store and read model, and every instance folds the same events to the same
- * figures. Only pending transactions and the long window's observations are kept.
+ * `$all` at every start: nothing is stored, so it reads the same on every event store and read
+ * model, and every instance folds the same events to the same figures. Only pending
+ * transactions and the long window's observations are kept.
  */
 @Injectable()
 @HostedProjection()
@@ -23,10 +24,21 @@ export class ProviderHealthProjection implements Projection {
   private kept: Observation[] = [];
   private readonly applied = new EventEmitter();
 
-  constructor(private readonly config: AppConfig) {}
+  constructor(
+    private readonly config: AppConfig,
+    private readonly eventStore: EventStore,
+    private readonly clock: Clock,
+  ) {}
 
+  /**
+   * Where the start-up replay begins: the long window, and the reconciliation deadline before
+   * it, so every transaction the protocol still settles is read from its request (one older than
+   * that is with support, and says nothing of the provider). Older events are never read.
+   */
   checkpoint(): Promise<bigint | null> {
-    return Promise.resolve(null);
+    const lookBackMs =
+      this.config.providerHealth.longWindowMs + this.config.provider.reconciliationDeadlineMs;
+    return this.eventStore.positionBefore(new Date(this.clock.now().getTime() - lookBackMs));
   }
 
   apply(events: RecordedEvent[]): Promise<void> {

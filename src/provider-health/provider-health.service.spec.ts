@@ -1,12 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import { install, type Clock as FakeTimers } from '@sinonjs/fake-timers';
 import { AppConfig } from '../config/app-config';
 import type { EventData, RecordedEvent } from '../event-store/event-store.port';
+import { MemoryEventStorage, MemoryEventStore } from '../event-store/memory/memory-event-store';
+import { SettableClock } from '../event-store/event-store.contract';
 import { Clock } from '../shared/clock';
 import { CURRENT_SCHEMA_VERSION } from '../transactions/transaction-streams';
 import type { ProviderNotice } from './provider-health';
 import { ProviderHealthProjection } from './provider-health.projection';
 import { ProviderHealth } from './provider-health.service';
 
+const META = { correlationId: 'c', causationId: 'c', actor: 'system', schemaVersion: 1 };
 const T0 = Date.parse('2026-12-05T10:00:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -82,8 +86,10 @@ describe('provider health pushed on a timer (fake clock)', () => {
     timers = install({ now: T0, toFake: ['setInterval', 'clearInterval'] });
     // Defaults: 5 min short window, 1 min outage silence, 3 unanswered: re-evaluated every 3 s.
     const config = AppConfig.fromEnvironment({});
-    projection = new ProviderHealthProjection(config);
-    health = new ProviderHealth(projection, new FakeTimersClock(timers), config);
+    const clock = new FakeTimersClock(timers);
+    const store = new MemoryEventStore(new MemoryEventStorage(), clock);
+    projection = new ProviderHealthProjection(config, store, clock);
+    health = new ProviderHealth(projection, clock, config);
     health.onModuleInit();
     notices = [];
     health.onNoticeChange((notice) => notices.push(notice));
@@ -132,5 +138,33 @@ describe('provider health pushed on a timer (fake clock)', () => {
     health.onModuleDestroy();
     timers.tick(600_000);
     expect(notices).toEqual([expect.objectContaining({ code: 'provider_slow' })]);
+  });
+});
+
+describe('provider health projection start', () => {
+  it('replays from the last event before the long window and the reconciliation deadline', async () => {
+    const clock = new SettableClock(new Date(T0));
+    const store = new MemoryEventStore(new MemoryEventStorage(), clock);
+    // Defaults: a 1 h long window and a 15 min reconciliation deadline.
+    const config = AppConfig.fromEnvironment({});
+    const projection = new ProviderHealthProjection(config, store, clock);
+    const appendAt = async (ms: number, name: string) => {
+      clock.set(new Date(ms));
+      return (
+        await store.appendToStream(
+          name,
+          [{ id: randomUUID(), type: 'Happened', data: {}, metadata: META }],
+          {
+            expectedRevision: 'any',
+          },
+        )
+      ).position;
+    };
+    expect(await projection.checkpoint()).toBe(0n);
+    await appendAt(T0, 'old');
+    const lastTooOld = await appendAt(T0 + 1_000, 'old');
+    await appendAt(T0 + 75 * 60_000, 'recent');
+    clock.set(new Date(T0 + 75 * 60_000 + 2_000));
+    expect(await projection.checkpoint()).toBe(lastTooOld);
   });
 });

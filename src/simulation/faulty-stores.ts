@@ -87,6 +87,10 @@ export class FaultyEventStore extends EventStore {
     return this.faults.call('head of $all', () => this.store.headPosition());
   }
 
+  positionBefore(time: Date): Promise<bigint> {
+    return this.faults.call('position before a time', () => this.store.positionBefore(time));
+  }
+
   /** The node's subscriptions deliver nothing once it crashed (their handlers never settle). */
   subscribeToAll(options: SubscribeToAllOptions, handler: BatchHandler): Subscription {
     return this.store.subscribeToAll(options, (events) =>

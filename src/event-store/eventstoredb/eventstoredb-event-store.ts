@@ -242,6 +242,14 @@ export class EventStoreDbEventStore extends EventStore {
     return this.track(() => this.readHeadPosition());
   }
 
+  /** Read backwards from the head: as many pages as were recorded since `time`. */
+  override positionBefore(time: Date): Promise<bigint> {
+    const before = time.toISOString();
+    return this.track(() =>
+      this.lastPositionWhere((event) => toRecordedEvent(event).metadata.recordedAt < before),
+    );
+  }
+
   override subscribeToAll(options: SubscribeToAllOptions, handler: BatchHandler): Subscription {
     const maxBatchSize = maxBatchSizeOf(options);
     assertPosition(options.after ?? 0n);
@@ -365,8 +373,15 @@ export class EventStoreDbEventStore extends EventStore {
     return events;
   }
 
-  /** The last event of `$all` that is not the server's own, read backwards page by page. */
-  private async readHeadPosition(): Promise<bigint> {
+  /** The last event of `$all` that is not the server's own. */
+  private readHeadPosition(): Promise<bigint> {
+    return this.lastPositionWhere(() => true);
+  }
+
+  /** The last event of `$all` not the server's own that `wanted` accepts, read backwards. */
+  private async lastPositionWhere(
+    wanted: (event: AllStreamRecordedEvent) => boolean,
+  ): Promise<bigint> {
     let from: ReadPosition = END;
     let below: bigint | undefined;
     for (let pageSize = MIN_READ_PAGE; ; pageSize = MAX_READ_PAGE) {
@@ -376,7 +391,7 @@ export class EventStoreDbEventStore extends EventStore {
         const position = encodePosition(event.position);
         if (below !== undefined && position >= below) continue;
         below = position;
-        if (!isSystemEvent(event.streamId, event.type)) return position;
+        if (!isSystemEvent(event.streamId, event.type) && wanted(event)) return position;
       }
       if (page.length < pageSize || below === undefined) return 0n;
       if (below === pageBelow) throw new Error(`Reading $all before ${below} made no progress`);

@@ -182,6 +182,17 @@ export class MemoryEventStore extends EventStore {
     return BigInt(this.storage.events.length);
   }
 
+  override async positionBefore(time: Date): Promise<bigint> {
+    this.assertOpen();
+    const before = time.toISOString();
+    const { events } = this.storage;
+    for (let index = events.length - 1; index >= 0; index--) {
+      const { recordedAt } = JSON.parse(events[index].metadataJson) as RecordedEventMetadata;
+      if (recordedAt < before) return events[index].position;
+    }
+    return 0n;
+  }
+
   override subscribeToAll(options: SubscribeToAllOptions, handler: BatchHandler): Subscription {
     const maxBatchSize = maxBatchSizeOf(options);
     return startSubscription(

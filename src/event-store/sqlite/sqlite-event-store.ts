@@ -176,6 +176,10 @@ export class SqliteEventStore extends EventStore {
   private readonly selectStreamForwards: Database.Statement<[string, bigint, number], EventRow>;
   private readonly selectStreamBackwards: Database.Statement<[string, bigint, number], EventRow>;
   private readonly selectHeadPosition: Database.Statement<[], bigint>;
+  private readonly selectRecordedAtFrom: Database.Statement<
+    [bigint, bigint],
+    { position: bigint; recordedAt: string }
+  >;
   private readonly selectAllByFilterShape = new Map<
     string,
     Database.Statement<unknown[], RawEventRow>
@@ -219,6 +223,10 @@ export class SqliteEventStore extends EventStore {
     this.selectHeadPosition = this.db
       .prepare<[], bigint>('SELECT COALESCE(MAX(position), 0) FROM events')
       .pluck();
+    this.selectRecordedAtFrom = this.db.prepare(
+      `SELECT position, json_extract(metadata, '$.recordedAt') AS recordedAt FROM events
+       WHERE position >= ? AND position < ? ORDER BY position LIMIT 1`,
+    );
   }
 
   override async appendToStream(
@@ -274,6 +282,22 @@ export class SqliteEventStore extends EventStore {
   override async headPosition(): Promise<bigint> {
     this.assertOpen();
     return this.readHeadPosition();
+  }
+
+  /** A binary search over positions: about 20 point reads for a million events. */
+  override async positionBefore(time: Date): Promise<bigint> {
+    this.assertOpen();
+    const before = time.toISOString();
+    // The answer lies in [low, high): low is 0n or an event recorded before `time`.
+    let low = 0n;
+    let high = this.readHeadPosition() + 1n;
+    while (high - low > 1n) {
+      const middle = (low + high) / 2n;
+      const row = this.selectRecordedAtFrom.get(middle, high);
+      if (row && row.recordedAt < before) low = row.position;
+      else high = middle;
+    }
+    return low;
   }
 
   override subscribeToAll(options: SubscribeToAllOptions, handler: BatchHandler): Subscription {
