@@ -69,7 +69,7 @@ export type ProviderSimulatorStartOptions = Partial<ProviderSimulatorOptions> & 
 
 export type SimulatorScript = { forceOutcomes: OutcomeScript; webhookBehaviour: WebhookScript };
 
-/** The fault plan, its windows in provider seconds since the start, and the provider time now. */
+/** The fault plan (windows in provider ms since the start, as the fault plan's) and the time now. */
 export type FaultPlanInForce = { nowSeconds: number; plan: SimulatorFaultPlan };
 
 export type ResolvedSimulatorOptions = ProviderSimulatorOptions & { seed: number };
