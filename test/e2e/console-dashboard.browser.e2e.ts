@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { SqliteWorkStore } from '../../src/process-manager/sqlite/sqlite-work-store';
 import type {
   ForcedOutcome,
   WebhookBehaviour,
@@ -120,6 +121,15 @@ describeInBrowser('the console dashboard in headless Chromium', () => {
 
   const text = (page: Page, id: string) => page.locator(`#${id}`).innerText();
 
+  /** Signed in on the console; the console's errors (a failed request too) count as faults. */
+  async function signedInWithConsoleErrors(): Promise<{ context: BrowserContext; page: Page }> {
+    const opened = await signedInConsole(browser, service.baseUrl, support, pageFaults);
+    opened.page.on('console', (message) => {
+      if (message.type() === 'error') pageFaults.push(message.text());
+    });
+    return opened;
+  }
+
   it('answers the series as JSON to support; refuses a bad window and other callers with problem+json', async () => {
     const answer = await service.call('GET', '/v1/support/dashboard?hours=2', { token: support });
     expect(answer.status).toBe(200);
@@ -143,10 +153,7 @@ describeInBrowser('the console dashboard in headless Chromium', () => {
   });
 
   it('charts the run from real data, reads out its numbers, says the provider is slow, and refreshes', async () => {
-    const { context, page } = await signedInConsole(browser, service.baseUrl, support, pageFaults);
-    page.on('console', (message) => {
-      if (message.type() === 'error') pageFaults.push(message.text());
-    });
+    const { context, page } = await signedInWithConsoleErrors();
     await page.getByRole('link', { name: 'Dashboard' }).click();
     await page.locator('#transactions-figures').getByText('8 requested').waitFor();
 
@@ -210,6 +217,45 @@ describeInBrowser('the console dashboard in headless Chromium', () => {
     // A new transaction shows at the next refresh, without reloading the page.
     await request('ok-4', 'ok-completed', 'once');
     await page.locator('#transactions-figures').getByText('9 requested').waitFor();
+    expect(pageFaults).toEqual([]);
+    await context.close();
+  });
+
+  it('lists parked work with its error, as it is parked', async () => {
+    const { context, page } = await signedInWithConsoleErrors();
+    await page.goto(`${service.baseUrl}/console/dashboard.html`);
+    await page.locator('#parked-figures').getByText('No parked work.').waitFor();
+
+    // Never answered: nothing final ever replans its reconciliation deadline.
+    await request('parked-1', 'lost');
+    const transactionId = transactionIdFor(OWNER, 'parked-1');
+    // Another instance on the same work store takes the transaction's deadline step and gives up
+    // on it, as the worker does after WORKER_MAX_STEP_FAILURES unexpected errors in a row.
+    const otherInstance = new SqliteWorkStore({ path: join(service.dataDir, 'work.sqlite') });
+    try {
+      const step = await until(
+        async () =>
+          (await otherInstance.claimDue('other', Date.now() + 86_400_000, 60_000, 100)).find(
+            (work) => work.transactionId === transactionId && work.kind === 'deadline',
+          ),
+        (work) => work !== undefined,
+        5_000,
+      );
+      await otherInstance.park(step!, Date.now(), 'provider answer not understood');
+    } finally {
+      await otherInstance.close();
+    }
+
+    const answer = await service.call('GET', '/v1/support/dashboard', { token: support });
+    expect((answer.body as { parkedWork: unknown }).parkedWork).toMatchObject({
+      count: 1,
+      more: false,
+    });
+    await page.locator('#parked-figures').getByText('1 parked step').waitFor();
+    const rows = await page.locator('#parked-rows tr').allInnerTexts();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toContain(transactionId);
+    expect(rows[0]).toContain('provider answer not understood');
     expect(pageFaults).toEqual([]);
     await context.close();
   });

@@ -195,7 +195,9 @@ function renderQueue({ size, samples }) {
 
 function renderParked({ count, more, items }) {
   byId('parked-figures').textContent =
-    count === 0 ? 'No parked work.' : `${count}${more ? ' or more' : ''} parked steps`;
+    count === 0
+      ? 'No parked work.'
+      : `${count}${more ? ' or more' : ''} parked step${count === 1 && !more ? '' : 's'}`;
   byId('parked-rows').replaceChildren(
     ...items.map((item) =>
       element(
