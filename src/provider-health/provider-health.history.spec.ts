@@ -1,4 +1,10 @@
-import type { ProviderHealthThresholds } from './provider-health';
+import fc from 'fast-check';
+import {
+  type ProviderHealthThresholds,
+  measureProviderHealth,
+  providerHealthState,
+  silenceOf,
+} from './provider-health';
 import {
   bucketStarts,
   providerHealthPerBucket,
@@ -139,5 +145,53 @@ describe('provider health history', () => {
         providerHealthSpell(observations, now, now - MINUTE, SHORT_WINDOW, thresholds, 6),
       ).toEqual({ state: 'slow', since: null });
     });
+  });
+
+  it('decides the state at every moment as the service does from everything observed by then', () => {
+    // Mostly unanswered submissions, so that outages (a silence after an answer) are common.
+    const observation: fc.Arbitrary<Observation> = fc.oneof(
+      fc.record({
+        kind: fc.constant('answer' as const),
+        at: fc.integer({ min: 0, max: 600_000 }),
+        ms: fc.integer({ min: 0, max: 30_000 }),
+      }),
+      {
+        weight: 3,
+        arbitrary: fc.record({
+          kind: fc.constant('no_answer' as const),
+          at: fc.integer({ min: 0, max: 600_000 }),
+          cause: fc.constantFrom('gateway' as const, 'own' as const),
+        }),
+      },
+    );
+    fc.assert(
+      fc.property(
+        fc.array(observation, { maxLength: 60 }),
+        fc.integer({ min: 0, max: 700_000 }),
+        (observations, offset) => {
+          const now = T0 + offset;
+          const shifted = observations.map((o) => ({ ...o, at: T0 + o.at }));
+          const known = shifted.filter((o) => o.at <= now);
+          const expected = providerHealthState(
+            measureProviderHealth(known, now, MINUTE),
+            silenceOf(known, now),
+            thresholds,
+          );
+          const { state, since } = providerHealthSpell(shifted, now, 0, MINUTE, thresholds, 20);
+          expect(state).toBe(expected);
+          if (since !== null) {
+            const before = shifted.filter((o) => o.at <= since);
+            expect(
+              providerHealthState(
+                measureProviderHealth(before, since, MINUTE),
+                silenceOf(before, since),
+                thresholds,
+              ),
+            ).toBe(expected);
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });

@@ -75,18 +75,44 @@ export interface ProviderHealthSpell {
   since: number | null;
 }
 
-function stateAt(
+/** First index of `sorted` (by `at`) whose observation is later than `at`. */
+function upperBound(sorted: readonly Observation[], at: number): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (sorted[middle].at <= at) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/**
+ * The state at any moment, as `providerHealthState` decides it from all that was observed by
+ * then, but reading only the short window and the observations since the last answer: sorted
+ * once, each moment costs a binary search and those two slices, not a pass over everything.
+ */
+function stateAtEachMoment(
   observations: readonly Observation[],
-  at: number,
   shortWindowMs: number,
   thresholds: ProviderHealthThresholds,
-): ProviderHealthState {
-  const known = observations.filter((o) => o.at <= at);
-  return providerHealthState(
-    measureProviderHealth(known, at, shortWindowMs),
-    silenceOf(known, at),
-    thresholds,
-  );
+): (at: number) => ProviderHealthState {
+  const sorted = [...observations].sort((a, b) => a.at - b.at);
+  /** Per position, the position of the last answer at or before it (-1: none). */
+  const lastAnswer: number[] = [];
+  sorted.forEach((o, index) => {
+    lastAnswer.push(o.kind === 'answer' ? index : (lastAnswer[index - 1] ?? -1));
+  });
+  return (at) => {
+    const end = upperBound(sorted, at);
+    const windowStart = upperBound(sorted, at - shortWindowMs);
+    const sinceLastAnswer = Math.max(0, lastAnswer[end - 1] ?? 0);
+    return providerHealthState(
+      measureProviderHealth(sorted.slice(windowStart, end), at, shortWindowMs),
+      silenceOf(sorted.slice(sinceLastAnswer, end), at),
+      thresholds,
+    );
+  };
 }
 
 /**
@@ -103,7 +129,8 @@ export function providerHealthSpell(
   thresholds: ProviderHealthThresholds,
   evaluations: number,
 ): ProviderHealthSpell {
-  const state = stateAt(observations, now, shortWindowMs, thresholds);
+  const stateAt = stateAtEachMoment(observations, shortWindowMs, thresholds);
+  const state = stateAt(now);
   const oldest = Math.max(
     notBefore,
     observations.reduce((min, o) => Math.min(min, o.at), Infinity),
@@ -113,7 +140,7 @@ export function providerHealthSpell(
   let since = now;
   for (let at = now - stepMs; since > oldest; at -= stepMs) {
     const point = Math.max(at, oldest);
-    if (stateAt(observations, point, shortWindowMs, thresholds) !== state) return { state, since };
+    if (stateAt(point) !== state) return { state, since };
     since = point;
   }
   return { state, since: null };
