@@ -22,7 +22,7 @@ const DOMAIN = [
   '^src/process-manager/(process-manager|hold-settlement)\\.ts$',
   '^src/provider/status-checks/status-check-budget\\.ts$',
   '^src/event-store/hash-chain\\.ts$',
-  '^src/provider-health/(provider-health|provider-observations|expected-time)\\.ts$',
+  '^src/provider-health/(provider-health|provider-observations|expected-time|provider-health\\.history)\\.ts$',
 ];
 /**
  * Test files may wire anything (an adapter, a helper from test/), so they are left out of the

@@ -28,13 +28,22 @@ const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+/**
+ * The dashboard's chart library (uPlot, MIT), served from its npm package beside the console's
+ * own files: no CDN, and the Content-Security-Policy stays 'self'.
+ */
+const LIBRARY_FILES: Readonly<Record<string, string>> = {
+  'uPlot.esm.js': require.resolve('uplot/dist/uPlot.esm.js'),
+  'uPlot.min.css': require.resolve('uplot/dist/uPlot.min.css'),
+};
+
 interface ConsoleFile {
   body: Buffer;
   contentType: string;
 }
 
 /**
- * The support console: static files, open to anyone (the API calls the page makes carry the
+ * The support console: static files (with the chart library's), open to anyone (the API calls the page makes carry the
  * token). A fixed set read once at start-up, so a request path can never reach another file,
  * and an unknown one is a problem+json 404 like every other route.
  */
@@ -51,11 +60,13 @@ export class ConsoleController implements OnModuleInit {
     this.adapterHost.httpAdapter
       .getInstance<FastifyInstance>()
       .get('/console/', (_request, reply) => reply.send(this.send(reply, 'index.html')));
-    for (const name of await readdir(PUBLIC_DIR)) {
+    const paths = [
+      ...(await readdir(PUBLIC_DIR)).map((name) => [name, join(PUBLIC_DIR, name)]),
+      ...Object.entries(LIBRARY_FILES),
+    ];
+    for (const [name, path] of paths) {
       const contentType = CONTENT_TYPES[extname(name)];
-      if (contentType) {
-        this.files.set(name, { body: await readFile(join(PUBLIC_DIR, name)), contentType });
-      }
+      if (contentType) this.files.set(name, { body: await readFile(path), contentType });
     }
   }
 

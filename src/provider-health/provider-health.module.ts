@@ -19,6 +19,6 @@ import { ProviderStatusController } from './provider-status.controller';
     ProviderHealth,
     { provide: TransactionOutlook, useExisting: ProviderHealth },
   ],
-  exports: [ProviderHealth, TransactionOutlook],
+  exports: [ProviderHealth, ProviderHealthProjection, TransactionOutlook],
 })
 export class ProviderHealthModule {}

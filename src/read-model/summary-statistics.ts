@@ -1,4 +1,8 @@
-import { SummaryStatistics, TIME_TO_FINAL_BUCKET_BOUNDS } from '../transactions/read-model.port';
+import {
+  SummaryStatistics,
+  TIME_TO_FINAL_BUCKET_BOUNDS,
+  TransactionSummary,
+} from '../transactions/read-model.port';
 
 /**
  * How many summaries share every counted dimension. A dimension a summary does not have (no final
@@ -67,4 +71,36 @@ export function foldStatistics(
     providerAttempts,
     finalStatusSources,
   };
+}
+
+/** The first bound the time to final is below (exclusive), or the open last bucket. */
+function timeToFinalBucket(requestedAt: string, finalizedAt: string): number {
+  const ms = Date.parse(finalizedAt) - Date.parse(requestedAt);
+  const index = TIME_TO_FINAL_BUCKET_BOUNDS.findIndex((bound) => ms < bound * 1000);
+  return index === -1 ? TIME_TO_FINAL_BUCKET_BOUNDS.length : index;
+}
+
+/** Each summary as a group of one, folded like the MongoDB adapter's aggregation groups. */
+function statisticsGroupOf({ status, state }: TransactionSummary): StatisticsGroup {
+  if (!state.exists) {
+    const _id = { status, stage: null, timeToFinalBucket: null, attempts: null, finalSource: null };
+    return { _id, count: 1, statusChecks: 0, maxStatusChecks: null };
+  }
+  return {
+    _id: {
+      status,
+      stage: state.stage,
+      timeToFinalBucket:
+        state.finalizedAt === null ? null : timeToFinalBucket(state.requestedAt, state.finalizedAt),
+      attempts: state.attempts.length,
+      finalSource: state.finalSource,
+    },
+    count: 1,
+    statusChecks: state.statusChecks,
+    maxStatusChecks: state.statusChecks,
+  };
+}
+
+export function summaryStatistics(summaries: Iterable<TransactionSummary>): SummaryStatistics {
+  return foldStatistics([...summaries].map(statisticsGroupOf));
 }

@@ -4,6 +4,9 @@ import { AuthModule } from '../auth/auth.module';
 import { ProjectionsModule } from '../projections/projections.module';
 import { ProviderModule } from '../provider/provider.module';
 import { TransactionsModule } from '../transactions/transactions.module';
+import { DashboardController } from './dashboard/dashboard.controller';
+import { DashboardHandler } from './dashboard/dashboard.handler';
+import { ReconciliationQueueSampler } from './dashboard/reconciliation-queue.sampler';
 import { GetSupportTransactionController } from './get-support-transaction/get-support-transaction.controller';
 import { GetSupportTransactionHandler } from './get-support-transaction/get-support-transaction.handler';
 import { LedgerBalancesController } from './ledger-balances/ledger-balances.controller';
@@ -23,7 +26,8 @@ import { SupportStatsHandler } from './support-stats/support-stats.handler';
 
 /**
  * Routes for support staff (role `support`): search, the reconciliation queue, stats, resolve,
- * parked process-manager steps, any owner's accounts and statements, the ledger's balances.
+ * parked process-manager steps, any owner's accounts and statements, the ledger's balances, the
+ * console dashboard's series.
  */
 @Module({
   imports: [CqrsModule, AuthModule, ProjectionsModule, TransactionsModule, ProviderModule],
@@ -36,6 +40,7 @@ import { SupportStatsHandler } from './support-stats/support-stats.handler';
     ParkedWorkController,
     SupportAccountsController,
     LedgerBalancesController,
+    DashboardController,
   ],
   providers: [
     SearchTransactionsHandler,
@@ -46,6 +51,8 @@ import { SupportStatsHandler } from './support-stats/support-stats.handler';
     ParkedWorkHandler,
     RetryParkedWorkHandler,
     LedgerBalancesHandler,
+    DashboardHandler,
+    ReconciliationQueueSampler,
   ],
 })
 export class SupportModule {}

@@ -1,13 +1,6 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  type Browser,
-  type BrowserContext,
-  type Locator,
-  type Page,
-  chromium,
-} from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import {
   RunningProviderSimulator,
   startProviderSimulator,
@@ -16,36 +9,12 @@ import { transactionIdFor } from '../../src/transactions/transaction-id';
 import { SCALE, compressedServiceEnv } from '../support/compressed-time';
 import { ServiceHarness } from '../support/service-harness';
 import { until } from '../support/polling';
-
-// Debian's chromium, driven by playwright-core (which downloads no browser of its own).
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const IN_CI = process.env.CI === 'true';
-const chromiumFound = existsSync(CHROMIUM_PATH);
-if (!chromiumFound && !IN_CI) {
-  process.stdout.write(
-    `\n[browser test] No Chromium at ${CHROMIUM_PATH}: the support console browser test is ` +
-      'SKIPPED. Install Debian\'s "chromium" or set CHROMIUM_PATH; with CI=true it fails instead.\n',
-  );
-}
-// CI installs Chromium (.ci/run): there a missing browser must fail, never skip silently.
-const describeInChromium = chromiumFound || IN_CI ? describe : describe.skip;
-
-/**
- * The machine's network is closed: without these Chromium keeps trying to reach Google's
- * services. Playwright adds --headless, --no-sandbox (chromiumSandbox: false) and a fresh
- * temporary profile itself.
- */
-const CHROMIUM_FLAGS = [
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-/** Set it to keep the screenshot (a CI artefact, or to look at); otherwise a temporary folder. */
-const KEPT_SCREENSHOT_DIR = process.env.CONSOLE_SCREENSHOT_DIR;
+import {
+  describeInChromium,
+  launchChromium,
+  screenshotFolder,
+  signedInConsole as signedIn,
+} from '../support/chromium';
 
 /** The one browser function used here: this project compiles without the DOM's types. */
 interface BrowserWindow {
@@ -61,11 +30,13 @@ function computedStyle(locator: Locator, property: string): Promise<string> {
   );
 }
 
-describeInChromium('the support console in headless Chromium', () => {
+const describeInBrowser = describeInChromium('the support console browser test');
+
+describeInBrowser('the support console in headless Chromium', () => {
   let simulator: RunningProviderSimulator;
   let service: ServiceHarness;
   let browser: Browser;
-  let screenshotDir: string;
+  let screenshots: { dir: string; remove(): void };
   /** Uncaught page errors and Content-Security-Policy refusals: none is expected. */
   const pageFaults: string[] = [];
 
@@ -79,9 +50,6 @@ describeInChromium('the support console in headless Chromium', () => {
   } as const;
 
   beforeAll(async () => {
-    if (!chromiumFound) {
-      throw new Error(`CI=true but no Chromium at ${CHROMIUM_PATH}: .ci/run must install it`);
-    }
     simulator = await startProviderSimulator({ timeScale: SCALE, seed: 11 });
     service = await ServiceHarness.start(compressedServiceEnv(simulator.url));
     const customer = await service.token(OWNER);
@@ -107,39 +75,22 @@ describeInChromium('the support console in headless Chromium', () => {
     );
     expect(queue.items.map((item) => item.id)).toEqual(['conflict-1', 'conflict-2']);
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM_PATH,
-      headless: true,
-      chromiumSandbox: false,
-      args: CHROMIUM_FLAGS,
-    });
-    screenshotDir = KEPT_SCREENSHOT_DIR ?? mkdtempSync(join(tmpdir(), 'console-browser-'));
-    mkdirSync(screenshotDir, { recursive: true });
+    browser = await launchChromium();
+    screenshots = screenshotFolder('console-browser-');
   }, 60_000);
 
   afterAll(async () => {
     await browser?.close();
     await service?.close();
     await simulator?.close();
-    if (screenshotDir && !KEPT_SCREENSHOT_DIR) rmSync(screenshotDir, { recursive: true });
+    screenshots?.remove();
   });
 
   /** A fresh browser context (no session storage) on the console, signed in with `roles`. */
   async function signedInConsole(
     roles: ('support' | 'auditor')[],
   ): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(10_000);
-    page.on('pageerror', (error) => pageFaults.push(error.message));
-    page.on('console', (message) => {
-      if (message.text().includes('Content Security Policy')) pageFaults.push(message.text());
-    });
-    await page.goto(`${service.baseUrl}/console`);
-    await page.getByLabel('Support token').fill(await service.token('sam', roles));
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.locator('#signed-in-as').waitFor();
-    return { context, page };
+    return signedIn(browser, service.baseUrl, await service.token('sam', roles), pageFaults);
   }
 
   const queueRegion = (page: Page) => page.getByRole('region', { name: 'Reconciliation queue' });
@@ -207,7 +158,7 @@ describeInChromium('the support console in headless Chromium', () => {
     expect(await detail.locator('#resolve-form').isHidden()).toBe(true);
     await queue.getByRole('button', { name: 'conflict-1' }).waitFor({ state: 'detached' });
 
-    const screenshot = join(screenshotDir, 'support-console.png');
+    const screenshot = join(screenshots.dir, 'support-console.png');
     await page.screenshot({ path: screenshot, fullPage: true });
     expect(statSync(screenshot).size).toBeGreaterThan(20_000);
     expect(pageFaults).toEqual([]);
@@ -218,7 +169,13 @@ describeInChromium('the support console in headless Chromium', () => {
     const operator = await service.token('olga', ['operator']);
     const deposited = await service.call('POST', '/v1/accounts/deposits', {
       token: operator,
-      body: { id: 'console-1', owner: OWNER, amount: 9_000, currency: 'KES', reference: 'wire 7' },
+      body: {
+        id: 'console-1',
+        owner: OWNER,
+        amount: 9_000,
+        currency: 'KES',
+        reference: 'wire 7',
+      },
     });
     expect(deposited.status).toBe(201);
     const { context, page } = await signedInConsole(['support']);

@@ -1,21 +1,20 @@
 // The support console: plain browser JavaScript, no build step. Everything shown comes from the
 // support and audit routes of this service, called with the pasted token; text is always set as
 // text (never as HTML), so nothing a customer wrote can run here.
-/* global document, sessionStorage, fetch, atob, URLSearchParams, FormData */
+/* global document, sessionStorage, atob, URLSearchParams, FormData */
 
-const TOKEN_KEY = 'payment-ledger.console.token';
+import {
+  ProblemError,
+  TOKEN_KEY,
+  callApi,
+  clearProblem,
+  element,
+  showProblem,
+} from './console-api.js';
+
 const PAGE_SIZE = 20;
 
 const byId = (id) => document.getElementById(id);
-
-/** An API answer that was not 2xx, with its RFC 9457 problem details. */
-class ProblemError extends Error {
-  constructor(problem, retryAfter) {
-    super(problem.detail ?? problem.title);
-    this.problem = problem;
-    this.retryAfter = retryAfter;
-  }
-}
 
 let token = sessionStorage.getItem(TOKEN_KEY);
 let queueCursor = null;
@@ -23,18 +22,6 @@ let searchQuery = null;
 let searchCursor = null;
 /** Answers for a transaction the user has since navigated away from are dropped. */
 let openTransactionId = null;
-
-/** Absent children (null, undefined) are left out: the DOM would print them as text. */
-function present(children) {
-  return children.filter((child) => child !== null && child !== undefined);
-}
-
-function element(tag, attributes = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
-  node.append(...present(children));
-  return node;
-}
 
 /**
  * Text someone else wrote (a note, a recipient, an owner): isolated, so right-to-left or bidi
@@ -60,65 +47,14 @@ function rolesOf(jwt) {
   return Array.isArray(roles) ? roles : [];
 }
 
-async function api(path, { method = 'GET', body } = {}) {
-  const headers = {
-    accept: 'application/json, application/problem+json',
-    authorization: `Bearer ${token}`,
-  };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  let response;
+async function api(path, options) {
   try {
-    response = await fetch(path, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch (error) {
-    throw new ProblemError({ title: 'The service did not answer', detail: String(error) });
+    return await callApi(token, path, options);
+  } catch (failure) {
+    // An expired or refused token cannot do anything else: back to the sign-in form.
+    if (failure.problem?.status === 401) signOut(failure);
+    throw failure;
   }
-  const isJson = (response.headers.get('content-type') ?? '').includes('json');
-  const payload = isJson ? await response.json() : null;
-  if (response.ok) return payload;
-  const failure = new ProblemError(
-    payload ?? { title: response.statusText, status: response.status },
-    response.headers.get('retry-after'),
-  );
-  // An expired or refused token cannot do anything else: back to the sign-in form.
-  if (response.status === 401) signOut(failure);
-  throw failure;
-}
-
-function showProblem(container, error) {
-  const problem =
-    error instanceof ProblemError
-      ? error.problem
-      : { title: 'Unexpected error in the console', detail: String(error) };
-  const heading = problem.status ? `${problem.status} ${problem.title}` : problem.title;
-  container.replaceChildren(
-    ...present([
-      element('p', {}, element('strong', {}, heading)),
-      problem.detail ? element('p', {}, problem.detail) : null,
-      Array.isArray(problem.errors)
-        ? element(
-            'ul',
-            {},
-            ...problem.errors.map((fieldError) =>
-              element('li', {}, `${fieldError.field}: ${fieldError.message}`),
-            ),
-          )
-        : null,
-      error.retryAfter ? element('p', {}, `Retry after ${error.retryAfter} s.`) : null,
-      problem.type
-        ? element('p', { class: 'problem-type' }, element('code', {}, problem.type))
-        : null,
-    ]),
-  );
-  container.hidden = false;
-}
-
-function clearProblem(container) {
-  container.replaceChildren();
-  container.hidden = true;
 }
 
 /** A status line (text and nodes): `ok` in the success colour, `error` for a failure. */

@@ -11,12 +11,12 @@ import {
 } from '../../transactions/read-model.port';
 import { SUMMARY_PROJECTION } from '../../transactions/transaction-summary.projection';
 import { swapDecision } from '../rebuild-swap';
+import { summaryStatistics } from '../summary-statistics';
 import { copyOf, MemorySummaries } from './memory-summaries';
 import {
   listSummariesPage,
   reconciliationQueuePage,
   searchSummariesPage,
-  summaryStatistics,
 } from './memory-summary-queries';
 
 type CommitChange = { summaries: TransactionSummary[]; checkpoint: bigint };

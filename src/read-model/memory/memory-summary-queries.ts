@@ -5,13 +5,10 @@ import {
   ReconciliationQueueQuery,
   SearchSummariesQuery,
   SummaryPage,
-  SummaryStatistics,
-  TIME_TO_FINAL_BUCKET_BOUNDS,
   TransactionSummary,
 } from '../../transactions/read-model.port';
 import { queueReasonOf } from '../reconciliation-queue';
 import { newestFirstPage } from '../summary-pages';
-import { foldStatistics, StatisticsGroup } from '../summary-statistics';
 
 /*
  * Pure queries over one copy's summaries, with the semantics of the SQLite adapter's SQL. Each
@@ -93,36 +90,4 @@ export function reconciliationQueuePage(
   const items = queued.slice(0, limit);
   const nextAfter = queued.length > limit ? items[limit - 1].summary.requestedPosition : null;
   return { items, nextAfter };
-}
-
-/** The first bound the time to final is below (exclusive), or the open last bucket. */
-function timeToFinalBucket(requestedAt: string, finalizedAt: string): number {
-  const ms = Date.parse(finalizedAt) - Date.parse(requestedAt);
-  const index = TIME_TO_FINAL_BUCKET_BOUNDS.findIndex((bound) => ms < bound * 1000);
-  return index === -1 ? TIME_TO_FINAL_BUCKET_BOUNDS.length : index;
-}
-
-/** Each summary as a group of one, folded like the MongoDB adapter's aggregation groups. */
-function statisticsGroupOf({ status, state }: TransactionSummary): StatisticsGroup {
-  if (!state.exists) {
-    const _id = { status, stage: null, timeToFinalBucket: null, attempts: null, finalSource: null };
-    return { _id, count: 1, statusChecks: 0, maxStatusChecks: null };
-  }
-  return {
-    _id: {
-      status,
-      stage: state.stage,
-      timeToFinalBucket:
-        state.finalizedAt === null ? null : timeToFinalBucket(state.requestedAt, state.finalizedAt),
-      attempts: state.attempts.length,
-      finalSource: state.finalSource,
-    },
-    count: 1,
-    statusChecks: state.statusChecks,
-    maxStatusChecks: state.statusChecks,
-  };
-}
-
-export function summaryStatistics(summaries: Iterable<TransactionSummary>): SummaryStatistics {
-  return foldStatistics([...summaries].map(statisticsGroupOf));
 }

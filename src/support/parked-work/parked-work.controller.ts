@@ -7,7 +7,12 @@ import type { ParkedWork } from '../../process-manager/work-queue.port';
 import { ProblemException } from '../../problem/problem';
 import { pageSize } from '../../http/pagination';
 import { SupportRoutes } from '../support-route.decorator';
-import { ParkedWorkParams, ParkedWorkView, RetryParkedWorkParams } from './parked-work.dto';
+import {
+  ParkedWorkParams,
+  ParkedWorkView,
+  RetryParkedWorkParams,
+  toParkedWorkView,
+} from './parked-work.dto';
 import { ParkedWorkQuery } from './parked-work.query';
 import { RetryParkedWorkCommand } from './retry-parked-work.command';
 import { ApiProblems, CALLER_PROBLEMS } from '../../problem/api-problems.decorator';
@@ -32,14 +37,7 @@ export class ParkedWorkController {
     const parked = await this.queryBus.execute<ParkedWorkQuery, ParkedWork[]>(
       new ParkedWorkQuery(pageSize(params)),
     );
-    return parked.map((item) => ({
-      transactionId: item.transactionId,
-      kind: item.kind,
-      dueAt: new Date(item.dueAt).toISOString(),
-      parkedAt: new Date(item.parkedAt).toISOString(),
-      reason: item.reason,
-      payload: item.payload,
-    }));
+    return parked.map(toParkedWorkView);
   }
 
   @Post(':transactionId/:kind/retry')

@@ -1,6 +1,6 @@
 import { ApiProperty, PickType } from '@nestjs/swagger';
 import { IsIn, Matches } from 'class-validator';
-import type { WorkKind } from '../../process-manager/work-queue.port';
+import type { ParkedWork, WorkKind } from '../../process-manager/work-queue.port';
 import { PageParams } from '../../http/pagination';
 import { TRANSACTION_ID_PATTERN } from '../../transactions/transaction-id';
 
@@ -31,4 +31,15 @@ export class ParkedWorkView {
     description: 'The step: attempt, check number, delivery, failures so far',
   })
   payload!: Record<string, unknown>;
+}
+
+export function toParkedWorkView(item: ParkedWork): ParkedWorkView {
+  return {
+    transactionId: item.transactionId,
+    kind: item.kind,
+    dueAt: new Date(item.dueAt).toISOString(),
+    parkedAt: new Date(item.parkedAt).toISOString(),
+    reason: item.reason,
+    payload: item.payload,
+  };
 }

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 
-class TimeToFinalBucketView {
+export class TimeToFinalBucketView {
   @ApiProperty({
     type: Number,
     nullable: true,

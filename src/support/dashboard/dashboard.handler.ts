@@ -1,0 +1,121 @@
+import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
+import { AppConfig } from '../../config/app-config';
+import { WorkQueue } from '../../process-manager/work-queue.port';
+import { ProjectionsService } from '../../projections/projections.service';
+import {
+  providerHealthPerBucket,
+  providerHealthSpell,
+} from '../../provider-health/provider-health.history';
+import { ProviderHealthProjection } from '../../provider-health/provider-health.projection';
+import { summaryStatistics } from '../../read-model/summary-statistics';
+import { Clock } from '../../shared/clock';
+import { ReadModel, TransactionSummary } from '../../transactions/read-model.port';
+import { toParkedWorkView } from '../parked-work/parked-work.dto';
+import { DashboardView, MAX_DASHBOARD_TRANSACTIONS, PARKED_WORK_LISTED } from './dashboard.dto';
+import { DashboardQuery } from './dashboard.query';
+import { ReconciliationQueueSampler } from './reconciliation-queue.sampler';
+import { transactionsPerBucket } from './transaction-series';
+
+const HOUR_MS = 3_600_000;
+/** The charts' bucket: one minute. */
+export const DASHBOARD_BUCKET_MS = 60_000;
+const SEARCH_PAGE = 1_000;
+/** Times back to the oldest observation at which the provider's state is evaluated to date it. */
+const STATE_EVALUATIONS = 120;
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * Support's dashboard: the series behind the console's charts, each from its own store: the read
+ * model (transactions), the provider health projection's observations, the queue sampler, the
+ * work queue (parked steps).
+ */
+@QueryHandler(DashboardQuery)
+export class DashboardHandler implements IQueryHandler<DashboardQuery, DashboardView> {
+  constructor(
+    private readonly readModel: ReadModel,
+    private readonly projections: ProjectionsService,
+    private readonly healthProjection: ProviderHealthProjection,
+    private readonly queueSampler: ReconciliationQueueSampler,
+    private readonly workQueue: WorkQueue,
+    private readonly clock: Clock,
+    private readonly config: AppConfig,
+  ) {}
+
+  async execute({ hours }: DashboardQuery): Promise<DashboardView> {
+    await this.projections.catchUp(this.config.readConsistencyTimeoutMs);
+    const now = this.clock.now().getTime();
+    const from = now - hours * HOUR_MS;
+    const [requested, queueNow, parked] = await Promise.all([
+      this.requestedBetween(from, now),
+      this.queueSampler.sizeNow(),
+      this.workQueue.parkedWork(PARKED_WORK_LISTED + 1),
+    ]);
+    const transactions = requested.summaries.flatMap(({ state }) => (state.exists ? [state] : []));
+    const { shortWindowMs, longWindowMs, thresholds } = this.config.providerHealth;
+    const observations = this.healthProjection.observations();
+    const spell = providerHealthSpell(
+      observations,
+      now,
+      from,
+      shortWindowMs,
+      thresholds,
+      STATE_EVALUATIONS,
+    );
+    return {
+      from: iso(from),
+      to: iso(now),
+      bucketMs: DASHBOARD_BUCKET_MS,
+      transactions: {
+        perMinute: transactionsPerBucket(transactions, from, now, DASHBOARD_BUCKET_MS).map(
+          (bucket) => ({ ...bucket, at: iso(bucket.at) }),
+        ),
+        timeToFinal: summaryStatistics(requested.summaries).timeToFinal,
+        truncated: requested.truncated,
+      },
+      provider: {
+        state: spell.state,
+        since: spell.since === null ? null : iso(spell.since),
+        keptMs: longWindowMs,
+        perMinute: providerHealthPerBucket(observations, from, now, DASHBOARD_BUCKET_MS).map(
+          (bucket) => ({ ...bucket, at: iso(bucket.at) }),
+        ),
+      },
+      reconciliationQueue: {
+        size: queueNow.size,
+        samples: [...this.queueSampler.since(from), queueNow].map(({ at, size }) => ({
+          at: iso(at),
+          size,
+        })),
+      },
+      parkedWork: {
+        count: Math.min(parked.length, PARKED_WORK_LISTED),
+        more: parked.length > PARKED_WORK_LISTED,
+        items: parked.slice(0, PARKED_WORK_LISTED).map(toParkedWorkView),
+      },
+    };
+  }
+
+  /** The newest MAX_DASHBOARD_TRANSACTIONS requested in [from, to], by support's search. */
+  private async requestedBetween(
+    from: number,
+    to: number,
+  ): Promise<{ summaries: TransactionSummary[]; truncated: boolean }> {
+    const summaries: TransactionSummary[] = [];
+    let before: bigint | undefined;
+    do {
+      const page = await this.readModel.searchSummaries({
+        requestedFrom: iso(from),
+        requestedTo: iso(to + 1),
+        before,
+        limit: Math.min(SEARCH_PAGE, MAX_DASHBOARD_TRANSACTIONS + 1 - summaries.length),
+      });
+      summaries.push(...page.items);
+      before = page.nextBefore ?? undefined;
+    } while (before !== undefined && summaries.length <= MAX_DASHBOARD_TRANSACTIONS);
+    return {
+      summaries: summaries.slice(0, MAX_DASHBOARD_TRANSACTIONS),
+      truncated: summaries.length > MAX_DASHBOARD_TRANSACTIONS,
+    };
+  }
+}

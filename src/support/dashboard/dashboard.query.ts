@@ -1,0 +1,3 @@
+export class DashboardQuery {
+  constructor(readonly hours: number) {}
+}
