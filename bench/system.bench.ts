@@ -5,13 +5,13 @@
  * POST /v1/transactions at fixed rates; after each mode the simulator's ground truth is checked.
  * Run with `npm run bench:system -- --help`.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
-import { request } from 'undici';
+import { Agent, request } from 'undici';
 import { signingSecret } from '../src/auth/signing-key';
 import { issueToken } from '../src/auth/token-issuer';
 import { AppConfig, configSchema } from '../src/config/app-config';
@@ -70,7 +70,11 @@ lost, and every accepted transaction listed (final, pending or in reconciliation
   --role <role>       SERVICE_ROLE: both or api    (default both)
   --settle <s>        seconds after the last rate before the truth check (default 5)
   --seed <n>          the simulator's seed         (default 17)
+  --memory-every <s>  during each rate, print the service's RSS, heap and external memory
+                      every s seconds (default 0: only at the end of each rate)
   --profile           run the service with --cpu-prof into bench/results/profiles/
+  --heap-snapshot     write a heap snapshot of the service at the end of the last rate, into
+                      bench/results/profiles/ (node --heapsnapshot-signal)
   --keep-data         keep each mode's DATA_DIR
 `;
 
@@ -82,6 +86,11 @@ const PAGE_SIZE = 100;
 /** prom-client's event-loop monitor ticks every 10 ms and counts the tick in each delay. */
 const LOOP_RESOLUTION_SECONDS = 0.01;
 const repoRoot = resolve(__dirname, '..', '..');
+/**
+ * Our own pool, idle sockets closed after 1 s: the service closes them after 5 s (Node's
+ * keep-alive default), and a request sent on a socket it is closing just then fails ECONNRESET.
+ */
+const http = new Agent({ keepAliveTimeout: 1_000, keepAliveMaxTimeout: 1_000 });
 
 interface Options {
   modes: Mode[];
@@ -91,7 +100,9 @@ interface Options {
   role: 'both' | 'api';
   settleSeconds: number;
   seed: number;
+  memoryEverySeconds: number;
   profile: boolean;
+  heapSnapshot: boolean;
   keepData: boolean;
 }
 
@@ -107,7 +118,9 @@ function parseOptions(): Options | null {
       role: { type: 'string' },
       settle: { type: 'string' },
       seed: { type: 'string' },
+      'memory-every': { type: 'string' },
       profile: { type: 'boolean', default: false },
+      'heap-snapshot': { type: 'boolean', default: false },
       'keep-data': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -141,7 +154,9 @@ function parseOptions(): Options | null {
     role,
     settleSeconds: whole('settle', values.settle, 5, 0),
     seed: whole('seed', values.seed, 17, 0),
+    memoryEverySeconds: whole('memory-every', values['memory-every'], 0, 0),
     profile: values.profile,
+    heapSnapshot: values['heap-snapshot'],
     keepData: values['keep-data'],
   };
 }
@@ -160,7 +175,7 @@ function parseMetrics(text: string): Map<string, number> {
 }
 
 async function scrape(baseUrl: string): Promise<Map<string, number>> {
-  const response = await request(`${baseUrl}/metrics`);
+  const response = await request(`${baseUrl}/metrics`, { dispatcher: http });
   const text = await response.body.text();
   if (response.statusCode !== 200) throw new Error(`/metrics answered ${response.statusCode}`);
   return parseMetrics(text);
@@ -329,6 +344,7 @@ function simulatorEnvironment(port: number, seed: number, mode: Mode): NodeJS.Pr
 
 async function getJson<T>(url: string, token?: string): Promise<T> {
   const response = await request(url, {
+    dispatcher: http,
     headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
   });
   const text = await response.body.text();
@@ -401,6 +417,52 @@ async function checkTruth(
   return check;
 }
 
+/** One line of the service's memory; the scrape covers the event loop since the previous one. */
+async function sampleMemory(baseUrl: string, pid: number, atSeconds: number): Promise<void> {
+  try {
+    const metrics = await scrape(baseUrl);
+    const mb = (bytes: number | null | undefined) =>
+      bytes === null || bytes === undefined ? 'n/a' : (bytes / 2 ** 20).toFixed(0);
+    console.log(
+      `    t=${atSeconds.toFixed(0)} s: RSS ${mb(rssBytes(pid))} MB, heap used ` +
+        `${mb(metrics.get('nodejs_heap_size_used_bytes'))} MB, external ` +
+        `${mb(metrics.get('nodejs_external_memory_bytes'))} MB`,
+    );
+  } catch (error) {
+    console.log(`    t=${atSeconds.toFixed(0)} s: no sample (${String(error)})`);
+  }
+}
+
+/** Signals the service to write a heap snapshot and waits until the file is complete. */
+async function writeHeapSnapshot(service: ManagedChild, dir: string): Promise<void> {
+  const existing = new Set(readdirSafe(dir));
+  process.kill(service.pid, 'SIGUSR2');
+  // Node writes the file in place; the next one does not appear until this one is done, so the
+  // size holding still for a second means it is complete.
+  let last = -1;
+  for (;;) {
+    await delay(1_000);
+    const file = readdirSafe(dir).find(
+      (name) => name.endsWith('.heapsnapshot') && !existing.has(name),
+    );
+    if (file === undefined) continue;
+    const size = statSync(join(dir, file)).size;
+    if (size > 0 && size === last) {
+      console.log(`  heap snapshot: ${join(dir, file)} (${(size / 2 ** 20).toFixed(0)} MB)`);
+      return;
+    }
+    last = size;
+  }
+}
+
+function readdirSafe(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
 const perSecond = (before: number, after: number, seconds: number) => (after - before) / seconds;
 
 async function runMode(
@@ -409,6 +471,8 @@ async function runMode(
   profileDir: string,
 ): Promise<{ rates: RateResult[]; truth: TruthCheck }> {
   const dataDir = mkdtempSync(join(tmpdir(), `ledger-system-${mode}-`));
+  if (options.profile || options.heapSnapshot)
+    mkdirSync(join(profileDir, mode), { recursive: true });
   const children: ManagedChild[] = [];
   let stores: StoreReader | null = null;
   try {
@@ -465,6 +529,12 @@ async function runMode(
       const before = stores.read(Date.now());
       const cpuBefore = cpuSeconds(service.pid);
       const startedAt = performance.now();
+      const sampler =
+        options.memoryEverySeconds > 0
+          ? setInterval(() => {
+              void sampleMemory(baseUrl, service.pid, (performance.now() - startedAt) / 1000);
+            }, options.memoryEverySeconds * 1000)
+          : undefined;
       const outcome = await runLoad({
         url: baseUrl,
         path: '/v1/transactions',
@@ -475,6 +545,7 @@ async function runMode(
         // Unique ids only: every accepted request is a transaction the provider must see once.
         bodies: new TransactionBodies(`${mode}-${rate}`, 0, options.connections, random),
       });
+      clearInterval(sampler);
       const seconds = (performance.now() - startedAt) / 1000;
       const cpuAfter = cpuSeconds(service.pid);
       const metrics = await scrape(baseUrl);
@@ -522,6 +593,7 @@ async function runMode(
           `non-2xx ${result.non2xx}, errors ${result.errors + result.timeouts}`,
       );
     }
+    if (options.heapSnapshot) await writeHeapSnapshot(service, join(profileDir, mode));
     await delay(options.settleSeconds * 1000);
     const truth = await checkTruth(baseUrl, token, simulatorUrl, accepted);
     return { rates: results, truth };
@@ -691,7 +763,6 @@ async function main(): Promise<number> {
   }
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const profileDir = join(repoRoot, 'bench', 'results', 'profiles', `system-${stamp}`);
-  if (options.profile) mkdirSync(profileDir, { recursive: true });
   console.log(
     `system bench: SERVICE_ROLE=${options.role}, rates ${options.rates.join('/')} req/s, ` +
       `${options.durationSeconds} s each, ${options.connections} connections; ` +
@@ -714,7 +785,7 @@ async function main(): Promise<number> {
   for (const verdict of verdicts) {
     console.log(`  ${verdict.pass ? 'PASS' : 'FAIL'} ${verdict.name}: ${verdict.detail}`);
   }
-  if (options.profile) console.log(`CPU profiles: ${profileDir}`);
+  if (options.profile || options.heapSnapshot) console.log(`profiles: ${profileDir}`);
   const promisesKept = verdicts
     .filter((v) => v.name.startsWith('one charge') || v.name.startsWith('nothing lost'))
     .every((v) => v.pass);
@@ -732,6 +803,7 @@ async function main(): Promise<number> {
       promisesKept,
     }),
   );
+  await http.close();
   // Goals missed are findings to report; a broken promise fails the run.
   return promisesKept ? 0 : 1;
 }
