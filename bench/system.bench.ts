@@ -310,6 +310,8 @@ interface TruthCheck {
   listed: number;
   byState: Record<string, number>;
   providerPosts: number | null;
+  /** Status checks the provider received, and how many it answered 429. */
+  statusChecks: { received: number; rejected: number } | null;
   neverPosted: number | null;
   doubleSubmitted: string[];
   lost: number;
@@ -414,6 +416,7 @@ async function checkTruth(
     listed: views.length,
     byState,
     providerPosts: null,
+    statusChecks: null,
     neverPosted: null,
     doubleSubmitted: [],
     lost: Math.max(0, accepted - views.length),
@@ -422,6 +425,8 @@ async function checkTruth(
   const truth = await getJson<GroundTruth>(`${simulatorUrl}/_sim/truth`);
   const atProvider = new Map(truth.transactions.map((tx) => [tx.id, tx]));
   check.providerPosts = truth.totals.submissions;
+  const { received, rejected } = truth.totals.statusChecks;
+  check.statusChecks = { received, rejected };
   check.neverPosted = views.filter(
     (view) => !atProvider.has(transactionIdFor(OWNER, view.id)),
   ).length;
@@ -621,6 +626,7 @@ async function runMode(
       listed: 0,
       byState: {},
       providerPosts: null,
+      statusChecks: null,
       neverPosted: null,
       doubleSubmitted: [],
       lost: 0,
@@ -763,7 +769,8 @@ function goals(all: RateResult[], truths: Map<Mode, TruthCheck>): Verdict[] {
       detail:
         truth.providerPosts === null
           ? 'no provider reachable: nothing could be POSTed'
-          : `${truth.providerPosts} POSTs; ids POSTed again after a POST that was not lost: ` +
+          : `${truth.providerPosts} POSTs, ${truth.statusChecks?.received ?? 0} status checks ` +
+            `(${truth.statusChecks?.rejected ?? 0} answered 429); ids POSTed again after a POST that was not lost: ` +
             `${truth.doubleSubmitted.length}${truth.doubleSubmitted.length > 0 ? ` (${truth.doubleSubmitted.slice(0, 3).join(', ')})` : ''}`,
     });
     const states = Object.entries(truth.byState)
