@@ -5,7 +5,7 @@
  * POST /v1/transactions at fixed rates; after each mode the simulator's ground truth is checked.
  * Run with `npm run bench:system -- --help`.
  */
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -73,8 +73,6 @@ lost, and every accepted transaction listed (final, pending or in reconciliation
   --memory-every <s>  during each rate, print the service's RSS, heap and external memory
                       every s seconds (default 0: only at the end of each rate)
   --profile           run the service with --cpu-prof into bench/results/profiles/
-  --heap-snapshot     write a heap snapshot of the service at the end of the last rate, into
-                      bench/results/profiles/ (node --heapsnapshot-signal)
   --keep-data         keep each mode's DATA_DIR
 `;
 
@@ -110,7 +108,6 @@ interface Options {
   seed: number;
   memoryEverySeconds: number;
   profile: boolean;
-  heapSnapshot: boolean;
   keepData: boolean;
 }
 
@@ -128,7 +125,6 @@ function parseOptions(): Options | null {
       seed: { type: 'string' },
       'memory-every': { type: 'string' },
       profile: { type: 'boolean', default: false },
-      'heap-snapshot': { type: 'boolean', default: false },
       'keep-data': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -164,7 +160,6 @@ function parseOptions(): Options | null {
     seed: whole('seed', values.seed, 17, 0),
     memoryEverySeconds: whole('memory-every', values['memory-every'], 0, 0),
     profile: values.profile,
-    heapSnapshot: values['heap-snapshot'],
     keepData: values['keep-data'],
   };
 }
@@ -454,36 +449,6 @@ async function sampleMemory(baseUrl: string, pid: number, atSeconds: number): Pr
   }
 }
 
-/** Signals the service to write a heap snapshot and waits until the file is complete. */
-async function writeHeapSnapshot(service: ManagedChild, dir: string): Promise<void> {
-  const existing = new Set(readdirSafe(dir));
-  process.kill(service.pid, 'SIGUSR2');
-  // Node writes the file in place; the next one does not appear until this one is done, so the
-  // size holding still for a second means it is complete.
-  let last = -1;
-  for (;;) {
-    await delay(1_000);
-    const file = readdirSafe(dir).find(
-      (name) => name.endsWith('.heapsnapshot') && !existing.has(name),
-    );
-    if (file === undefined) continue;
-    const size = statSync(join(dir, file)).size;
-    if (size > 0 && size === last) {
-      console.log(`  heap snapshot: ${join(dir, file)} (${(size / 2 ** 20).toFixed(0)} MB)`);
-      return;
-    }
-    last = size;
-  }
-}
-
-function readdirSafe(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
-}
-
 const perSecond = (before: number, after: number, seconds: number) => (after - before) / seconds;
 
 async function runMode(
@@ -492,8 +457,7 @@ async function runMode(
   profileDir: string,
 ): Promise<{ rates: RateResult[]; truth: TruthCheck }> {
   const dataDir = mkdtempSync(join(tmpdir(), `ledger-system-${mode}-`));
-  if (options.profile || options.heapSnapshot)
-    mkdirSync(join(profileDir, mode), { recursive: true });
+  if (options.profile) mkdirSync(join(profileDir, mode), { recursive: true });
   const children: ManagedChild[] = [];
   let stores: StoreReader | null = null;
   try {
@@ -614,7 +578,6 @@ async function runMode(
           `non-2xx ${result.non2xx}, errors ${result.errors + result.timeouts}`,
       );
     }
-    if (options.heapSnapshot) await writeHeapSnapshot(service, join(profileDir, mode));
     await delay(options.settleSeconds * 1000);
     const truth = await Promise.race([
       checkTruth(baseUrl, token, simulatorUrl, accepted),
@@ -830,7 +793,7 @@ async function main(): Promise<number> {
   for (const verdict of verdicts) {
     console.log(`  ${verdict.pass ? 'PASS' : 'FAIL'} ${verdict.name}: ${verdict.detail}`);
   }
-  if (options.profile || options.heapSnapshot) console.log(`profiles: ${profileDir}`);
+  if (options.profile) console.log(`profiles: ${profileDir}`);
   const promisesKept = verdicts
     .filter((v) => v.name.startsWith('one charge') || v.name.startsWith('nothing lost'))
     .every((v) => v.pass);
