@@ -57,6 +57,12 @@ export interface LoadOptions {
    * connections: one bearer token per customer makes each connection pay as its own customer.
    */
   perConnectionHeaders?: readonly Record<string, string>[];
+  /**
+   * Requests per second across all connections, as customers arrive: the rate does not rise when
+   * the service answers faster. Each connection still holds one request at a time, so a service
+   * slower than connections / rate shows as an achieved rate below the offered one.
+   */
+  overallRate?: number;
 }
 
 export interface LoadOutcome {
@@ -76,6 +82,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadOutcome> {
     url: options.url,
     connections: options.connections,
     duration: options.durationSeconds,
+    overallRate: options.overallRate,
     setupClient: (client) => {
       if (perConnection.length === 0) return;
       const own = perConnection[connectionsSetUp++ % perConnection.length];

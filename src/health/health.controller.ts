@@ -11,6 +11,7 @@ import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs
 import { EventStore } from '../event-store/event-store.port';
 import { ReadModel } from '../transactions/read-model.port';
 import { lagFieldName } from '../projections/projection-lag';
+import { EventLoopMonitor } from './event-loop-monitor';
 import { ProjectionMonitor } from './projection-monitor';
 import { ApiProblems } from '../problem/api-problems.decorator';
 
@@ -35,6 +36,7 @@ export class HealthController {
     private readonly eventStore: EventStore,
     private readonly readModel: ReadModel,
     private readonly projections: ProjectionMonitor,
+    private readonly eventLoop: EventLoopMonitor,
   ) {}
 
   /** The process is up and serving HTTP; says nothing about its dependencies. */
@@ -49,8 +51,8 @@ export class HealthController {
 
   /**
    * Ready to take traffic: the stores answer and no projection has stopped on an error. Each
-   * projection's checkpoint and lag are shown either way; lag alone never makes it down (a
-   * rebuild or a burst is not a reason to take the instance out of service).
+   * projection's checkpoint and lag, and the event loop's delay, are shown either way; neither
+   * alone makes it down (a rebuild or a burst is not a reason to take the instance out of service).
    */
   @Get('ready')
   @ApiOperation({ summary: 'Readiness: the stores answer and no projection has stopped' })
@@ -90,6 +92,7 @@ export class HealthController {
           ? session.down({ projections: status })
           : session.up({ projections: status });
       },
+      () => this.indicators.check('eventLoop').up({ delay: this.eventLoop.report() }),
     ]);
   }
 

@@ -3,12 +3,13 @@ import { TerminusModule } from '@nestjs/terminus';
 import { ProcessManagerModule } from '../process-manager/process-manager.module';
 import { ProjectionsModule } from '../projections/projections.module';
 import { HealthController } from './health.controller';
+import { EventLoopMonitor } from './event-loop-monitor';
 import { MetricsController } from './metrics.controller';
 import { ProjectionMonitor } from './projection-monitor';
 
 @Module({
   imports: [TerminusModule.forRoot({ logger: false }), ProjectionsModule, ProcessManagerModule],
   controllers: [HealthController, MetricsController],
-  providers: [ProjectionMonitor],
+  providers: [ProjectionMonitor, EventLoopMonitor],
 })
 export class HealthModule {}

@@ -8,7 +8,10 @@ interface ReadyBody {
   status: string;
   info?: Record<string, unknown>;
   error?: Record<string, unknown>;
-  details: { projections: { projections: { name: string; error: string | null }[] } };
+  details: {
+    projections: { projections: { name: string; error: string | null }[] };
+    eventLoop: { status: string; delay: Record<string, number> };
+  };
 }
 
 describe('projections: metrics, failure visibility and rebuild under traffic (embedded default)', () => {
@@ -105,6 +108,8 @@ describe('projections: metrics, failure visibility and rebuild under traffic (em
         expect(response.text).toContain(`ledger_projection_failed{projection="${projection}"} 0`);
       }
       expect(response.text).toMatch(/^process_cpu_user_seconds_total /m);
+      // The event loop's delay since the previous scrape (prom-client's monitor, 10 ms tick included).
+      expect(response.text).toMatch(/^nodejs_eventloop_lag_p99_seconds \d/m);
     });
 
     it('shows each projection with its lag on /health/ready', async () => {
@@ -121,6 +126,20 @@ describe('projections: metrics, failure visibility and rebuild under traffic (em
           }),
         ]),
       );
+    });
+
+    it("shows the event loop's delay on /health/ready without letting it decide readiness", async () => {
+      const response = await service.call('GET', '/health/ready');
+      expect(response.status).toBe(200);
+      expect((response.body as ReadyBody).details.eventLoop).toEqual({
+        status: 'up',
+        delay: {
+          windowSeconds: expect.any(Number),
+          p50Ms: expect.any(Number),
+          p99Ms: expect.any(Number),
+          maxMs: expect.any(Number),
+        },
+      });
     });
   });
 
