@@ -8,7 +8,7 @@ import { Clock } from '../shared/clock';
 import { CURRENT_SCHEMA_VERSION } from '../transactions/transaction-streams';
 import type { ProviderNotice } from './provider-health';
 import { ProviderHealthProjection } from './provider-health.projection';
-import { ProviderHealth } from './provider-health.service';
+import { ProviderHealth, REPORT_MAX_AGE_MS } from './provider-health.service';
 
 const META = { correlationId: 'c', causationId: 'c', actor: 'system', schemaVersion: 1 };
 const T0 = Date.parse('2026-12-05T10:00:00.000Z');
@@ -129,6 +129,19 @@ describe('provider health pushed on a timer (fake clock)', () => {
     expect(notices).toHaveLength(1);
     timers.tick(3_000);
     expect(notices).toEqual([expect.objectContaining({ code: 'provider_slow' }), null]);
+  });
+
+  it('given a report just read, when answers arrive within the second, then readers get that report until it is a second old', async () => {
+    timers.tick(1_000);
+    await projection.apply(submission('first', T0, T0 + 1_000, true));
+    expect(health.report().recent.submissions).toBe(1);
+
+    timers.tick(REPORT_MAX_AGE_MS - 1);
+    await projection.apply(submission('second', T0 + 1_500, T0 + 1_900, true));
+    expect(health.report().recent.submissions).toBe(1);
+
+    timers.tick(1);
+    expect(health.report().recent.submissions).toBe(2);
   });
 
   it('pushes nothing once destroyed', async () => {

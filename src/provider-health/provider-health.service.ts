@@ -37,6 +37,14 @@ export interface ProviderHealthReport {
 export const REEVALUATIONS_PER_WINDOW = 20;
 
 /**
+ * How long (clock time) a report is reused, and the least time between two re-evaluations after
+ * projection batches. Each report filters and sorts the window's observations: under sustained
+ * load, computing one per transaction read and per batch took a large share of the event loop,
+ * while a figure one second old tells a customer the same.
+ */
+export const REPORT_MAX_AGE_MS = 1_000;
+
+/**
  * The provider's health now, from the projection's observations and the injected clock, and the
  * transactions' outlook that follows from it. Tells listeners when the state changes, checked
  * after every batch the projection applies and on a timer: a state can change with no new event
@@ -48,6 +56,8 @@ export class ProviderHealth extends TransactionOutlook implements OnModuleInit, 
   private lastState: ProviderHealthState = 'normal';
   private readonly stopWatching: () => void;
   private timer: ReturnType<typeof setInterval> | null = null;
+  private lastReport: { at: number; report: ProviderHealthReport } | null = null;
+  private lastEvaluatedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly projection: ProviderHealthProjection,
@@ -55,7 +65,11 @@ export class ProviderHealth extends TransactionOutlook implements OnModuleInit, 
     private readonly config: AppConfig,
   ) {
     super();
-    this.stopWatching = projection.onApplied(() => this.noticeStateChange());
+    this.stopWatching = projection.onApplied(() => {
+      if (this.clock.now().getTime() - this.lastEvaluatedAt >= REPORT_MAX_AGE_MS) {
+        this.noticeStateChange();
+      }
+    });
   }
 
   onModuleInit(): void {
@@ -73,6 +87,14 @@ export class ProviderHealth extends TransactionOutlook implements OnModuleInit, 
 
   report(): ProviderHealthReport {
     const now = this.clock.now().getTime();
+    const cached = this.lastReport;
+    if (cached && now >= cached.at && now - cached.at < REPORT_MAX_AGE_MS) return cached.report;
+    const report = this.measure(now);
+    this.lastReport = { at: now, report };
+    return report;
+  }
+
+  private measure(now: number): ProviderHealthReport {
     const { recent, silence, state } = this.stateAt(now);
     const usual = measureProviderHealth(
       this.projection.observations(),
@@ -118,9 +140,13 @@ export class ProviderHealth extends TransactionOutlook implements OnModuleInit, 
   }
 
   private noticeStateChange(): void {
-    if (this.stateAt(this.clock.now().getTime()).state === this.lastState) return;
-    const { state, notice } = this.report();
-    this.lastState = state;
-    this.changes.emit('notice', notice);
+    const now = this.clock.now().getTime();
+    this.lastEvaluatedAt = now;
+    if (this.stateAt(now).state === this.lastState) return;
+    const report = this.measure(now);
+    // A change is told with the report that saw it, so readers agree with the push at once.
+    this.lastReport = { at: now, report };
+    this.lastState = report.state;
+    this.changes.emit('notice', report.notice);
   }
 }
