@@ -7,7 +7,16 @@ import {
   ScheduleChange,
   StaleCheckpointError,
 } from '../checkpointed-schedule.port';
-import { ClaimedWork, ParkedWork, WorkItem, WorkKind, WorkQueue } from '../work-queue.port';
+import {
+  ClaimedWork,
+  ParkedWork,
+  WORK_KINDS,
+  WorkBacklog,
+  emptyBacklog,
+  WorkItem,
+  WorkKind,
+  WorkQueue,
+} from '../work-queue.port';
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS work (
@@ -46,6 +55,16 @@ const SCHEMA = `
  */
 const SCHEMA_VERSION = 2;
 const PARKING_COLUMNS = ['parked_at INTEGER', 'parked_reason TEXT'];
+
+/**
+ * Made after the parking columns exist. Work in rotation by kind: the worker claims status
+ * checks apart from the other kinds, and neither claim nor the backlog count may walk through a
+ * backlog of the other kinds (100,000 due checks must not slow a submission's claim).
+ */
+const ROTATION_INDEXES = `
+  CREATE INDEX IF NOT EXISTS work_in_rotation ON work (kind, due_at) WHERE parked_at IS NULL;
+  CREATE INDEX IF NOT EXISTS work_parked ON work (parked_at) WHERE parked_at IS NOT NULL;
+`;
 
 const WORK_COLUMNS = 'transaction_id, kind, due_at, payload';
 
@@ -96,15 +115,17 @@ export class SqliteWorkStore implements WorkQueue, CheckpointedSchedule {
   private readonly allocateVersions: Database.Statement<[number], number>;
   private readonly upsertWork: Database.Statement<[string, string, number, string, number]>;
   private readonly deleteWorkOfKinds: Database.Statement<[string, string]>;
-  private readonly selectClaimable: Database.Statement<[number, number, number], WorkRow>;
+  private readonly selectClaimable: Database.Statement<[number, string, number, number], WorkRow>;
   private readonly leaseWork: Database.Statement<[number, string, number, string, string]>;
   private readonly extendLease: Database.Statement<[number, string, string, number, string]>;
   private readonly deleteWorkVersion: Database.Statement<[string, string, number]>;
   private readonly moveWork: Database.Statement<
     [number, string | null, number, string, string, number]
   >;
-  private readonly selectEarliestUnleased: Database.Statement<[], number>;
-  private readonly selectEarliestLeaseEnd: Database.Statement<[], number | null>;
+  private readonly selectEarliestUnleased: Database.Statement<[string], number | null>;
+  private readonly selectEarliestLeaseEnd: Database.Statement<[string], number | null>;
+  private readonly countDue: Database.Statement<[number], { kind: WorkKind; due: number }>;
+  private readonly countParked: Database.Statement<[], number>;
   private readonly selectPending: Database.Statement<[string], WorkRow>;
   private readonly selectParked: Database.Statement<[number], ParkedRow>;
   private readonly parkWork: Database.Statement<[number, string, number, string, string, number]>;
@@ -115,7 +136,7 @@ export class SqliteWorkStore implements WorkQueue, CheckpointedSchedule {
     (change: ScheduleChange, batch: PlannedBatch) => void
   >;
   private readonly writeClaim: Database.Transaction<
-    (owner: string, now: number, leaseMs: number, limit: number) => ClaimedWork[]
+    (owner: string, now: number, leaseMs: number, limit: number, kinds: string) => ClaimedWork[]
   >;
   private readonly writeReschedule: Database.Transaction<
     (work: ClaimedWork, dueAt: number, payload: string | null) => void
@@ -155,9 +176,11 @@ export class SqliteWorkStore implements WorkQueue, CheckpointedSchedule {
       'DELETE FROM work WHERE transaction_id = ? AND kind IN (SELECT value FROM json_each(?))',
     );
     // A lease is valid while now < lease_until, so at lease_until the item is free again.
+    // Kinds come as a JSON array (one statement for any set of kinds).
     this.selectClaimable = this.db.prepare(
       `SELECT ${WORK_COLUMNS} FROM work
-       WHERE due_at <= ? AND (lease_until IS NULL OR lease_until <= ?) AND parked_at IS NULL
+       WHERE due_at <= ? AND kind IN (SELECT value FROM json_each(?)) AND parked_at IS NULL
+         AND (lease_until IS NULL OR lease_until <= ?)
        ORDER BY due_at, transaction_id, kind
        LIMIT ?`,
     );
@@ -180,15 +203,24 @@ export class SqliteWorkStore implements WorkQueue, CheckpointedSchedule {
        WHERE transaction_id = ? AND kind = ? AND version = ?`,
     );
     this.selectEarliestUnleased = this.db
-      .prepare<[], number>(
-        `SELECT due_at FROM work WHERE lease_until IS NULL AND parked_at IS NULL
-         ORDER BY due_at LIMIT 1`,
+      .prepare<[string], number | null>(
+        `SELECT MIN(due_at) FROM work
+         WHERE kind IN (SELECT value FROM json_each(?)) AND lease_until IS NULL
+           AND parked_at IS NULL`,
       )
       .pluck();
     this.selectEarliestLeaseEnd = this.db
-      .prepare<[], number | null>(
-        'SELECT MIN(MAX(due_at, lease_until)) FROM work WHERE lease_until IS NOT NULL',
+      .prepare<[string], number | null>(
+        `SELECT MIN(MAX(due_at, lease_until)) FROM work
+         WHERE lease_until IS NOT NULL AND kind IN (SELECT value FROM json_each(?))`,
       )
+      .pluck();
+    this.countDue = this.db.prepare(
+      `SELECT kind, COUNT(*) AS due FROM work WHERE parked_at IS NULL AND due_at <= ?
+       GROUP BY kind`,
+    );
+    this.countParked = this.db
+      .prepare<[], number>('SELECT COUNT(*) FROM work WHERE parked_at IS NOT NULL')
       .pluck();
     this.selectPending = this.db.prepare(
       `SELECT ${WORK_COLUMNS} FROM work WHERE transaction_id = ? ORDER BY due_at, kind`,
@@ -226,8 +258,8 @@ export class SqliteWorkStore implements WorkQueue, CheckpointedSchedule {
       this.upsertCheckpoint.run(batch.checkpoint);
     });
     this.writeClaim = this.db.transaction(
-      (owner: string, now: number, leaseMs: number, limit: number) => {
-        const rows = this.selectClaimable.all(now, now, limit);
+      (owner: string, now: number, leaseMs: number, limit: number, kinds: string) => {
+        const rows = this.selectClaimable.all(now, kinds, now, limit);
         let version = this.takeVersions(rows.length);
         const leaseUntil = now + leaseMs;
         return rows.map((row): ClaimedWork => {
@@ -268,11 +300,12 @@ export class SqliteWorkStore implements WorkQueue, CheckpointedSchedule {
     now: number,
     leaseMs: number,
     limit: number,
+    kinds: readonly WorkKind[] = WORK_KINDS,
   ): Promise<ClaimedWork[]> {
     assertEpochMs('now', now);
     assertPositiveInteger('leaseMs', leaseMs);
     assertPositiveInteger('limit', limit);
-    return this.writeClaim.immediate(owner, now, leaseMs, limit);
+    return this.writeClaim.immediate(owner, now, leaseMs, limit, JSON.stringify(kinds));
   }
 
   async renewLease(work: ClaimedWork, now: number, leaseMs: number): Promise<boolean> {
@@ -336,11 +369,20 @@ export class SqliteWorkStore implements WorkQueue, CheckpointedSchedule {
    * its lease if later. A plain minimum of dueAt would wake the executor in a loop for as long as
    * it works on an item that was already due.
    */
-  async nextDueAt(): Promise<number | null> {
-    const unleased = this.selectEarliestUnleased.get();
-    const leaseEnd = this.selectEarliestLeaseEnd.get();
+  async nextDueAt(kinds: readonly WorkKind[] = WORK_KINDS): Promise<number | null> {
+    const kindsJson = JSON.stringify(kinds);
+    const unleased = this.selectEarliestUnleased.get(kindsJson);
+    const leaseEnd = this.selectEarliestLeaseEnd.get(kindsJson);
     const candidates = [unleased, leaseEnd].filter((time) => typeof time === 'number');
     return candidates.length > 0 ? Math.min(...candidates) : null;
+  }
+
+  async backlog(now: number): Promise<WorkBacklog> {
+    assertEpochMs('now', now);
+    const backlog = emptyBacklog();
+    for (const { kind, due } of this.countDue.all(now)) backlog[kind] = due;
+    backlog.parked = this.countParked.get() ?? 0;
+    return backlog;
   }
 
   async pending(transactionId: string): Promise<WorkItem[]> {
@@ -361,15 +403,17 @@ export class SqliteWorkStore implements WorkQueue, CheckpointedSchedule {
       .transaction(() => {
         this.db.exec(SCHEMA);
         const version = Number(this.db.pragma('user_version', { simple: true }));
-        if (version >= SCHEMA_VERSION) return;
-        const columns = new Set(
-          (this.db.pragma('table_info(work)') as { name: string }[]).map((column) => column.name),
-        );
-        for (const column of PARKING_COLUMNS) {
-          if (!columns.has(column.split(' ')[0]))
-            this.db.exec(`ALTER TABLE work ADD COLUMN ${column}`);
+        if (version < SCHEMA_VERSION) {
+          const columns = new Set(
+            (this.db.pragma('table_info(work)') as { name: string }[]).map((column) => column.name),
+          );
+          for (const column of PARKING_COLUMNS) {
+            if (!columns.has(column.split(' ')[0]))
+              this.db.exec(`ALTER TABLE work ADD COLUMN ${column}`);
+          }
+          this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
         }
-        this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+        this.db.exec(ROTATION_INDEXES);
       })
       .immediate();
   }
