@@ -211,6 +211,7 @@ async function measure(backlog: number, seconds: number, rate: number): Promise<
     const worker = new ProcessManagerWorker(
       queue,
       handlers,
+      statusCheck,
       new ProcessManagerProjection(queue, config),
       clock,
       config,
