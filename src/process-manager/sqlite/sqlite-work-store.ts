@@ -80,6 +80,12 @@ interface ParkedRow extends WorkRow {
   parked_reason: string;
 }
 
+/** ORDER BY due_at, transaction_id, kind (BINARY collation; ids are ASCII). */
+function byClaimOrder(a: WorkRow, b: WorkRow): number {
+  const text = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+  return a.due_at - b.due_at || text(a.transaction_id, b.transaction_id) || text(a.kind, b.kind);
+}
+
 function toWorkItem(row: WorkRow): WorkItem {
   return {
     transactionId: row.transaction_id,
@@ -115,16 +121,16 @@ export class SqliteWorkStore implements WorkQueue, CheckpointedSchedule {
   private readonly allocateVersions: Database.Statement<[number], number>;
   private readonly upsertWork: Database.Statement<[string, string, number, string, number]>;
   private readonly deleteWorkOfKinds: Database.Statement<[string, string]>;
-  private readonly selectClaimable: Database.Statement<[number, string, number, number], WorkRow>;
+  private readonly selectClaimable: Database.Statement<[WorkKind, number, number, number], WorkRow>;
   private readonly leaseWork: Database.Statement<[number, string, number, string, string]>;
   private readonly extendLease: Database.Statement<[number, string, string, number, string]>;
   private readonly deleteWorkVersion: Database.Statement<[string, string, number]>;
   private readonly moveWork: Database.Statement<
     [number, string | null, number, string, string, number]
   >;
-  private readonly selectEarliestUnleased: Database.Statement<[string], number | null>;
+  private readonly selectEarliestUnleased: Database.Statement<[WorkKind], number>;
   private readonly selectEarliestLeaseEnd: Database.Statement<[string], number | null>;
-  private readonly countDue: Database.Statement<[number], { kind: WorkKind; due: number }>;
+  private readonly countDue: Database.Statement<[WorkKind, number], number>;
   private readonly countParked: Database.Statement<[], number>;
   private readonly selectPending: Database.Statement<[string], WorkRow>;
   private readonly selectParked: Database.Statement<[number], ParkedRow>;
@@ -136,7 +142,13 @@ export class SqliteWorkStore implements WorkQueue, CheckpointedSchedule {
     (change: ScheduleChange, batch: PlannedBatch) => void
   >;
   private readonly writeClaim: Database.Transaction<
-    (owner: string, now: number, leaseMs: number, limit: number, kinds: string) => ClaimedWork[]
+    (
+      owner: string,
+      now: number,
+      leaseMs: number,
+      limit: number,
+      kinds: readonly WorkKind[],
+    ) => ClaimedWork[]
   >;
   private readonly writeReschedule: Database.Transaction<
     (work: ClaimedWork, dueAt: number, payload: string | null) => void
@@ -176,12 +188,13 @@ export class SqliteWorkStore implements WorkQueue, CheckpointedSchedule {
       'DELETE FROM work WHERE transaction_id = ? AND kind IN (SELECT value FROM json_each(?))',
     );
     // A lease is valid while now < lease_until, so at lease_until the item is free again.
-    // Kinds come as a JSON array (one statement for any set of kinds).
+    // One kind at a time, in the order of work_in_rotation: a claim reads at most `limit` free
+    // rows per kind, however many are due (several kinds in one IN would sort every due row).
     this.selectClaimable = this.db.prepare(
       `SELECT ${WORK_COLUMNS} FROM work
-       WHERE due_at <= ? AND kind IN (SELECT value FROM json_each(?)) AND parked_at IS NULL
+       WHERE kind = ? AND due_at <= ? AND parked_at IS NULL
          AND (lease_until IS NULL OR lease_until <= ?)
-       ORDER BY due_at, transaction_id, kind
+       ORDER BY due_at, transaction_id
        LIMIT ?`,
     );
     this.leaseWork = this.db.prepare(
@@ -203,10 +216,9 @@ export class SqliteWorkStore implements WorkQueue, CheckpointedSchedule {
        WHERE transaction_id = ? AND kind = ? AND version = ?`,
     );
     this.selectEarliestUnleased = this.db
-      .prepare<[string], number | null>(
-        `SELECT MIN(due_at) FROM work
-         WHERE kind IN (SELECT value FROM json_each(?)) AND lease_until IS NULL
-           AND parked_at IS NULL`,
+      .prepare<[WorkKind], number>(
+        `SELECT due_at FROM work WHERE kind = ? AND lease_until IS NULL AND parked_at IS NULL
+         ORDER BY due_at LIMIT 1`,
       )
       .pluck();
     this.selectEarliestLeaseEnd = this.db
@@ -215,10 +227,11 @@ export class SqliteWorkStore implements WorkQueue, CheckpointedSchedule {
          WHERE lease_until IS NOT NULL AND kind IN (SELECT value FROM json_each(?))`,
       )
       .pluck();
-    this.countDue = this.db.prepare(
-      `SELECT kind, COUNT(*) AS due FROM work WHERE parked_at IS NULL AND due_at <= ?
-       GROUP BY kind`,
-    );
+    this.countDue = this.db
+      .prepare<[WorkKind, number], number>(
+        'SELECT COUNT(*) FROM work WHERE kind = ? AND due_at <= ? AND parked_at IS NULL',
+      )
+      .pluck();
     this.countParked = this.db
       .prepare<[], number>('SELECT COUNT(*) FROM work WHERE parked_at IS NOT NULL')
       .pluck();
@@ -258,8 +271,11 @@ export class SqliteWorkStore implements WorkQueue, CheckpointedSchedule {
       this.upsertCheckpoint.run(batch.checkpoint);
     });
     this.writeClaim = this.db.transaction(
-      (owner: string, now: number, leaseMs: number, limit: number, kinds: string) => {
-        const rows = this.selectClaimable.all(now, kinds, now, limit);
+      (owner: string, now: number, leaseMs: number, limit: number, kinds: readonly WorkKind[]) => {
+        const rows = kinds
+          .flatMap((kind) => this.selectClaimable.all(kind, now, now, limit))
+          .sort(byClaimOrder)
+          .slice(0, limit);
         let version = this.takeVersions(rows.length);
         const leaseUntil = now + leaseMs;
         return rows.map((row): ClaimedWork => {
@@ -305,7 +321,7 @@ export class SqliteWorkStore implements WorkQueue, CheckpointedSchedule {
     assertEpochMs('now', now);
     assertPositiveInteger('leaseMs', leaseMs);
     assertPositiveInteger('limit', limit);
-    return this.writeClaim.immediate(owner, now, leaseMs, limit, JSON.stringify(kinds));
+    return this.writeClaim.immediate(owner, now, leaseMs, limit, kinds);
   }
 
   async renewLease(work: ClaimedWork, now: number, leaseMs: number): Promise<boolean> {
@@ -370,17 +386,16 @@ export class SqliteWorkStore implements WorkQueue, CheckpointedSchedule {
    * it works on an item that was already due.
    */
   async nextDueAt(kinds: readonly WorkKind[] = WORK_KINDS): Promise<number | null> {
-    const kindsJson = JSON.stringify(kinds);
-    const unleased = this.selectEarliestUnleased.get(kindsJson);
-    const leaseEnd = this.selectEarliestLeaseEnd.get(kindsJson);
-    const candidates = [unleased, leaseEnd].filter((time) => typeof time === 'number');
+    const unleased = kinds.map((kind) => this.selectEarliestUnleased.get(kind));
+    const leaseEnd = this.selectEarliestLeaseEnd.get(JSON.stringify(kinds));
+    const candidates = [...unleased, leaseEnd].filter((time) => typeof time === 'number');
     return candidates.length > 0 ? Math.min(...candidates) : null;
   }
 
   async backlog(now: number): Promise<WorkBacklog> {
     assertEpochMs('now', now);
     const backlog = emptyBacklog();
-    for (const { kind, due } of this.countDue.all(now)) backlog[kind] = due;
+    for (const kind of WORK_KINDS) backlog[kind] = this.countDue.get(kind, now) ?? 0;
     backlog.parked = this.countParked.get() ?? 0;
     return backlog;
   }
