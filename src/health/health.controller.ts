@@ -12,6 +12,7 @@ import { EventStore } from '../event-store/event-store.port';
 import { ReadModel } from '../transactions/read-model.port';
 import { lagFieldName } from '../projections/projection-lag';
 import { ProjectionMonitor } from './projection-monitor';
+import { ProcessManagerWorker } from '../process-manager/process-manager.worker';
 import { ApiProblems } from '../problem/api-problems.decorator';
 
 /** What @nestjs/terminus answers: the overall status and each indicator's. */
@@ -35,6 +36,7 @@ export class HealthController {
     private readonly eventStore: EventStore,
     private readonly readModel: ReadModel,
     private readonly projections: ProjectionMonitor,
+    private readonly processManager: ProcessManagerWorker,
   ) {}
 
   /** The process is up and serving HTTP; says nothing about its dependencies. */
@@ -77,6 +79,8 @@ export class HealthController {
     return this.health.check([
       () => this.ping('eventStore', () => this.eventStore.ping()),
       () => this.ping('readModel', () => this.readModel.ping()),
+      // The work store answers, and how much work waits in it (lag alone never makes it down).
+      () => this.ping('work', async () => ({ backlog: await this.processManager.backlog() })),
       async () => {
         const session = this.indicators.check('projections');
         const status = (await this.projections.report()).map((p) => ({
@@ -93,11 +97,10 @@ export class HealthController {
     ]);
   }
 
-  private async ping(key: string, ping: () => Promise<void>) {
+  private async ping(key: string, ping: () => Promise<Record<string, unknown> | void>) {
     const session = this.indicators.check(key);
     try {
-      await ping();
-      return session.up();
+      return session.up((await ping()) ?? undefined);
     } catch (error) {
       return session.down({ message: error instanceof Error ? error.message : String(error) });
     }

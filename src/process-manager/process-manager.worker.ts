@@ -14,7 +14,7 @@ import { LeasedPlanner, PlannerStatus } from './leased-planner';
 import { NamedLeases } from './named-leases.port';
 import { ProcessManagerProjection } from './process-manager.projection';
 import { WorkHandlers } from './work-handlers/work-handlers';
-import { ClaimedWork, WORK_KINDS, WorkKind, WorkQueue } from './work-queue.port';
+import { ClaimedWork, WORK_KINDS, WorkBacklog, WorkKind, WorkQueue } from './work-queue.port';
 
 /** How long a step that failed unexpectedly waits before it is tried again. */
 const RETRY_AFTER_ERROR_MS = 5_000;
@@ -95,6 +95,11 @@ export class ProcessManagerWorker implements OnApplicationBootstrap, BeforeAppli
   /** The planner's progress through `$all`, its error if it stopped, and whether it runs here. */
   status(): Promise<PlannerStatus> {
     return this.planner.status();
+  }
+
+  /** The shared work store's backlog now, whichever instances run the work. */
+  backlog(): Promise<WorkBacklog> {
+    return this.workQueue.backlog(this.now());
   }
 
   private async run(): Promise<void> {

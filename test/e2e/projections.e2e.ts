@@ -8,7 +8,10 @@ interface ReadyBody {
   status: string;
   info?: Record<string, unknown>;
   error?: Record<string, unknown>;
-  details: { projections: { projections: { name: string; error: string | null }[] } };
+  details: {
+    projections: { projections: { name: string; error: string | null }[] };
+    work: { status: string; backlog: Record<string, number> };
+  };
 }
 
 describe('projections: metrics, failure visibility and rebuild under traffic (embedded default)', () => {
@@ -105,6 +108,11 @@ describe('projections: metrics, failure visibility and rebuild under traffic (em
         expect(response.text).toContain(`ledger_projection_failed{projection="${projection}"} 0`);
       }
       expect(response.text).toMatch(/^process_cpu_user_seconds_total /m);
+      for (const kind of ['submit', 'check', 'deadline', 'notify', 'settle', 'parked']) {
+        expect(response.text).toMatch(
+          new RegExp(`^ledger_work_due\\{kind="${kind}"\\} \\d+$`, 'm'),
+        );
+      }
     });
 
     it('shows each projection with its lag on /health/ready', async () => {
@@ -121,6 +129,17 @@ describe('projections: metrics, failure visibility and rebuild under traffic (em
           }),
         ]),
       );
+      expect((response.body as ReadyBody).details.work).toEqual({
+        status: 'up',
+        backlog: {
+          submit: expect.any(Number),
+          check: expect.any(Number),
+          deadline: expect.any(Number),
+          notify: expect.any(Number),
+          settle: expect.any(Number),
+          parked: 0,
+        },
+      });
     });
   });
 
