@@ -65,8 +65,7 @@ const MISSING_CHECKPOINT = 'The work store has no checkpoint document (open() cr
 const WORK_INDEXES: IndexDescription[] = [
   { name: 'work_by_key', key: { transactionId: 1, kind: 1 }, unique: true },
   { name: 'work_by_due_at', key: { dueAt: 1, transactionId: 1, kind: 1 } },
-  // Claims of one set of kinds (status checks apart from the rest) and the backlog count must not
-  // walk through a backlog of the other kinds.
+  // For claims of a set of kinds (status checks apart from the rest) and the backlog by kind.
   { name: 'work_by_kind', key: { kind: 1, dueAt: 1, transactionId: 1 } },
   // Only leased items: few (the work in flight), and nextDueAt looks at all of them.
   {
