@@ -13,6 +13,7 @@ import { ReadModel } from '../transactions/read-model.port';
 import { lagFieldName } from '../projections/projection-lag';
 import { EventLoopMonitor } from './event-loop-monitor';
 import { ProjectionMonitor } from './projection-monitor';
+import { ProcessManagerWorker } from '../process-manager/process-manager.worker';
 import { ApiProblems } from '../problem/api-problems.decorator';
 
 /** What @nestjs/terminus answers: the overall status and each indicator's. */
@@ -37,6 +38,7 @@ export class HealthController {
     private readonly readModel: ReadModel,
     private readonly projections: ProjectionMonitor,
     private readonly eventLoop: EventLoopMonitor,
+    private readonly processManager: ProcessManagerWorker,
   ) {}
 
   /** The process is up and serving HTTP; says nothing about its dependencies. */
@@ -79,6 +81,8 @@ export class HealthController {
     return this.health.check([
       () => this.ping('eventStore', () => this.eventStore.ping()),
       () => this.ping('readModel', () => this.readModel.ping()),
+      // The work store answers, and how much work waits in it (lag alone never makes it down).
+      () => this.ping('work', async () => ({ backlog: await this.processManager.backlog() })),
       async () => {
         const session = this.indicators.check('projections');
         const status = (await this.projections.report()).map((p) => ({
@@ -96,11 +100,10 @@ export class HealthController {
     ]);
   }
 
-  private async ping(key: string, ping: () => Promise<void>) {
+  private async ping(key: string, ping: () => Promise<Record<string, unknown> | void>) {
     const session = this.indicators.check(key);
     try {
-      await ping();
-      return session.up();
+      return session.up((await ping()) ?? undefined);
     } catch (error) {
       return session.down({ message: error instanceof Error ? error.message : String(error) });
     }

@@ -4,6 +4,8 @@ import { ApiProblems } from '../problem/api-problems.decorator';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { ProviderHealthGauges } from '../provider-health/provider-health.gauges';
 import { ProviderHealth } from '../provider-health/provider-health.service';
+import { ProcessManagerWorker } from '../process-manager/process-manager.worker';
+import { WorkBacklogGauge } from '../process-manager/work-backlog.gauge';
 import { ProjectionMonitor } from './projection-monitor';
 
 type ProjectionGauge = Gauge<'projection'>;
@@ -23,10 +25,12 @@ export class MetricsController {
   private readonly lagSeconds: ProjectionGauge;
   private readonly failed: ProjectionGauge;
   private readonly providerHealthGauges: ProviderHealthGauges;
+  private readonly workBacklog: WorkBacklogGauge;
 
   constructor(
     private readonly monitor: ProjectionMonitor,
     private readonly providerHealth: ProviderHealth,
+    private readonly processManager: ProcessManagerWorker,
   ) {
     collectDefaultMetrics({ register: this.registry });
     const gauge = (name: string, help: string): ProjectionGauge =>
@@ -50,6 +54,7 @@ export class MetricsController {
       '1 when the projection stopped on an event it could not apply (see /health/ready)',
     );
     this.providerHealthGauges = new ProviderHealthGauges(this.registry);
+    this.workBacklog = new WorkBacklogGauge(this.registry);
   }
 
   @Get()
@@ -71,6 +76,7 @@ export class MetricsController {
       this.failed.set(labels, report.error === null ? 0 : 1);
     }
     this.providerHealthGauges.set(this.providerHealth.report());
+    this.workBacklog.set(await this.processManager.backlog());
     return this.registry.metrics();
   }
 }

@@ -28,7 +28,7 @@ import { CryptoIds } from '../shared/ids';
 const T0 = new Date('2030-01-01T00:00:00.000Z');
 const TRANSACTION_ID = '00000000-0000-4000-8000-000000000001';
 
-describe('ProcessManagerWorker, when a step keeps failing', () => {
+describe('ProcessManagerWorker', () => {
   let dir: string;
   let eventStore: SqliteEventStore;
   let workStore: SqliteWorkStore;
@@ -66,15 +66,10 @@ describe('ProcessManagerWorker, when a step keeps failing', () => {
     const random = new SeededRandom(1);
     const accounts = new AccountStreams(eventStore, new MathRandom(), new CryptoIds());
     const funds = new TransactionFunds(accounts, streams, clock, config);
+    const statusCheck = new BudgetedStatusCheck(provider, budget, clock, config);
     const handlers = new WorkHandlers(
       new SubmitHandler(streams, funds, provider, new WebhookUrls(config), clock, random, config),
-      new CheckHandler(
-        streams,
-        new BudgetedStatusCheck(provider, budget, clock, config),
-        clock,
-        random,
-        config,
-      ),
+      new CheckHandler(streams, statusCheck, clock, random, config),
       new DeadlineHandler(streams, clock),
       new NotifyHandler(streams, new ClientNotifier(config, clock), clock, random),
       new SettleHandler(streams, accounts, clock, config),
@@ -82,6 +77,7 @@ describe('ProcessManagerWorker, when a step keeps failing', () => {
     worker = new ProcessManagerWorker(
       workStore,
       handlers,
+      statusCheck,
       new ProcessManagerProjection(workStore, config),
       clock,
       config,
@@ -110,7 +106,99 @@ describe('ProcessManagerWorker, when a step keeps failing', () => {
     }
   }
 
-  it('retries it, then parks it for support with the last error after the configured count', async () => {
+  /** Waits, without moving the clock, until `condition` holds. */
+  async function waitFor(condition: () => Promise<boolean>): Promise<void> {
+    const deadline = Date.now() + 5_000;
+    while (!(await condition())) {
+      if (Date.now() > deadline) throw new Error('condition not met within 5 s');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  const isDone = (transactionId: string) => async () =>
+    (await workStore.pending(transactionId)).length === 0;
+  const check = (transactionId: string, dueAt: number) => ({
+    transactionId,
+    kind: 'check' as const,
+    dueAt,
+    payload: { attempt: 1, checkNumber: 1 },
+  });
+  /** What the worker's status-check claims returned, in order. */
+  function claimedChecks(): string[] {
+    const claimed: string[] = [];
+    const claimDue = workStore.claimDue.bind(workStore);
+    jest.spyOn(workStore, 'claimDue').mockImplementation(async (...args) => {
+      const items = await claimDue(...args);
+      claimed.push(...items.filter((item) => item.kind === 'check').map((i) => i.transactionId));
+      return items;
+    });
+    return claimed;
+  }
+
+  it('claims status checks one per token of the shared budget, oldest first, at its pace', async () => {
+    // Transactions the event store does not hold: each check is settled as no longer planned.
+    const [a, b, c] = ['a', 'b', 'c'].map((n) => `00000000-0000-4000-8000-00000000000${n}`);
+    await workStore.commit(
+      {
+        schedule: [
+          check(c, T0.getTime() - 1),
+          check(a, T0.getTime() - 3),
+          check(b, T0.getTime() - 2),
+        ],
+        cancel: [],
+      },
+      { firstPosition: 1n, checkpoint: 1n },
+    );
+    const claimed = claimedChecks();
+
+    await worker.onApplicationBootstrap();
+    await waitFor(isDone(a));
+    // The clock stands still: the budget (2/s) has no second token, however often the loop runs.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(claimed).toEqual([a]);
+
+    clock.set(new Date(T0.getTime() + 500));
+    await waitFor(isDone(b));
+    clock.set(new Date(T0.getTime() + 1_000));
+    await waitFor(isDone(c));
+    expect(claimed).toEqual([a, b, c]);
+  });
+
+  it('while the budget refuses, leaves a backlog of checks alone and still runs other work', async () => {
+    const { statusChecks } = AppConfig.fromEnvironment({
+      DATA_DIR: dir,
+      PROVIDER_URL: 'http://127.0.0.1:9',
+    }).provider;
+    await budget.slowDown(T0.getTime(), T0.getTime() + 3_600_000, statusChecks);
+    const backlog = Array.from({ length: 50 }, (_, index) =>
+      check(`00000000-0000-4000-8000-${String(index).padStart(12, '0')}`, T0.getTime() - index),
+    );
+    const deadline = {
+      transactionId: '00000000-0000-4000-8000-ffffffffffff',
+      kind: 'deadline' as const,
+      dueAt: T0.getTime(),
+      payload: {},
+    };
+    await workStore.commit(
+      { schedule: [...backlog, deadline], cancel: [] },
+      { firstPosition: 1n, checkpoint: 1n },
+    );
+    const handle = jest.spyOn(streams, 'handle').mockRejectedValue(new Error('not this time'));
+    const claimed = claimedChecks();
+    const backlogBefore = await workStore.backlog(T0.getTime());
+
+    await worker.onApplicationBootstrap();
+    await waitFor(async () => handle.mock.calls.length > 0);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    expect(claimed).toEqual([]);
+    expect(backlogBefore.check).toBe(50);
+    for (const item of backlog) {
+      expect(await workStore.pending(item.transactionId)).toEqual([item]);
+    }
+  });
+
+  it('when a step keeps failing, retries it, then parks it for support with the last error after the configured count', async () => {
     const handle = jest
       .spyOn(streams, 'handle')
       .mockRejectedValue(new Error('event store refused the append'));

@@ -7,24 +7,32 @@ import {
 } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { EventStore } from '../event-store/event-store.port';
+import { BudgetedStatusCheck } from '../provider/status-checks/budgeted-status-check';
 import { Clock } from '../shared/clock';
 import { Ids } from '../shared/ids';
 import { LeasedPlanner, PlannerStatus } from './leased-planner';
 import { NamedLeases } from './named-leases.port';
 import { ProcessManagerProjection } from './process-manager.projection';
 import { WorkHandlers } from './work-handlers/work-handlers';
-import { ClaimedWork, WorkQueue } from './work-queue.port';
+import { ClaimedWork, WORK_KINDS, WorkBacklog, WorkKind, WorkQueue } from './work-queue.port';
 
 /** How long a step that failed unexpectedly waits before it is tried again. */
 const RETRY_AFTER_ERROR_MS = 5_000;
 /** Payload key counting a step's unexpected failures in a row. */
 const STEP_FAILURES = 'stepFailures';
+/** Claimed as slots allow; status checks are claimed one per token of the shared budget. */
+const UNBUDGETED: readonly WorkKind[] = WORK_KINDS.filter((kind) => kind !== 'check');
+const CHECKS: readonly WorkKind[] = ['check'];
 
 /**
  * Runs the process manager's scheduled work: claims due items under a lease (so any instance
  * can continue a dead one's work once its lease expires), renews the lease while the handler of
  * the item's kind performs the step, and completes or reschedules the item. All state lives in
  * the stores.
+ *
+ * Status checks are claimed only with a token of the budget every instance shares, one per
+ * token, oldest first: a backlog of due checks costs nothing while it waits, and the rest of the
+ * work (submissions first of all) never waits behind it.
  */
 @Injectable()
 export class ProcessManagerWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -41,6 +49,7 @@ export class ProcessManagerWorker implements OnApplicationBootstrap, BeforeAppli
   constructor(
     private readonly workQueue: WorkQueue,
     private readonly handlers: WorkHandlers,
+    private readonly statusChecks: BudgetedStatusCheck,
     private readonly projection: ProcessManagerProjection,
     private readonly clock: Clock,
     private readonly config: AppConfig,
@@ -88,16 +97,16 @@ export class ProcessManagerWorker implements OnApplicationBootstrap, BeforeAppli
     return this.planner.status();
   }
 
+  /** The shared work store's backlog now, whichever instances run the work. */
+  backlog(): Promise<WorkBacklog> {
+    return this.workQueue.backlog(this.now());
+  }
+
   private async run(): Promise<void> {
-    const { leaseMs, pollIntervalMs, concurrency } = this.config.worker;
+    const { pollIntervalMs } = this.config.worker;
     while (this.running) {
       try {
-        const free = concurrency - this.inFlight.size;
-        const claimed =
-          free > 0 ? await this.workQueue.claimDue(this.owner, this.now(), leaseMs, free) : [];
-        for (const work of claimed) this.track(this.perform(work));
-        if (claimed.length === free && free > 0) continue;
-        const next = await this.workQueue.nextDueAt();
+        const next = await this.startDueWork();
         const sleep = next === null ? pollIntervalMs : Math.min(pollIntervalMs, next - this.now());
         await this.sleep(Math.max(sleep, 10));
       } catch (error) {
@@ -105,6 +114,44 @@ export class ProcessManagerWorker implements OnApplicationBootstrap, BeforeAppli
         await this.sleep(pollIntervalMs);
       }
     }
+  }
+
+  /**
+   * Starts the due work that free slots allow, status checks last; returns when something may
+   * next be startable (null: only a freed slot or the poll interval will tell).
+   */
+  private async startDueWork(): Promise<number | null> {
+    const { leaseMs, concurrency } = this.config.worker;
+    const now = this.now();
+    const free = concurrency - this.inFlight.size;
+    if (free <= 0) return null;
+    const claimed = await this.workQueue.claimDue(this.owner, now, leaseMs, free, UNBUDGETED);
+    for (const work of claimed) this.track(this.perform(work));
+    // Slots are full: a finishing step wakes the loop.
+    if (claimed.length === free) return null;
+    const checkAt = await this.startCheck(now);
+    const otherAt = await this.workQueue.nextDueAt(UNBUDGETED);
+    const times = [checkAt, otherAt].filter((time) => time !== null);
+    return times.length > 0 ? Math.min(...times) : null;
+  }
+
+  /**
+   * Starts the oldest due status check if the shared budget grants a token now; returns when to
+   * try again (null: no check is waiting). The token is taken before the claim, so a check is
+   * claimed only to be sent, and checks leave oldest first at the budget's pace. A token goes
+   * unused when the check turns out settled or another instance claimed it meanwhile: that only
+   * slows checks down.
+   */
+  private async startCheck(now: number): Promise<number | null> {
+    const dueAt = await this.workQueue.nextDueAt(CHECKS);
+    if (dueAt === null || dueAt > now) return dueAt;
+    const token = await this.statusChecks.take();
+    if (!token.granted) return token.retryAt;
+    const { leaseMs } = this.config.worker;
+    const [check] = await this.workQueue.claimDue(this.owner, now, leaseMs, 1, CHECKS);
+    if (check !== undefined) this.track(this.perform(check));
+    // The bucket holds one token: asked again, it says when the next one comes.
+    return now;
   }
 
   private track(step: Promise<void>): void {
@@ -115,14 +162,18 @@ export class ProcessManagerWorker implements OnApplicationBootstrap, BeforeAppli
     });
   }
 
-  /** Sleeps until `ms` passes or something calls `wake` (new work, a freed slot, shutdown). */
+  /**
+   * Sleeps until `ms` passes or something calls `wake` (new work, a freed slot, shutdown). Even a
+   * wake resumes after pending I/O and timers (setImmediate): steps that finish without I/O must
+   * not keep the event loop from serving requests.
+   */
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => this.wake?.(), ms);
       this.wake = () => {
         clearTimeout(timer);
         this.wake = null;
-        resolve();
+        setImmediate(resolve);
       };
     });
   }

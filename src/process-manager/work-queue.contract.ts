@@ -143,6 +143,23 @@ export function describeWorkQueueContract(
         expect(keys(second)).toEqual(['tx-d/deadline']);
       });
 
+      it('with kinds, claims only those kinds, earliest first, whatever waits of the others', async () => {
+        await schedule(
+          work('tx-c1', 'check', T0 + 10),
+          work('tx-c2', 'check', T0 + 20),
+          work('tx-c3', 'check', T0 + 30),
+          work('tx-s', 'submit', T0 + 40, { attempt: 1 }),
+          work('tx-d', 'deadline', T0 + 50),
+        );
+
+        const others = await store.claimDue('A', T0 + 60, LEASE_MS, 10, ['submit', 'deadline']);
+        const checks = await store.claimDue('A', T0 + 60, LEASE_MS, 2, ['check']);
+
+        expect(keys(others)).toEqual(['tx-s/submit', 'tx-d/deadline']);
+        expect(keys(checks)).toEqual(['tx-c1/check', 'tx-c2/check']);
+        expect(keys(await store.claimDue('A', T0 + 60, LEASE_MS, 10))).toEqual(['tx-c3/check']);
+      });
+
       it('leases what it returns: no owner, not even the same one, gets it while the lease lasts', async () => {
         const other = await openAnotherInstance();
         await schedule(work('tx-1', 'check', T0));
@@ -384,6 +401,47 @@ export function describeWorkQueueContract(
 
         await store.complete(claimed);
         expect(await store.nextDueAt()).toBe(T0 + LEASE_MS + 50);
+      });
+
+      it('with kinds, looks at those kinds only, leased or not', async () => {
+        await schedule(work('tx-1', 'check', T0 + 100), work('tx-2', 'submit', T0 + 500));
+
+        expect(await store.nextDueAt(['submit'])).toBe(T0 + 500);
+        expect(await store.nextDueAt(['check', 'submit'])).toBe(T0 + 100);
+        expect(await store.nextDueAt(['settle'])).toBeNull();
+
+        const [check] = await store.claimDue('A', T0 + 100, LEASE_MS, 1, ['check']);
+        expect(await store.nextDueAt(['check'])).toBe(check.leaseUntil);
+        expect(await store.nextDueAt(['submit'])).toBe(T0 + 500);
+      });
+    });
+
+    describe('backlog', () => {
+      it('counts the items due at now by kind, leased or not, and the parked ones apart', async () => {
+        expect(await store.backlog(T0)).toEqual({
+          submit: 0,
+          check: 0,
+          deadline: 0,
+          notify: 0,
+          settle: 0,
+          parked: 0,
+        });
+        await schedule(
+          work('tx-1', 'check', T0 - 10),
+          work('tx-2', 'check', T0),
+          work('tx-3', 'check', T0 + 1),
+          work('tx-1', 'submit', T0 - 5),
+          work('tx-4', 'settle', T0 - 5),
+          work('tx-5', 'deadline', T0 - 20),
+        );
+        await store.park(await claimOnly('A', T0 - 20), T0, 'failed');
+        await claimOnly('A', T0 - 10);
+
+        const other = await openAnotherInstance();
+        const expected = { submit: 1, check: 2, deadline: 0, notify: 0, settle: 1, parked: 1 };
+        expect(await store.backlog(T0)).toEqual(expected);
+        expect(await other.backlog(T0)).toEqual(expected);
+        expect(await store.backlog(T0 + 1)).toEqual({ ...expected, check: 3 });
       });
     });
 

@@ -5,6 +5,15 @@
 
 export type WorkKind = 'submit' | 'check' | 'deadline' | 'notify' | 'settle';
 
+export const WORK_KINDS: readonly WorkKind[] = ['submit', 'check', 'deadline', 'notify', 'settle'];
+
+/** The backlog: items due and not parked, per kind (leased ones included), and the parked ones. */
+export type WorkBacklog = Record<WorkKind | 'parked', number>;
+
+export function emptyBacklog(): WorkBacklog {
+  return { submit: 0, check: 0, deadline: 0, notify: 0, settle: 0, parked: 0 };
+}
+
 export interface WorkItem {
   transactionId: string;
   kind: WorkKind;
@@ -30,14 +39,16 @@ export interface ParkedWork extends WorkItem {
 /** Work is put in the queue by the planner's CheckpointedSchedule commits. */
 export abstract class WorkQueue {
   /**
-   * Claims up to `limit` items due at `now` whose lease is free or expired, leasing them to
-   * `owner` until `now + leaseMs`. An item is held by at most one owner at a time.
+   * Claims up to `limit` items due at `now` whose lease is free or expired, earliest dueAt first,
+   * leasing them to `owner` until `now + leaseMs`. An item is held by at most one owner at a time.
+   * With `kinds`, only items of those kinds.
    */
   abstract claimDue(
     owner: string,
     now: number,
     leaseMs: number,
     limit: number,
+    kinds?: readonly WorkKind[],
   ): Promise<ClaimedWork[]>;
 
   /** Extends a lease still held by its owner; false if it was lost (expired and reclaimed). */
@@ -66,8 +77,14 @@ export abstract class WorkQueue {
   /** Puts a parked item back in rotation, due at `now`; false when no such item is parked. */
   abstract retryParked(transactionId: string, kind: WorkKind, now: number): Promise<boolean>;
 
-  /** Earliest dueAt of any item, for the executor to sleep until; null when empty. */
-  abstract nextDueAt(): Promise<number | null>;
+  /**
+   * When claimDue (with the same `kinds`) can next return something, for the executor to sleep
+   * until; null when there is no such item.
+   */
+  abstract nextDueAt(kinds?: readonly WorkKind[]): Promise<number | null>;
+
+  /** How much work waits at `now`, counted by the store without reading the items. */
+  abstract backlog(now: number): Promise<WorkBacklog>;
 
   abstract pending(transactionId: string): Promise<WorkItem[]>;
 }

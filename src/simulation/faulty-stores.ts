@@ -27,6 +27,7 @@ import { NamedLeases } from '../process-manager/named-leases.port';
 import type {
   ClaimedWork,
   ParkedWork,
+  WorkBacklog,
   WorkItem,
   WorkKind,
   WorkQueue,
@@ -116,11 +117,17 @@ export class FaultyWorkStore implements WorkQueue, CheckpointedSchedule {
     private readonly leases: LeaseWatch,
   ) {}
 
-  claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedWork[]> {
+  claimDue(
+    owner: string,
+    now: number,
+    leaseMs: number,
+    limit: number,
+    kinds?: readonly WorkKind[],
+  ): Promise<ClaimedWork[]> {
     return this.faults.call(
       'claim due work',
       async () => {
-        const claimed = await this.store.claimDue(owner, now, leaseMs, limit);
+        const claimed = await this.store.claimDue(owner, now, leaseMs, limit, kinds);
         this.leases.claimed(claimed);
         return claimed;
       },
@@ -178,8 +185,12 @@ export class FaultyWorkStore implements WorkQueue, CheckpointedSchedule {
     );
   }
 
-  nextDueAt(): Promise<number | null> {
-    return this.faults.call('next due work', () => this.store.nextDueAt());
+  nextDueAt(kinds?: readonly WorkKind[]): Promise<number | null> {
+    return this.faults.call('next due work', () => this.store.nextDueAt(kinds));
+  }
+
+  backlog(now: number): Promise<WorkBacklog> {
+    return this.faults.call('count the backlog', () => this.store.backlog(now));
   }
 
   pending(transactionId: string): Promise<WorkItem[]> {

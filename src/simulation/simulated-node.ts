@@ -110,6 +110,7 @@ export class SimulatedNode {
     this.worker = new ProcessManagerWorker(
       workStore,
       handlers,
+      statusCheck,
       planning,
       clock,
       config,

@@ -11,6 +11,7 @@ interface ReadyBody {
   details: {
     projections: { projections: { name: string; error: string | null }[] };
     eventLoop: { status: string; delay: Record<string, number> };
+    work: { status: string; backlog: Record<string, number> };
   };
 }
 
@@ -110,6 +111,11 @@ describe('projections: metrics, failure visibility and rebuild under traffic (em
       expect(response.text).toMatch(/^process_cpu_user_seconds_total /m);
       // The event loop's delay since the previous scrape (prom-client's monitor, 10 ms tick included).
       expect(response.text).toMatch(/^nodejs_eventloop_lag_p99_seconds \d/m);
+      for (const kind of ['submit', 'check', 'deadline', 'notify', 'settle', 'parked']) {
+        expect(response.text).toMatch(
+          new RegExp(`^ledger_work_due\\{kind="${kind}"\\} \\d+$`, 'm'),
+        );
+      }
     });
 
     it('shows each projection with its lag on /health/ready', async () => {
@@ -126,6 +132,17 @@ describe('projections: metrics, failure visibility and rebuild under traffic (em
           }),
         ]),
       );
+      expect((response.body as ReadyBody).details.work).toEqual({
+        status: 'up',
+        backlog: {
+          submit: expect.any(Number),
+          check: expect.any(Number),
+          deadline: expect.any(Number),
+          notify: expect.any(Number),
+          settle: expect.any(Number),
+          parked: 0,
+        },
+      });
     });
 
     it("shows the event loop's delay on /health/ready without letting it decide readiness", async () => {

@@ -5,7 +5,16 @@ import {
   ScheduleChange,
   StaleCheckpointError,
 } from '../checkpointed-schedule.port';
-import { ClaimedWork, ParkedWork, WorkItem, WorkKind, WorkQueue } from '../work-queue.port';
+import {
+  ClaimedWork,
+  ParkedWork,
+  WORK_KINDS,
+  WorkBacklog,
+  WorkItem,
+  WorkKind,
+  WorkQueue,
+  emptyBacklog,
+} from '../work-queue.port';
 
 /** One row of SQLite's `work` table. */
 interface WorkRow {
@@ -112,6 +121,7 @@ export class MemoryWorkStore implements WorkQueue, CheckpointedSchedule {
     now: number,
     leaseMs: number,
     limit: number,
+    kinds: readonly WorkKind[] = WORK_KINDS,
   ): Promise<ClaimedWork[]> {
     this.assertOpen();
     assertEpochMs('now', now);
@@ -122,6 +132,7 @@ export class MemoryWorkStore implements WorkQueue, CheckpointedSchedule {
       .filter(
         (row) =>
           row.dueAt <= now &&
+          kinds.includes(row.kind) &&
           (row.leaseUntil === null || row.leaseUntil <= now) &&
           row.parkedAt === null,
       )
@@ -211,13 +222,25 @@ export class MemoryWorkStore implements WorkQueue, CheckpointedSchedule {
    * When claimDue can next return something: an item's dueAt, or for a leased item the end of
    * its lease if later (SqliteWorkStore.nextDueAt says why).
    */
-  async nextDueAt(): Promise<number | null> {
+  async nextDueAt(kinds: readonly WorkKind[] = WORK_KINDS): Promise<number | null> {
     this.assertOpen();
     const candidates = this.allRows().flatMap((row) => {
+      if (!kinds.includes(row.kind)) return [];
       if (row.leaseUntil !== null) return [Math.max(row.dueAt, row.leaseUntil)];
       return row.parkedAt === null ? [row.dueAt] : [];
     });
     return candidates.length > 0 ? Math.min(...candidates) : null;
+  }
+
+  async backlog(now: number): Promise<WorkBacklog> {
+    this.assertOpen();
+    assertEpochMs('now', now);
+    const backlog = emptyBacklog();
+    for (const row of this.allRows()) {
+      if (row.parkedAt !== null) backlog.parked += 1;
+      else if (row.dueAt <= now) backlog[row.kind] += 1;
+    }
+    return backlog;
   }
 
   async pending(transactionId: string): Promise<WorkItem[]> {

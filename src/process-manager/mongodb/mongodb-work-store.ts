@@ -16,7 +16,16 @@ import {
   ScheduleChange,
   StaleCheckpointError,
 } from '../checkpointed-schedule.port';
-import { ClaimedWork, ParkedWork, WorkItem, WorkKind, WorkQueue } from '../work-queue.port';
+import {
+  ClaimedWork,
+  ParkedWork,
+  WORK_KINDS,
+  WorkBacklog,
+  WorkItem,
+  WorkKind,
+  WorkQueue,
+  emptyBacklog,
+} from '../work-queue.port';
 import {
   CheckpointDocument,
   CLAIM_ORDER,
@@ -56,6 +65,8 @@ const MISSING_CHECKPOINT = 'The work store has no checkpoint document (open() cr
 const WORK_INDEXES: IndexDescription[] = [
   { name: 'work_by_key', key: { transactionId: 1, kind: 1 }, unique: true },
   { name: 'work_by_due_at', key: { dueAt: 1, transactionId: 1, kind: 1 } },
+  // For claims of a set of kinds (status checks apart from the rest) and the backlog by kind.
+  { name: 'work_by_kind', key: { kind: 1, dueAt: 1, transactionId: 1 } },
   // Only leased items: few (the work in flight), and nextDueAt looks at all of them.
   {
     name: 'work_leased',
@@ -163,25 +174,27 @@ export class MongoWorkStore implements WorkQueue, CheckpointedSchedule {
     now: number,
     leaseMs: number,
     limit: number,
+    kinds: readonly WorkKind[] = WORK_KINDS,
   ): Promise<ClaimedWork[]> {
     assertEpochMs('now', now);
     assertPositiveInteger('leaseMs', leaseMs);
     assertPositiveInteger('limit', limit);
     const { work } = this.collections();
+    const claimable = claimableFilter(now, kinds);
     // A read first, so that an idle poll writes nothing, and versions are taken only for items
     // that may be claimed.
-    const claimable = await work.countDocuments(claimableFilter(now), { limit });
-    if (claimable === 0) return [];
-    const firstVersion = await this.takeVersions(claimable);
+    const count = await work.countDocuments(claimable, { limit });
+    if (count === 0) return [];
+    const firstVersion = await this.takeVersions(count);
     const leaseUntil = now + leaseMs;
 
     const claimed: ClaimedWork[] = [];
-    while (claimed.length < claimable) {
+    while (claimed.length < count) {
       const version = firstVersion + claimed.length;
       // One item per call, the earliest still claimable when the server applies it: an item
       // another instance took meanwhile no longer matches, and this call takes the next one.
       const taken = await work.findOneAndUpdate(
-        claimableFilter(now),
+        claimable,
         { $set: { version, leaseOwner: owner, leaseUntil } },
         { sort: CLAIM_ORDER, returnDocument: 'after' },
       );
@@ -259,13 +272,17 @@ export class MongoWorkStore implements WorkQueue, CheckpointedSchedule {
    * its lease if later. A plain minimum of dueAt would wake the executor in a loop for as long as
    * it works on an item that was already due.
    */
-  async nextDueAt(): Promise<number | null> {
+  async nextDueAt(kinds: readonly WorkKind[] = WORK_KINDS): Promise<number | null> {
     const { work } = this.collections();
+    const ofKinds = { kind: { $in: [...kinds] } };
     const [unleased, leaseEnd] = await Promise.all([
-      work.findOne(UNLEASED_IN_ROTATION, { sort: { dueAt: 1 }, projection: { dueAt: 1 } }),
+      work.findOne(
+        { ...UNLEASED_IN_ROTATION, ...ofKinds },
+        { sort: { dueAt: 1 }, projection: { dueAt: 1 } },
+      ),
       work
         .aggregate<{ at: number }>([
-          { $match: LEASED },
+          { $match: { ...LEASED, ...ofKinds } },
           { $group: { _id: null, at: { $min: { $max: ['$dueAt', '$leaseUntil'] } } } },
         ])
         .toArray(),
@@ -274,6 +291,24 @@ export class MongoWorkStore implements WorkQueue, CheckpointedSchedule {
       (time) => typeof time === 'number',
     );
     return candidates.length > 0 ? Math.min(...candidates) : null;
+  }
+
+  async backlog(now: number): Promise<WorkBacklog> {
+    assertEpochMs('now', now);
+    const { work } = this.collections();
+    const [due, parked] = await Promise.all([
+      work
+        .aggregate<{ _id: WorkKind; due: number }>([
+          { $match: { dueAt: { $lte: now }, parkedAt: { $exists: false } } },
+          { $group: { _id: '$kind', due: { $sum: 1 } } },
+        ])
+        .toArray(),
+      work.countDocuments(PARKED),
+    ]);
+    const backlog = emptyBacklog();
+    for (const { _id: kind, due: count } of due) backlog[kind] = count;
+    backlog.parked = parked;
+    return backlog;
   }
 
   async pending(transactionId: string): Promise<WorkItem[]> {

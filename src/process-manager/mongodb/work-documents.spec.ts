@@ -1,4 +1,4 @@
-import type { ClaimedWork, WorkItem } from '../work-queue.port';
+import { ClaimedWork, WORK_KINDS, WorkItem } from '../work-queue.port';
 import {
   claimableFilter,
   claimedVersionFilter,
@@ -59,24 +59,32 @@ function stored(overrides: Partial<WorkDocument> = {}): WorkDocument {
 describe('work documents', () => {
   describe('claimableFilter', () => {
     it('takes work due at now or earlier, not later', () => {
-      expect(matches(stored({ dueAt: T0 - 1 }), claimableFilter(T0))).toBe(true);
-      expect(matches(stored({ dueAt: T0 }), claimableFilter(T0))).toBe(true);
-      expect(matches(stored({ dueAt: T0 + 1 }), claimableFilter(T0))).toBe(false);
+      expect(matches(stored({ dueAt: T0 - 1 }), claimableFilter(T0, WORK_KINDS))).toBe(true);
+      expect(matches(stored({ dueAt: T0 }), claimableFilter(T0, WORK_KINDS))).toBe(true);
+      expect(matches(stored({ dueAt: T0 + 1 }), claimableFilter(T0, WORK_KINDS))).toBe(false);
     });
 
     it('takes free work and work whose lease ended at or before now', () => {
       const leased = (leaseUntil: number) => stored({ leaseOwner: 'A', leaseUntil });
 
-      expect(matches(stored(), claimableFilter(T0))).toBe(true);
-      expect(matches(leased(T0), claimableFilter(T0))).toBe(true);
-      expect(matches(leased(T0 - 1), claimableFilter(T0))).toBe(true);
-      expect(matches(leased(T0 + 1), claimableFilter(T0))).toBe(false);
+      expect(matches(stored(), claimableFilter(T0, WORK_KINDS))).toBe(true);
+      expect(matches(leased(T0), claimableFilter(T0, WORK_KINDS))).toBe(true);
+      expect(matches(leased(T0 - 1), claimableFilter(T0, WORK_KINDS))).toBe(true);
+      expect(matches(leased(T0 + 1), claimableFilter(T0, WORK_KINDS))).toBe(false);
+    });
+
+    it('takes only the kinds asked for', () => {
+      expect(matches(stored({ kind: 'check' }), claimableFilter(T0, ['check']))).toBe(true);
+      expect(matches(stored({ kind: 'submit' }), claimableFilter(T0, ['check']))).toBe(false);
+      expect(matches(stored({ kind: 'submit' }), claimableFilter(T0, ['submit', 'settle']))).toBe(
+        true,
+      );
     });
 
     it('never takes parked work, however late', () => {
       const parked = stored({ parkedAt: T0, parkedReason: 'failed' });
 
-      expect(matches(parked, claimableFilter(T0 + 1_000_000))).toBe(false);
+      expect(matches(parked, claimableFilter(T0 + 1_000_000, WORK_KINDS))).toBe(false);
     });
   });
 

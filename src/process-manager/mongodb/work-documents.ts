@@ -64,8 +64,9 @@ export const NOT_PARKED = { parkedAt: '', parkedReason: '' } as const;
  * Work claimDue may take at `now`: due, in rotation, and free. A lease is valid while
  * now < leaseUntil, so at leaseUntil the item is free again (a dead instance's work is picked up).
  */
-export function claimableFilter(now: number): Filter<WorkDocument> {
+export function claimableFilter(now: number, kinds: readonly WorkKind[]): Filter<WorkDocument> {
   return {
+    kind: { $in: [...kinds] },
     dueAt: { $lte: now },
     parkedAt: { $exists: false },
     $or: [{ leaseUntil: { $exists: false } }, { leaseUntil: { $lte: now } }],

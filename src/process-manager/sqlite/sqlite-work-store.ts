@@ -7,7 +7,16 @@ import {
   ScheduleChange,
   StaleCheckpointError,
 } from '../checkpointed-schedule.port';
-import { ClaimedWork, ParkedWork, WorkItem, WorkKind, WorkQueue } from '../work-queue.port';
+import {
+  ClaimedWork,
+  ParkedWork,
+  WORK_KINDS,
+  WorkBacklog,
+  emptyBacklog,
+  WorkItem,
+  WorkKind,
+  WorkQueue,
+} from '../work-queue.port';
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS work (
@@ -47,6 +56,16 @@ const SCHEMA = `
 const SCHEMA_VERSION = 2;
 const PARKING_COLUMNS = ['parked_at INTEGER', 'parked_reason TEXT'];
 
+/**
+ * Made after the parking columns exist. Work in rotation by kind: the worker claims status
+ * checks apart from the other kinds, and neither claim nor the backlog count may walk through a
+ * backlog of the other kinds (100,000 due checks must not slow a submission's claim).
+ */
+const ROTATION_INDEXES = `
+  CREATE INDEX IF NOT EXISTS work_in_rotation ON work (kind, due_at) WHERE parked_at IS NULL;
+  CREATE INDEX IF NOT EXISTS work_parked ON work (parked_at) WHERE parked_at IS NOT NULL;
+`;
+
 const WORK_COLUMNS = 'transaction_id, kind, due_at, payload';
 
 interface WorkRow {
@@ -59,6 +78,12 @@ interface WorkRow {
 interface ParkedRow extends WorkRow {
   parked_at: number;
   parked_reason: string;
+}
+
+/** ORDER BY due_at, transaction_id, kind (BINARY collation; ids are ASCII). */
+function byClaimOrder(a: WorkRow, b: WorkRow): number {
+  const text = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+  return a.due_at - b.due_at || text(a.transaction_id, b.transaction_id) || text(a.kind, b.kind);
 }
 
 function toWorkItem(row: WorkRow): WorkItem {
@@ -96,15 +121,17 @@ export class SqliteWorkStore implements WorkQueue, CheckpointedSchedule {
   private readonly allocateVersions: Database.Statement<[number], number>;
   private readonly upsertWork: Database.Statement<[string, string, number, string, number]>;
   private readonly deleteWorkOfKinds: Database.Statement<[string, string]>;
-  private readonly selectClaimable: Database.Statement<[number, number, number], WorkRow>;
+  private readonly selectClaimable: Database.Statement<[WorkKind, number, number, number], WorkRow>;
   private readonly leaseWork: Database.Statement<[number, string, number, string, string]>;
   private readonly extendLease: Database.Statement<[number, string, string, number, string]>;
   private readonly deleteWorkVersion: Database.Statement<[string, string, number]>;
   private readonly moveWork: Database.Statement<
     [number, string | null, number, string, string, number]
   >;
-  private readonly selectEarliestUnleased: Database.Statement<[], number>;
-  private readonly selectEarliestLeaseEnd: Database.Statement<[], number | null>;
+  private readonly selectEarliestUnleased: Database.Statement<[WorkKind], number>;
+  private readonly selectEarliestLeaseEnd: Database.Statement<[string], number | null>;
+  private readonly countDue: Database.Statement<[WorkKind, number], number>;
+  private readonly countParked: Database.Statement<[], number>;
   private readonly selectPending: Database.Statement<[string], WorkRow>;
   private readonly selectParked: Database.Statement<[number], ParkedRow>;
   private readonly parkWork: Database.Statement<[number, string, number, string, string, number]>;
@@ -115,7 +142,13 @@ export class SqliteWorkStore implements WorkQueue, CheckpointedSchedule {
     (change: ScheduleChange, batch: PlannedBatch) => void
   >;
   private readonly writeClaim: Database.Transaction<
-    (owner: string, now: number, leaseMs: number, limit: number) => ClaimedWork[]
+    (
+      owner: string,
+      now: number,
+      leaseMs: number,
+      limit: number,
+      kinds: readonly WorkKind[],
+    ) => ClaimedWork[]
   >;
   private readonly writeReschedule: Database.Transaction<
     (work: ClaimedWork, dueAt: number, payload: string | null) => void
@@ -155,10 +188,13 @@ export class SqliteWorkStore implements WorkQueue, CheckpointedSchedule {
       'DELETE FROM work WHERE transaction_id = ? AND kind IN (SELECT value FROM json_each(?))',
     );
     // A lease is valid while now < lease_until, so at lease_until the item is free again.
+    // One kind at a time, in the order of work_in_rotation: a claim reads at most `limit` free
+    // rows per kind, however many are due (several kinds in one IN would sort every due row).
     this.selectClaimable = this.db.prepare(
       `SELECT ${WORK_COLUMNS} FROM work
-       WHERE due_at <= ? AND (lease_until IS NULL OR lease_until <= ?) AND parked_at IS NULL
-       ORDER BY due_at, transaction_id, kind
+       WHERE kind = ? AND due_at <= ? AND parked_at IS NULL
+         AND (lease_until IS NULL OR lease_until <= ?)
+       ORDER BY due_at, transaction_id
        LIMIT ?`,
     );
     this.leaseWork = this.db.prepare(
@@ -180,15 +216,24 @@ export class SqliteWorkStore implements WorkQueue, CheckpointedSchedule {
        WHERE transaction_id = ? AND kind = ? AND version = ?`,
     );
     this.selectEarliestUnleased = this.db
-      .prepare<[], number>(
-        `SELECT due_at FROM work WHERE lease_until IS NULL AND parked_at IS NULL
+      .prepare<[WorkKind], number>(
+        `SELECT due_at FROM work WHERE kind = ? AND lease_until IS NULL AND parked_at IS NULL
          ORDER BY due_at LIMIT 1`,
       )
       .pluck();
     this.selectEarliestLeaseEnd = this.db
-      .prepare<[], number | null>(
-        'SELECT MIN(MAX(due_at, lease_until)) FROM work WHERE lease_until IS NOT NULL',
+      .prepare<[string], number | null>(
+        `SELECT MIN(MAX(due_at, lease_until)) FROM work
+         WHERE lease_until IS NOT NULL AND kind IN (SELECT value FROM json_each(?))`,
       )
+      .pluck();
+    this.countDue = this.db
+      .prepare<[WorkKind, number], number>(
+        'SELECT COUNT(*) FROM work WHERE kind = ? AND due_at <= ? AND parked_at IS NULL',
+      )
+      .pluck();
+    this.countParked = this.db
+      .prepare<[], number>('SELECT COUNT(*) FROM work WHERE parked_at IS NOT NULL')
       .pluck();
     this.selectPending = this.db.prepare(
       `SELECT ${WORK_COLUMNS} FROM work WHERE transaction_id = ? ORDER BY due_at, kind`,
@@ -226,8 +271,11 @@ export class SqliteWorkStore implements WorkQueue, CheckpointedSchedule {
       this.upsertCheckpoint.run(batch.checkpoint);
     });
     this.writeClaim = this.db.transaction(
-      (owner: string, now: number, leaseMs: number, limit: number) => {
-        const rows = this.selectClaimable.all(now, now, limit);
+      (owner: string, now: number, leaseMs: number, limit: number, kinds: readonly WorkKind[]) => {
+        const rows = kinds
+          .flatMap((kind) => this.selectClaimable.all(kind, now, now, limit))
+          .sort(byClaimOrder)
+          .slice(0, limit);
         let version = this.takeVersions(rows.length);
         const leaseUntil = now + leaseMs;
         return rows.map((row): ClaimedWork => {
@@ -268,11 +316,12 @@ export class SqliteWorkStore implements WorkQueue, CheckpointedSchedule {
     now: number,
     leaseMs: number,
     limit: number,
+    kinds: readonly WorkKind[] = WORK_KINDS,
   ): Promise<ClaimedWork[]> {
     assertEpochMs('now', now);
     assertPositiveInteger('leaseMs', leaseMs);
     assertPositiveInteger('limit', limit);
-    return this.writeClaim.immediate(owner, now, leaseMs, limit);
+    return this.writeClaim.immediate(owner, now, leaseMs, limit, kinds);
   }
 
   async renewLease(work: ClaimedWork, now: number, leaseMs: number): Promise<boolean> {
@@ -336,11 +385,19 @@ export class SqliteWorkStore implements WorkQueue, CheckpointedSchedule {
    * its lease if later. A plain minimum of dueAt would wake the executor in a loop for as long as
    * it works on an item that was already due.
    */
-  async nextDueAt(): Promise<number | null> {
-    const unleased = this.selectEarliestUnleased.get();
-    const leaseEnd = this.selectEarliestLeaseEnd.get();
-    const candidates = [unleased, leaseEnd].filter((time) => typeof time === 'number');
+  async nextDueAt(kinds: readonly WorkKind[] = WORK_KINDS): Promise<number | null> {
+    const unleased = kinds.map((kind) => this.selectEarliestUnleased.get(kind));
+    const leaseEnd = this.selectEarliestLeaseEnd.get(JSON.stringify(kinds));
+    const candidates = [...unleased, leaseEnd].filter((time) => typeof time === 'number');
     return candidates.length > 0 ? Math.min(...candidates) : null;
+  }
+
+  async backlog(now: number): Promise<WorkBacklog> {
+    assertEpochMs('now', now);
+    const backlog = emptyBacklog();
+    for (const kind of WORK_KINDS) backlog[kind] = this.countDue.get(kind, now) ?? 0;
+    backlog.parked = this.countParked.get() ?? 0;
+    return backlog;
   }
 
   async pending(transactionId: string): Promise<WorkItem[]> {
@@ -361,15 +418,17 @@ export class SqliteWorkStore implements WorkQueue, CheckpointedSchedule {
       .transaction(() => {
         this.db.exec(SCHEMA);
         const version = Number(this.db.pragma('user_version', { simple: true }));
-        if (version >= SCHEMA_VERSION) return;
-        const columns = new Set(
-          (this.db.pragma('table_info(work)') as { name: string }[]).map((column) => column.name),
-        );
-        for (const column of PARKING_COLUMNS) {
-          if (!columns.has(column.split(' ')[0]))
-            this.db.exec(`ALTER TABLE work ADD COLUMN ${column}`);
+        if (version < SCHEMA_VERSION) {
+          const columns = new Set(
+            (this.db.pragma('table_info(work)') as { name: string }[]).map((column) => column.name),
+          );
+          for (const column of PARKING_COLUMNS) {
+            if (!columns.has(column.split(' ')[0]))
+              this.db.exec(`ALTER TABLE work ADD COLUMN ${column}`);
+          }
+          this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
         }
-        this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+        this.db.exec(ROTATION_INDEXES);
       })
       .immediate();
   }

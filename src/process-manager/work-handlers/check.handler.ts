@@ -24,7 +24,10 @@ function recorded(answer: Exclude<StatusCheckAnswer, { kind: 'refused' }>): {
   }
 }
 
-/** One status check, if it is still the planned one and the shared budget allows it now. */
+/**
+ * One status check, if it is still the planned one. The worker performs a check only with a token
+ * it took from the shared budget for it (ProcessManagerWorker.startCheck).
+ */
 @Injectable()
 export class CheckHandler implements WorkHandler {
   constructor(
@@ -42,9 +45,9 @@ export class CheckHandler implements WorkHandler {
     const planned = state.exists ? state.nextCheck : null;
     if (planned?.attempt !== attempt || planned.checkNumber !== checkNumber) return true;
 
-    const answer = await this.statusCheck.check(work.transactionId);
-    if (answer.kind === 'refused') return { retryAt: answer.retryAt };
-    const { result, retryAfterMs } = recorded(answer);
+    const { result, retryAfterMs } = recorded(
+      await this.statusCheck.checkWithToken(work.transactionId),
+    );
     await this.streams.handle(
       work.transactionId,
       {

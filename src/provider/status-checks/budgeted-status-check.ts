@@ -3,7 +3,7 @@ import { AppConfig } from '../../config/app-config';
 import { Clock } from '../../shared/clock';
 import { PaymentProvider } from '../payment-provider.port';
 import { StatusCheckAnswer, interpretProviderCheck } from './status-check-answer';
-import { StatusCheckBudget } from './status-check-budget.port';
+import { BudgetDecision, StatusCheckBudget } from './status-check-budget.port';
 
 /**
  * Every status check the service sends goes through here, whoever asks (the process manager,
@@ -22,10 +22,25 @@ export class BudgetedStatusCheck {
   ) {}
 
   async check(providerId: string): Promise<StatusCheckAnswer> {
-    const { statusChecks } = this.config.provider;
-    const decision = await this.budget.take(this.now(), statusChecks);
+    const decision = await this.take();
     if (!decision.granted) return { kind: 'refused', retryAt: decision.retryAt };
+    return this.checkWithToken(providerId);
+  }
 
+  /**
+   * Takes one check from the shared budget, for a caller that then asks with checkWithToken (the
+   * process manager takes the token before it claims a status check, so that a backlog of checks
+   * is never claimed only to be refused).
+   */
+  take(): Promise<BudgetDecision> {
+    return this.budget.take(this.now(), this.config.provider.statusChecks);
+  }
+
+  /** Asks the provider with a token already taken, then slows the budget down or lets it recover. */
+  async checkWithToken(
+    providerId: string,
+  ): Promise<Exclude<StatusCheckAnswer, { kind: 'refused' }>> {
+    const { statusChecks } = this.config.provider;
     const outcome = await this.provider.checkStatus(providerId);
     const answer = interpretProviderCheck(outcome, statusChecks.defaultBackoffMs);
     const answeredAt = this.now();

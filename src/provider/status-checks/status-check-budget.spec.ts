@@ -2,8 +2,11 @@ import {
   BudgetState,
   fullBudget,
   recoverBudget,
+  recoverStep,
   refill,
   slowDownBudget,
+  slowDownStep,
+  takeStep,
   takeToken,
   tokenAvailableAt,
 } from './status-check-budget';
@@ -128,6 +131,56 @@ describe('status-check budget', () => {
     it('changes nothing at the configured rate, nor while a ban is on', () => {
       expect(recoverBudget(budget(), T0, settings)).toBeNull();
       expect(recoverBudget(budget({ rate: 1, blockedUntil: T0 + 1 }), T0, settings)).toBeNull();
+    });
+  });
+
+  describe('the operations the adapters run on the stored state', () => {
+    it('given no stored state, then a take starts from a full budget and is granted', () => {
+      expect(takeStep(T0, settings)(undefined)).toEqual({
+        result: { granted: true },
+        next: { tokens: 0, updatedAt: T0, rate: 2, blockedUntil: 0 },
+      });
+    });
+
+    it('given a spent token, then a take is refused and stores nothing', () => {
+      expect(takeStep(T0 + 100, settings)(budget({ tokens: 0 }))).toEqual({
+        result: { granted: false, retryAt: T0 + 500 },
+      });
+    });
+
+    it('given no stored state, then a 429 slows a full budget down', () => {
+      expect(slowDownStep(T0, T0 + 3_000, settings)(undefined)).toEqual({
+        result: undefined,
+        next: { tokens: 1, updatedAt: T0 + 3_000, rate: 1, blockedUntil: T0 + 3_000 },
+      });
+    });
+
+    it('given a stored state, then a 429 slows it down', () => {
+      expect(slowDownStep(T0, T0 + 3_000, settings)(budget({ rate: 1 })).next).toEqual({
+        tokens: 1,
+        updatedAt: T0 + 3_000,
+        rate: 0.5,
+        blockedUntil: T0 + 3_000,
+      });
+    });
+
+    it('given no stored state, then a recovery stores nothing; given a slowed one, it raises the rate', () => {
+      expect(recoverStep(T0, settings)(undefined)).toEqual({ result: undefined });
+      expect(recoverStep(T0, settings)(budget({ rate: 1 }))).toEqual({
+        result: undefined,
+        next: { tokens: 1, updatedAt: T0, rate: 1.2, blockedUntil: 0 },
+      });
+    });
+
+    it('refuses a time that is not whole epoch milliseconds, or bad settings, when made', () => {
+      const bad = { ratePerSecond: 1, minRatePerSecond: 2 };
+      expect(() => takeStep(T0 + 0.5, settings)).toThrow(/^now must be/);
+      expect(() => takeStep(T0, bad)).toThrow(RangeError);
+      expect(() => slowDownStep(T0 + 0.5, T0, settings)).toThrow(/^now must be/);
+      expect(() => slowDownStep(T0, T0 + 0.5, settings)).toThrow(/^until must be/);
+      expect(() => slowDownStep(T0, T0, bad)).toThrow(RangeError);
+      expect(() => recoverStep(T0 + 0.5, settings)).toThrow(/^now must be/);
+      expect(() => recoverStep(T0, bad)).toThrow(RangeError);
     });
   });
 });

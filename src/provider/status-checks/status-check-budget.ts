@@ -1,9 +1,11 @@
+import { assertEpochMs } from '../../shared/argument-checks';
+import { assertBudgetSettings } from './budget-arguments';
 import type { BudgetDecision, BudgetSettings } from './status-check-budget.port';
 
 /**
  * The functional core of the status-check budget shared by every instance: a token bucket
  * holding at most one token, slowed down by 429s and recovering with successful checks. The
- * budget adapters only load and store BudgetState around these functions.
+ * budget adapters only load and store BudgetState around the operations at the end (BudgetStep).
  */
 
 /** Each successful status check gives back this share of the configured rate after a slowdown. */
@@ -104,4 +106,41 @@ export function recoverBudget(
   const configured = settings.ratePerSecond;
   if (state.rate >= configured) return null;
   return { ...state, rate: Math.min(configured, state.rate + configured * RECOVERY_STEP) };
+}
+
+/**
+ * The port's three operations as steps on the stored state (absent until first written). Each
+ * checks its arguments when made, so an adapter refuses bad ones before touching the store.
+ */
+export function takeStep(now: number, settings: BudgetSettings): BudgetStep<BudgetDecision> {
+  assertEpochMs('now', now);
+  assertBudgetSettings(settings);
+  return (stored) => {
+    const { decision, next } = takeToken(stored ?? fullBudget(now, settings), now, settings);
+    return { result: decision, next };
+  };
+}
+
+export function slowDownStep(
+  now: number,
+  until: number,
+  settings: BudgetSettings,
+): BudgetStep<void> {
+  assertEpochMs('now', now);
+  assertEpochMs('until', until);
+  assertBudgetSettings(settings);
+  return (stored) => ({
+    result: undefined,
+    next: slowDownBudget(stored ?? fullBudget(now, settings), now, until, settings),
+  });
+}
+
+export function recoverStep(now: number, settings: BudgetSettings): BudgetStep<void> {
+  assertEpochMs('now', now);
+  assertBudgetSettings(settings);
+  return (stored) => ({
+    result: undefined,
+    // No state yet means the budget was never slowed down: nothing to recover.
+    next: stored && recoverBudget(stored, now, settings),
+  });
 }

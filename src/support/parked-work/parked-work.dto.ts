@@ -1,10 +1,8 @@
 import { ApiProperty, PickType } from '@nestjs/swagger';
 import { IsIn, Matches } from 'class-validator';
-import type { ParkedWork, WorkKind } from '../../process-manager/work-queue.port';
+import { WORK_KINDS, type ParkedWork, type WorkKind } from '../../process-manager/work-queue.port';
 import { PageParams } from '../../http/pagination';
 import { TRANSACTION_ID_PATTERN } from '../../transactions/transaction-id';
-
-export const WORK_KINDS: readonly WorkKind[] = ['submit', 'check', 'deadline', 'notify', 'settle'];
 
 /** Oldest first and few: one page, no cursor. */
 export class ParkedWorkParams extends PickType(PageParams, ['limit'] as const) {}

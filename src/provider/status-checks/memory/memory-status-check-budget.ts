@@ -1,12 +1,9 @@
-import { assertEpochMs } from '../../../shared/argument-checks';
-import { assertBudgetSettings } from '../budget-arguments';
 import {
   BudgetState,
   BudgetStep,
-  fullBudget,
-  recoverBudget,
-  slowDownBudget,
-  takeToken,
+  recoverStep,
+  slowDownStep,
+  takeStep,
 } from '../status-check-budget';
 import { BudgetDecision, BudgetSettings, StatusCheckBudget } from '../status-check-budget.port';
 
@@ -32,32 +29,15 @@ export class MemoryStatusCheckBudget extends StatusCheckBudget {
   }
 
   override async take(now: number, settings: BudgetSettings): Promise<BudgetDecision> {
-    assertEpochMs('now', now);
-    assertBudgetSettings(settings);
-    return this.changeBudget((stored) => {
-      const { decision, next } = takeToken(stored ?? fullBudget(now, settings), now, settings);
-      return { result: decision, next };
-    });
+    return this.changeBudget(takeStep(now, settings));
   }
 
   override async slowDown(now: number, until: number, settings: BudgetSettings): Promise<void> {
-    assertEpochMs('now', now);
-    assertEpochMs('until', until);
-    assertBudgetSettings(settings);
-    this.changeBudget((stored) => ({
-      result: undefined,
-      next: slowDownBudget(stored ?? fullBudget(now, settings), now, until, settings),
-    }));
+    this.changeBudget(slowDownStep(now, until, settings));
   }
 
   override async recover(now: number, settings: BudgetSettings): Promise<void> {
-    assertEpochMs('now', now);
-    assertBudgetSettings(settings);
-    this.changeBudget((stored) => ({
-      result: undefined,
-      // No state yet means the budget was never slowed down: nothing to recover.
-      next: stored && recoverBudget(stored, now, settings),
-    }));
+    this.changeBudget(recoverStep(now, settings));
   }
 
   async ping(): Promise<void> {

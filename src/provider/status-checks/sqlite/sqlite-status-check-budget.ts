@@ -1,14 +1,11 @@
 import Database from 'better-sqlite3';
-import { assertEpochMs } from '../../../shared/argument-checks';
 import { openSqliteDatabase } from '../../../sqlite/sqlite';
-import { assertBudgetSettings } from '../budget-arguments';
 import {
   BudgetState,
   BudgetStep,
-  fullBudget,
-  recoverBudget,
-  slowDownBudget,
-  takeToken,
+  recoverStep,
+  slowDownStep,
+  takeStep,
 } from '../status-check-budget';
 import { BudgetDecision, BudgetSettings, StatusCheckBudget } from '../status-check-budget.port';
 
@@ -69,32 +66,15 @@ export class SqliteStatusCheckBudget extends StatusCheckBudget {
   }
 
   override async take(now: number, settings: BudgetSettings): Promise<BudgetDecision> {
-    assertEpochMs('now', now);
-    assertBudgetSettings(settings);
-    return this.changeBudget((stored) => {
-      const { decision, next } = takeToken(stored ?? fullBudget(now, settings), now, settings);
-      return { result: decision, next };
-    });
+    return this.changeBudget(takeStep(now, settings));
   }
 
   override async slowDown(now: number, until: number, settings: BudgetSettings): Promise<void> {
-    assertEpochMs('now', now);
-    assertEpochMs('until', until);
-    assertBudgetSettings(settings);
-    this.changeBudget((stored) => ({
-      result: undefined,
-      next: slowDownBudget(stored ?? fullBudget(now, settings), now, until, settings),
-    }));
+    this.changeBudget(slowDownStep(now, until, settings));
   }
 
   override async recover(now: number, settings: BudgetSettings): Promise<void> {
-    assertEpochMs('now', now);
-    assertBudgetSettings(settings);
-    this.changeBudget((stored) => ({
-      result: undefined,
-      // No row yet means the budget was never slowed down: nothing to recover.
-      next: stored && recoverBudget(stored, now, settings),
-    }));
+    this.changeBudget(recoverStep(now, settings));
   }
 
   async ping(): Promise<void> {
