@@ -21,6 +21,14 @@ const RETRY_AFTER_ERROR_MS = 5_000;
 const STEP_FAILURES = 'stepFailures';
 
 /**
+ * Resolves on the event loop's next turn, after it has served its sockets. The global
+ * setImmediate, so that a simulation's virtual time drives it.
+ */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
  * Runs the process manager's scheduled work: claims due items under a lease (so any instance
  * can continue a dead one's work once its lease expires), renews the lease while the handler of
  * the item's kind performs the step, and completes or reschedules the item. All state lives in
@@ -88,6 +96,11 @@ export class ProcessManagerWorker implements OnApplicationBootstrap, BeforeAppli
     return this.planner.status();
   }
 
+  /**
+   * Claimed steps start one event-loop turn apart: a step's store calls are synchronous
+   * (SQLite), and hundreds of steps started at once kept the loop from its sockets for seconds,
+   * so status checks granted on time left late, together, and readiness probes timed out.
+   */
   private async run(): Promise<void> {
     const { leaseMs, pollIntervalMs, concurrency } = this.config.worker;
     while (this.running) {
@@ -95,7 +108,10 @@ export class ProcessManagerWorker implements OnApplicationBootstrap, BeforeAppli
         const free = concurrency - this.inFlight.size;
         const claimed =
           free > 0 ? await this.workQueue.claimDue(this.owner, this.now(), leaseMs, free) : [];
-        for (const work of claimed) this.track(this.perform(work));
+        for (const work of claimed) {
+          this.track(this.perform(work));
+          await nextTurn();
+        }
         if (claimed.length === free && free > 0) continue;
         const next = await this.workQueue.nextDueAt();
         const sleep = next === null ? pollIntervalMs : Math.min(pollIntervalMs, next - this.now());
