@@ -191,9 +191,9 @@ async function measure(backlog: number, seconds: number, rate: number): Promise<
     });
     const checkedIds: string[] = [];
     const checkStatus = provider.checkStatus.bind(provider);
-    provider.checkStatus = (providerId) => {
+    provider.checkStatus = (providerId, sendBy) => {
       checkedIds.push(providerId);
-      return checkStatus(providerId);
+      return checkStatus(providerId, sendBy);
     };
     const queue = counted(workStore, counts);
     const streams = new TransactionStreams(eventStore, new CryptoIds());

@@ -61,6 +61,8 @@ export class ChaosProcess {
       });
     });
     const until = Date.now() + readyTimeoutMs;
+    // What the last probe got, for the error: a refused connection, a timeout, or a 503 and why.
+    let lastProbe = 'no probe answered';
     while (Date.now() < until) {
       if (this.hasExited()) throw new Error(`${this.name} exited while starting`);
       try {
@@ -70,17 +72,22 @@ export class ChaosProcess {
           headersTimeout: 1_000,
           bodyTimeout: 1_000,
         });
-        await response.body.dump();
+        const text = await response.body.text();
         if (response.statusCode === 200) {
           this.current = 'up';
           return;
         }
-      } catch {
-        // Not listening yet.
+        lastProbe = `${response.statusCode} ${text.slice(0, 500)}`;
+      } catch (error) {
+        // Not listening yet, or too busy to answer within the probe's timeout.
+        lastProbe = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       }
       await delay(100);
     }
-    throw new Error(`${this.name} not ready after ${readyTimeoutMs} ms (log: ${this.logPath})`);
+    throw new Error(
+      `${this.name} not ready after ${readyTimeoutMs} ms, last probe: ${lastProbe} ` +
+        `(log: ${this.logPath})`,
+    );
   }
 
   /** A method, not a field read, so the compiler does not narrow it across the awaits in start. */

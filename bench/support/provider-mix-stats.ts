@@ -368,7 +368,13 @@ export function analyseMix(input: MixInput): MixReport {
     // The final status must be what the provider decided.
     if (view.status !== 'PENDING') {
       if (!last) {
-        truthProblems.push(`${view.id}: ${view.status} but the provider never got a POST`);
+        // Every attempt was cut before it left (a killed worker, a send deadline passed): nothing
+        // was charged, so the one true final status is the one a lost POST gets.
+        if (view.status !== 'FAILED' || view.failureReason !== 'provider_lost') {
+          truthProblems.push(
+            `${view.id}: ${view.status}/${view.failureReason ?? '-'} but the provider never got a POST`,
+          );
+        }
       } else {
         const expected = expectedView(last);
         if (view.status !== expected.status || view.failureReason !== expected.reason) {

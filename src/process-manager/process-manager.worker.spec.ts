@@ -37,6 +37,7 @@ describe('ProcessManagerWorker', () => {
   let worker: ProcessManagerWorker;
   let streams: TransactionStreams;
   let clock: SettableClock;
+  let handlers: WorkHandlers;
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'worker-'));
@@ -67,7 +68,7 @@ describe('ProcessManagerWorker', () => {
     const accounts = new AccountStreams(eventStore, new MathRandom(), new CryptoIds());
     const funds = new TransactionFunds(accounts, streams, clock, config);
     const statusCheck = new BudgetedStatusCheck(provider, budget, clock, config);
-    const handlers = new WorkHandlers(
+    handlers = new WorkHandlers(
       new SubmitHandler(streams, funds, provider, new WebhookUrls(config), clock, random, config),
       new CheckHandler(streams, statusCheck, clock, random, config),
       new DeadlineHandler(streams, clock),
@@ -229,5 +230,41 @@ describe('ProcessManagerWorker', () => {
     clock.set(new Date(clock.now().getTime() + 3_600_000));
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(handle).toHaveBeenCalledTimes(3);
+  });
+
+  it('starts claimed steps one event-loop turn apart, so sockets are served between them', async () => {
+    const order: string[] = [];
+    const recording = {
+      perform: async (work: { transactionId: string }) => {
+        order.push(`start ${work.transactionId}`);
+        // What a step's socket I/O waits for: the event loop's next turn.
+        setImmediate(() => order.push(`turn after ${work.transactionId}`));
+        return true as const;
+      },
+    };
+    jest.spyOn(handlers, 'for').mockReturnValue(recording);
+    const ids = ['00000000-0000-4000-8000-00000000000a', '00000000-0000-4000-8000-00000000000b'];
+    await workStore.commit(
+      {
+        schedule: ids.map((transactionId) => ({
+          transactionId,
+          kind: 'deadline' as const,
+          dueAt: T0.getTime(),
+          payload: {},
+        })),
+        cancel: [],
+      },
+      { firstPosition: 1n, checkpoint: 1n },
+    );
+
+    await worker.onApplicationBootstrap();
+    await until(async () => order.length === 4);
+
+    expect(order).toEqual([
+      `start ${ids[0]}`,
+      `turn after ${ids[0]}`,
+      `start ${ids[1]}`,
+      `turn after ${ids[1]}`,
+    ]);
   });
 });

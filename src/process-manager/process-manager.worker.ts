@@ -7,7 +7,10 @@ import {
 } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { EventStore } from '../event-store/event-store.port';
-import { BudgetedStatusCheck } from '../provider/status-checks/budgeted-status-check';
+import {
+  BudgetedStatusCheck,
+  StatusCheckGrant,
+} from '../provider/status-checks/budgeted-status-check';
 import { Clock } from '../shared/clock';
 import { Ids } from '../shared/ids';
 import { LeasedPlanner, PlannerStatus } from './leased-planner';
@@ -23,6 +26,14 @@ const STEP_FAILURES = 'stepFailures';
 /** Claimed as slots allow; status checks are claimed one per token of the shared budget. */
 const UNBUDGETED: readonly WorkKind[] = WORK_KINDS.filter((kind) => kind !== 'check');
 const CHECKS: readonly WorkKind[] = ['check'];
+
+/**
+ * Resolves on the event loop's next turn, after it has served its sockets. The global
+ * setImmediate, so that a simulation's virtual time drives it.
+ */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
 
 /**
  * Runs the process manager's scheduled work: claims due items under a lease (so any instance
@@ -126,7 +137,13 @@ export class ProcessManagerWorker implements OnApplicationBootstrap, BeforeAppli
     const free = concurrency - this.inFlight.size;
     if (free <= 0) return null;
     const claimed = await this.workQueue.claimDue(this.owner, now, leaseMs, free, UNBUDGETED);
-    for (const work of claimed) this.track(this.perform(work));
+    // Claimed steps start one event-loop turn apart: a step's store calls are synchronous
+    // (SQLite), and hundreds of steps started at once kept the loop from its sockets for seconds,
+    // so status checks granted on time left late, together, and readiness probes timed out.
+    for (const work of claimed) {
+      this.track(this.perform(work));
+      await nextTurn();
+    }
     // Slots are full: a finishing step wakes the loop.
     if (claimed.length === free) return null;
     const checkAt = await this.startCheck(now);
@@ -145,11 +162,11 @@ export class ProcessManagerWorker implements OnApplicationBootstrap, BeforeAppli
   private async startCheck(now: number): Promise<number | null> {
     const dueAt = await this.workQueue.nextDueAt(CHECKS);
     if (dueAt === null || dueAt > now) return dueAt;
-    const token = await this.statusChecks.take();
-    if (!token.granted) return token.retryAt;
+    const taken = await this.statusChecks.take();
+    if (!taken.granted) return taken.retryAt;
     const { leaseMs } = this.config.worker;
     const [check] = await this.workQueue.claimDue(this.owner, now, leaseMs, 1, CHECKS);
-    if (check !== undefined) this.track(this.perform(check));
+    if (check !== undefined) this.track(this.perform(check, taken.grant));
     // The bucket holds one token: asked again, it says when the next one comes.
     return now;
   }
@@ -182,7 +199,7 @@ export class ProcessManagerWorker implements OnApplicationBootstrap, BeforeAppli
     return this.clock.now().getTime();
   }
 
-  private async perform(work: ClaimedWork): Promise<void> {
+  private async perform(work: ClaimedWork, grant?: StatusCheckGrant): Promise<void> {
     const { leaseMs } = this.config.worker;
     const renewal = setInterval(() => {
       this.workQueue.renewLease(work, this.now(), leaseMs).catch((error: unknown) => {
@@ -190,7 +207,7 @@ export class ProcessManagerWorker implements OnApplicationBootstrap, BeforeAppli
       });
     }, leaseMs / 3);
     try {
-      const done = await this.handlers.for(work.kind).perform(work);
+      const done = await this.handlers.for(work.kind).perform(work, grant);
       if (done === true) await this.workQueue.complete(work);
       else {
         const { [STEP_FAILURES]: previousFailures, ...payload } = done.payload ?? work.payload;

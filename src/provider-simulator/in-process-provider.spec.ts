@@ -142,7 +142,9 @@ describe('in-process provider', () => {
       });
       const answers = await submitAll(adapter, 60);
       const checks = await Promise.all(
-        answers.map((_answer, index) => settleOn(clock, adapter.checkStatus(`tx-${index}`))),
+        answers.map((_answer, index) =>
+          settleOn(clock, adapter.checkStatus(`tx-${index}`, Infinity)),
+        ),
       );
       await clock.tickAsync(3_600_000);
       const truth = adapter.truth();
@@ -164,12 +166,12 @@ describe('in-process provider', () => {
       sendBy: Infinity,
     });
     expect(await settleOn(clock, answer)).toMatchObject({ kind: 'ambiguous', reason: 'timeout' });
-    expect(await settleOn(clock, adapter.checkStatus('tx-slow'))).toEqual({
+    expect(await settleOn(clock, adapter.checkStatus('tx-slow', Infinity))).toEqual({
       kind: 'found',
       status: 'pending',
     });
     await clock.tickAsync(10_000);
-    expect(await settleOn(clock, adapter.checkStatus('tx-slow'))).toEqual({
+    expect(await settleOn(clock, adapter.checkStatus('tx-slow', Infinity))).toEqual({
       kind: 'found',
       status: 'completed',
     });
@@ -288,9 +290,13 @@ describe('in-process provider', () => {
         kind: 'ambiguous',
         reason: 'connection',
       });
-      expect(await settleOn(clock, adapter.checkStatus('tx-out'))).toMatchObject({ kind: 'error' });
+      expect(await settleOn(clock, adapter.checkStatus('tx-out', Infinity))).toMatchObject({
+        kind: 'error',
+      });
       await clock.tickAsync(60_000);
-      expect(await settleOn(clock, adapter.checkStatus('tx-out'))).toEqual({ kind: 'not_found' });
+      expect(await settleOn(clock, adapter.checkStatus('tx-out', Infinity))).toEqual({
+        kind: 'not_found',
+      });
       const truth = adapter.truth();
       expect(truth.totals.submissions).toBe(0);
       expect(truth.statusCheckSeconds).toHaveLength(1);
@@ -307,12 +313,14 @@ describe('in-process provider', () => {
           rateLimitStorms: { storms: [{ ...window(0, 10_000), retryAfterSeconds: 3 }] },
         },
       });
-      expect(await settleOn(clock, adapter.checkStatus('tx-a'))).toEqual({
+      expect(await settleOn(clock, adapter.checkStatus('tx-a', Infinity))).toEqual({
         kind: 'rate_limited',
         retryAfterMs: 3_000,
       });
       await clock.tickAsync(10_000);
-      expect(await settleOn(clock, adapter.checkStatus('tx-a'))).toEqual({ kind: 'not_found' });
+      expect(await settleOn(clock, adapter.checkStatus('tx-a', Infinity))).toEqual({
+        kind: 'not_found',
+      });
       expect(adapter.truth().totals.statusChecks).toMatchObject({ received: 2, rejected: 1 });
       await adapter.close();
     });

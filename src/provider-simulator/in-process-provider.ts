@@ -206,8 +206,10 @@ export class InProcessProvider extends PaymentProvider {
     return answered.promise;
   }
 
-  checkStatus(id: string): Promise<StatusCheckOutcome> {
+  checkStatus(id: string, sendBy: number): Promise<StatusCheckOutcome> {
     if (this.closed) return Promise.resolve({ kind: 'error', detail: 'provider closed' });
+    // As the HTTP adapter: a check whose send deadline has passed never leaves.
+    if (this.options.clock.now().getTime() > sendBy) return Promise.resolve({ kind: 'not_sent' });
     const nowMs = this.nowMs();
     const atSeconds = this.nowSeconds();
     const outcome = this.statusCheckOutcome(id, nowMs, atSeconds);

@@ -67,7 +67,10 @@ export function describePaymentProviderContract(
             provider.submit({ providerId: 'tx-ok', webhookUrl: WEBHOOK_URL, sendBy: Infinity }),
           ),
         ).toEqual({ kind: 'final', status });
-        expect(await settle(provider.checkStatus('tx-ok'))).toEqual({ kind: 'found', status });
+        expect(await settle(provider.checkStatus('tx-ok', Infinity))).toEqual({
+          kind: 'found',
+          status,
+        });
       },
     );
 
@@ -78,7 +81,21 @@ export function describePaymentProviderContract(
         provider.submit({ providerId: 'tx-late-send', webhookUrl: WEBHOOK_URL, sendBy: 0 }),
       );
       expect(outcome).toMatchObject({ kind: 'ambiguous', reason: 'connection' });
-      expect(await settle(provider.checkStatus('tx-late-send'))).toEqual({ kind: 'not_found' });
+      expect(await settle(provider.checkStatus('tx-late-send', Infinity))).toEqual({
+        kind: 'not_found',
+      });
+    });
+
+    it('never sends a status check past its send deadline: not_sent, and the budget is untouched', async () => {
+      const { provider, settle, statusBudget } = await open('reference');
+      const late = Array.from({ length: 3 * statusBudget.requestsPerSecond }, (_, index) =>
+        settle(provider.checkStatus(`tx-late-check-${index}`, 0)),
+      );
+      expect(await Promise.all(late)).toEqual(late.map(() => ({ kind: 'not_sent' })));
+      // Three budgets' worth reaching the provider would have banned us.
+      expect(await settle(provider.checkStatus('tx-late-check', Infinity))).toEqual({
+        kind: 'not_found',
+      });
     });
 
     it('takes a 504 as ambiguous, never a failure; a lost one stays not_found', async () => {
@@ -89,7 +106,9 @@ export function describePaymentProviderContract(
           provider.submit({ providerId: 'tx-lost', webhookUrl: WEBHOOK_URL, sendBy: Infinity }),
         ),
       ).toMatchObject({ kind: 'ambiguous', reason: 'gateway_timeout' });
-      expect(await settle(provider.checkStatus('tx-lost'))).toEqual({ kind: 'not_found' });
+      expect(await settle(provider.checkStatus('tx-lost', Infinity))).toEqual({
+        kind: 'not_found',
+      });
     });
 
     it('shows a processed 504 as not_found first, then found with its final status', async () => {
@@ -100,10 +119,12 @@ export function describePaymentProviderContract(
           provider.submit({ providerId: 'tx-late', webhookUrl: WEBHOOK_URL, sendBy: Infinity }),
         ),
       ).toMatchObject({ kind: 'ambiguous', reason: 'gateway_timeout' });
-      expect(await settle(provider.checkStatus('tx-late'))).toEqual({ kind: 'not_found' });
+      expect(await settle(provider.checkStatus('tx-late', Infinity))).toEqual({
+        kind: 'not_found',
+      });
       expect(
         await eventually(
-          () => provider.checkStatus('tx-late'),
+          () => provider.checkStatus('tx-late', Infinity),
           (answer) => answer.kind !== 'not_found',
         ),
       ).toEqual({ kind: 'found', status: 'declined' });
@@ -121,7 +142,7 @@ export function describePaymentProviderContract(
         kind: 'final',
         status: 'completed',
       });
-      expect(await settle(provider.checkStatus('tx-twice'))).toEqual({
+      expect(await settle(provider.checkStatus('tx-twice', Infinity))).toEqual({
         kind: 'found',
         status: 'completed',
       });
@@ -137,7 +158,7 @@ export function describePaymentProviderContract(
       });
       expect(
         await eventually(
-          () => provider.checkStatus('tx-pending'),
+          () => provider.checkStatus('tx-pending', Infinity),
           (check) => check.kind !== 'not_found',
         ),
       ).toEqual({ kind: 'found', status: 'pending' });
@@ -149,7 +170,7 @@ export function describePaymentProviderContract(
 
     it('answers not_found for an id it never received', async () => {
       const { provider, settle } = await open();
-      expect(await settle(provider.checkStatus('tx-never-submitted'))).toEqual({
+      expect(await settle(provider.checkStatus('tx-never-submitted', Infinity))).toEqual({
         kind: 'not_found',
       });
     });
@@ -157,7 +178,7 @@ export function describePaymentProviderContract(
     it('answers rate_limited, with the ban as Retry-After, beyond its status budget', async () => {
       const { provider, settle, statusBudget } = await open('reference');
       const burst = Array.from({ length: 3 * statusBudget.requestsPerSecond }, (_, index) =>
-        settle(provider.checkStatus(`tx-burst-${index}`)),
+        settle(provider.checkStatus(`tx-burst-${index}`, Infinity)),
       );
       const answers = await Promise.all(burst);
       expect(answers).toContainEqual({
@@ -168,7 +189,7 @@ export function describePaymentProviderContract(
         statusBudget.requestsPerSecond,
       );
       // Banned: the next check is refused too.
-      expect(await settle(provider.checkStatus('tx-after-ban'))).toMatchObject({
+      expect(await settle(provider.checkStatus('tx-after-ban', Infinity))).toMatchObject({
         kind: 'rate_limited',
       });
     });
@@ -184,7 +205,7 @@ export function describePaymentProviderContract(
           sendBy: Infinity,
         }),
       ).toMatchObject({ kind: 'ambiguous', reason: 'connection' });
-      expect(await provider.checkStatus('tx-closed')).toMatchObject({ kind: 'error' });
+      expect(await provider.checkStatus('tx-closed', Infinity)).toMatchObject({ kind: 'error' });
     });
   });
 }

@@ -20,7 +20,9 @@ export type StatusCheckOutcome =
   | { kind: 'not_found' }
   /** The provider asks us to slow down; `retryAfterMs` is its Retry-After, when given. */
   | { kind: 'rate_limited'; retryAfterMs: number | null }
-  | { kind: 'error'; detail: string };
+  | { kind: 'error'; detail: string }
+  /** The send deadline passed before the request left: the provider was not asked. */
+  | { kind: 'not_sent' };
 
 export interface Submission {
   /** The id the provider knows the transaction by: our internal transaction id. */
@@ -37,7 +39,11 @@ export interface Submission {
 export abstract class PaymentProvider {
   /** Never rejects: every failure is an outcome. */
   abstract submit(submission: Submission): Promise<SubmissionOutcome>;
-  /** Never rejects: every failure is an outcome. */
-  abstract checkStatus(providerId: string): Promise<StatusCheckOutcome>;
+  /**
+   * Never rejects: every failure is an outcome. The GET leaves by `sendBy` (epoch ms) or not at
+   * all (`not_sent`): a check granted by the shared budget must reach the provider close to the
+   * moment it was granted, or checks granted over a long stall would arrive together.
+   */
+  abstract checkStatus(providerId: string, sendBy: number): Promise<StatusCheckOutcome>;
   abstract close(): Promise<void>;
 }

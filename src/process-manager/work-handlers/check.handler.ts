@@ -1,6 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
-import { BudgetedStatusCheck } from '../../provider/status-checks/budgeted-status-check';
+import {
+  BudgetedStatusCheck,
+  StatusCheckGrant,
+} from '../../provider/status-checks/budgeted-status-check';
 import type { StatusCheckAnswer } from '../../provider/status-checks/status-check-answer';
 import { Clock } from '../../shared/clock';
 import { Random } from '../../shared/random';
@@ -38,16 +41,18 @@ export class CheckHandler implements WorkHandler {
     private readonly config: AppConfig,
   ) {}
 
-  async perform(work: ClaimedWork): Promise<WorkOutcome> {
+  async perform(work: ClaimedWork, grant?: StatusCheckGrant): Promise<WorkOutcome> {
+    if (grant === undefined) throw new Error('a status check is performed only under a grant');
     const attempt = Number(work.payload.attempt);
     const checkNumber = Number(work.payload.checkNumber);
     const { state } = await this.streams.load(work.transactionId);
     const planned = state.exists ? state.nextCheck : null;
     if (planned?.attempt !== attempt || planned.checkNumber !== checkNumber) return true;
 
-    const { result, retryAfterMs } = recorded(
-      await this.statusCheck.checkWithToken(work.transactionId),
-    );
+    const answer = await this.statusCheck.checkWithGrant(work.transactionId, grant);
+    // Not sent (the grant went stale behind a busy event loop): due again now, behind older checks.
+    if (answer.kind === 'not_sent') return { retryAt: this.clock.now().getTime() };
+    const { result, retryAfterMs } = recorded(answer);
     await this.streams.handle(
       work.transactionId,
       {

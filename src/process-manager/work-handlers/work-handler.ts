@@ -1,3 +1,4 @@
+import type { StatusCheckGrant } from '../../provider/status-checks/budgeted-status-check';
 import type { CausationContext } from '../../transactions/transaction-streams';
 import type { ClaimedWork } from '../work-queue.port';
 
@@ -6,7 +7,8 @@ export type WorkOutcome = true | { retryAt: number; payload?: Record<string, unk
 
 /** Performs one kind of scheduled work; the worker completes or reschedules the item after. */
 export interface WorkHandler {
-  perform(work: ClaimedWork): Promise<WorkOutcome>;
+  /** `grant`: the status-check budget's grant, given with a status check only. */
+  perform(work: ClaimedWork, grant?: StatusCheckGrant): Promise<WorkOutcome>;
 }
 
 /**

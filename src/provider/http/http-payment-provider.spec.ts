@@ -72,7 +72,7 @@ describe('HTTP payment provider adapter: answers the simulator never gives', () 
       kind: 'ambiguous',
       reason: 'connection',
     });
-    expect(await unreachable.checkStatus('x')).toMatchObject({ kind: 'error' });
+    expect(await unreachable.checkStatus('x', LATER)).toMatchObject({ kind: 'error' });
     await unreachable.close();
   });
 
@@ -94,6 +94,24 @@ describe('HTTP payment provider adapter: answers the simulator never gives', () 
       expect(outcome.kind === 'ambiguous' && outcome.detail).toContain('send deadline');
       // The same client sends a submission still inside its deadline: the server was reachable.
       await client.submit({ providerId: 'x', webhookUrl: 'http://h/x', sendBy: LATER });
+      expect(received).toBe(1);
+    } finally {
+      await client.close();
+      await new Promise((resolve) => counting.close(resolve));
+    }
+  });
+
+  it('never writes a status check past its send deadline: not_sent, and the provider receives nothing', async () => {
+    let received = 0;
+    const counting = createServer((_request, response) => {
+      received += 1;
+      response.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => counting.listen(0, '127.0.0.1', resolve));
+    const client = adapter(urlOf(counting));
+    try {
+      expect(await client.checkStatus('x', Date.now() - 1)).toEqual({ kind: 'not_sent' });
+      expect(await client.checkStatus('x', LATER)).toEqual({ kind: 'not_found' });
       expect(received).toBe(1);
     } finally {
       await client.close();
@@ -130,7 +148,7 @@ describe('HTTP payment provider adapter: answers the simulator never gives', () 
       kind: 'ambiguous',
       reason: 'unexpected_response',
     });
-    expect(await client.checkStatus('x')).toMatchObject({ kind: 'error' });
+    expect(await client.checkStatus('x', LATER)).toMatchObject({ kind: 'error' });
     await client.close();
     await new Promise((resolve) => odd.close(resolve));
   });

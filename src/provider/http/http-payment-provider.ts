@@ -59,7 +59,8 @@ class SendDeadlinePassedError extends Error {
 /**
  * Aborts a request at the moment it would be written to a connection (undici starts it there)
  * when its send deadline has passed: a request that waited for a connection, or behind an event
- * loop stalled after the caller's own check, never leaves late.
+ * loop stalled after the caller's own check, never leaves late. Submissions and status checks
+ * both carry one.
  */
 function sendDeadline(sendBy: number): Dispatcher.DispatcherComposeInterceptor {
   return (dispatch) => (options, handler) =>
@@ -126,9 +127,9 @@ export class HttpPaymentProvider extends PaymentProvider {
     }
   }
 
-  async checkStatus(providerId: string): Promise<StatusCheckOutcome> {
+  async checkStatus(providerId: string, sendBy: number): Promise<StatusCheckOutcome> {
     try {
-      const response = await this.pool.request({
+      const response = await this.pool.compose(sendDeadline(sendBy)).request({
         method: 'GET',
         path: `${this.basePath}/transaction/${encodeURIComponent(providerId)}`,
         headers: { accept: 'application/json' },
@@ -153,6 +154,7 @@ export class HttpPaymentProvider extends PaymentProvider {
       }
       return { kind: 'error', detail: `HTTP ${response.statusCode}: ${text.slice(0, 200)}` };
     } catch (error) {
+      if (error instanceof SendDeadlinePassedError) return { kind: 'not_sent' };
       return { kind: 'error', detail: error instanceof Error ? error.message : String(error) };
     }
   }

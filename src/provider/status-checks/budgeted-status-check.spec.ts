@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { AppConfig } from '../../config/app-config';
 import { SettableClock } from '../../event-store/event-store.contract';
 import { PaymentProvider, StatusCheckOutcome, SubmissionOutcome } from '../payment-provider.port';
-import { BudgetedStatusCheck } from './budgeted-status-check';
+import { BudgetedStatusCheck, SEND_WINDOW_TOKENS } from './budgeted-status-check';
 import { SqliteStatusCheckBudget } from './sqlite/sqlite-status-check-budget';
 
 const T0 = new Date('2030-01-01T00:00:00.000Z');
@@ -12,6 +12,7 @@ const T0 = new Date('2030-01-01T00:00:00.000Z');
 /** Answers each status check with the next outcome given, and records who was asked. */
 class ScriptedProvider extends PaymentProvider {
   readonly asked: string[] = [];
+  readonly sendBys: number[] = [];
   private readonly outcomes: StatusCheckOutcome[] = [];
 
   answer(...outcomes: StatusCheckOutcome[]): void {
@@ -22,8 +23,9 @@ class ScriptedProvider extends PaymentProvider {
     throw new Error('not used by status checks');
   }
 
-  async checkStatus(providerId: string): Promise<StatusCheckOutcome> {
+  async checkStatus(providerId: string, sendBy: number): Promise<StatusCheckOutcome> {
     this.asked.push(providerId);
+    this.sendBys.push(sendBy);
     const outcome = this.outcomes.shift();
     if (!outcome) throw new Error('no scripted answer left');
     return outcome;
@@ -72,6 +74,28 @@ describe('BudgetedStatusCheck', () => {
       retryAt: T0.getTime() + 1_000,
     });
     expect(provider.asked).toEqual(['tx-1']);
+  });
+
+  it('gives the provider a send deadline a few tokens after the grant', async () => {
+    provider.answer({ kind: 'not_found' });
+    at(500);
+    await statusCheck.check('tx-1');
+    expect(provider.sendBys).toEqual([T0.getTime() + 500 + SEND_WINDOW_TOKENS * 1_000]);
+  });
+
+  it('refuses a granted check that did not leave by its deadline, without letting the rate recover', async () => {
+    provider.answer({ kind: 'rate_limited', retryAfterMs: 1_000 }, { kind: 'not_sent' });
+    await statusCheck.check('tx-1');
+    at(1_000);
+    expect(await statusCheck.check('tx-1')).toEqual({
+      kind: 'refused',
+      retryAt: T0.getTime() + 1_000,
+    });
+    // Still half the rate: a token every 2000 ms, not the 1667 ms a recovery would give.
+    expect(await statusCheck.check('tx-2')).toEqual({
+      kind: 'refused',
+      retryAt: T0.getTime() + 3_000,
+    });
   });
 
   it("slows the budget down on a 429 until the provider's Retry-After, halving the rate", async () => {

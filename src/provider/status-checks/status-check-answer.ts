@@ -13,7 +13,7 @@ export type StatusCheckAnswer =
 
 /** The provider's answer; a 429 without Retry-After waits `defaultBackoffMs`. */
 export function interpretProviderCheck(
-  outcome: StatusCheckOutcome,
+  outcome: Exclude<StatusCheckOutcome, { kind: 'not_sent' }>,
   defaultBackoffMs: number,
 ): Exclude<StatusCheckAnswer, { kind: 'refused' }> {
   switch (outcome.kind) {
