@@ -246,6 +246,13 @@ export class InProcessProvider extends PaymentProvider {
     });
   }
 
+  /** Nothing left to do: no answer, record, or webhook scheduled, none held back. */
+  idle(): boolean {
+    return (
+      this.timers.size === 0 && this.pendingAnswers.size === 0 && this.heldWebhooks.length === 0
+    );
+  }
+
   faultCounts(): ProviderFaultCounts {
     return { ...this.faults };
   }

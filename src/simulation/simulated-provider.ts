@@ -31,6 +31,8 @@ export interface SimulatedProvider {
   countFaults(counts: FaultCounts): void;
   /** The provider's fault plan, for a failing seed's report. */
   describePlan(): string;
+  /** True when the provider has nothing scheduled: no answer, record or webhook to come. */
+  idle(): boolean;
 }
 
 /**
@@ -92,5 +94,6 @@ export function openSimulatedProvider(options: {
       }
     },
     describePlan: () => JSON.stringify(faultPlan),
+    idle: () => provider.idle(),
   };
 }
