@@ -246,6 +246,11 @@ export class InProcessProvider extends PaymentProvider {
     });
   }
 
+  /** How many POSTs of `id` the provider has received so far (not the ones it never saw). */
+  submissionsReceived(id: string): number {
+    return this.truthRecorder.received.submissionsOf(id);
+  }
+
   /** Nothing left to do: no answer, record, or webhook scheduled, none held back. */
   idle(): boolean {
     return (

@@ -33,6 +33,8 @@ export interface SimulatedProvider {
   describePlan(): string;
   /** True when the provider has nothing scheduled: no answer, record or webhook to come. */
   idle(): boolean;
+  /** How many POSTs of an id the provider has received so far. */
+  received: (providerId: string) => number;
 }
 
 /**
@@ -95,5 +97,6 @@ export function openSimulatedProvider(options: {
     },
     describePlan: () => JSON.stringify(faultPlan),
     idle: () => provider.idle(),
+    received: (providerId) => provider.submissionsReceived(providerId),
   };
 }

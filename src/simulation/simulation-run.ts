@@ -217,6 +217,7 @@ class SimulationRun {
     this.provider = new ObservedProvider(
       simulated.provider,
       simulated.truthOf,
+      simulated.received,
       time,
       {
         lateWindowMs: this.config.provider.policy.lateWindowMs,
@@ -332,13 +333,14 @@ class SimulationRun {
 
   /**
    * Nothing left that could change the outcome: no customer action, crash or restart to come,
-   * the provider with nothing scheduled and no webhook on its way, the planner at the head of
+   * no node stalled, the provider with nothing scheduled and no webhook on its way, the planner at the head of
    * `$all` with no work left in the queue (pending, leased or parked), and every transaction
    * final with no open case (or never recorded: its customer gave up). Later virtual time would
    * only see idle polling; the end-of-run checks then run at once.
    */
   private async quiescent(): Promise<boolean> {
     if (this.scenarioTasks > 0 || this.webhooks.busy || !this.simulated.idle()) return false;
+    if (this.nodes.some((node) => node.faults.stalled)) return false;
     const { rows, checkpoint } = this.workStorage;
     if (rows.size > 0 || checkpoint === null) return false;
     if (checkpoint < (await this.observer.headPosition())) return false;
@@ -366,16 +368,29 @@ class SimulationRun {
     return foldTransaction(await this.observer.readStream(streamNameFor(transactionId)));
   }
 
-  private async startNode(): Promise<void> {
-    this.nodeCount += 1;
-    const name = `node-${this.nodeCount}`;
-    const faults = new NodeFaults(
+  /**
+   * A stall before a POST lasts past the work lease and the send window (so another node takes
+   * the attempt over, and the POST would leave after its deadline), up to two late windows more.
+   */
+  private nodeFaults(name: string): NodeFaults {
+    const { worker, provider } = this.config;
+    const min = worker.leaseMs + provider.policy.sendWindowMs;
+    const stall = { min, max: min + 2 * provider.policy.lateWindowMs };
+    return new NodeFaults(
       name,
       this.plan,
       fork(this.random.faults),
       this.counts,
       this.trace,
+      this.time,
+      stall,
     );
+  }
+
+  private async startNode(): Promise<void> {
+    this.nodeCount += 1;
+    const name = `node-${this.nodeCount}`;
+    const faults = this.nodeFaults(name);
     const node = new SimulatedNode(faults, this.stores, {
       config: this.config,
       clock: this.time,
@@ -392,13 +407,7 @@ class SimulationRun {
   /** The read side: both projections, fed from `$all`, on a process that can crash too. */
   private async startProjector(): Promise<void> {
     this.nodeCount += 1;
-    const faults = new NodeFaults(
-      `projector-${this.nodeCount}`,
-      this.plan,
-      fork(this.random.faults),
-      this.counts,
-      this.trace,
-    );
+    const faults = this.nodeFaults(`projector-${this.nodeCount}`);
     const eventStore = new FaultyEventStore(this.stores.openEventStore(), faults);
     const projections = [
       new TransactionSummaryProjection(
