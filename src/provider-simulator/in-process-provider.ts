@@ -248,6 +248,18 @@ export class InProcessProvider extends PaymentProvider {
     });
   }
 
+  /** How many POSTs of `id` the provider has received so far (not the ones it never saw). */
+  submissionsReceived(id: string): number {
+    return this.truthRecorder.received.submissionsOf(id);
+  }
+
+  /** Nothing left to do: no answer, record, or webhook scheduled, none held back. */
+  idle(): boolean {
+    return (
+      this.timers.size === 0 && this.pendingAnswers.size === 0 && this.heldWebhooks.length === 0
+    );
+  }
+
   faultCounts(): ProviderFaultCounts {
     return { ...this.faults };
   }

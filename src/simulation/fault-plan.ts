@@ -24,6 +24,7 @@ export const FAULT_CLASSES = [
   'store-slow',
   'lease-race',
   'clock-jump',
+  'send-stall',
 ] as const;
 
 export type FaultClass = (typeof FAULT_CLASSES)[number];

@@ -1,3 +1,4 @@
+import { Clock } from '../shared/clock';
 import { Random } from '../shared/random';
 import { FaultCounts, FaultPlan } from './fault-plan';
 import { SimulationTrace } from './simulation-trace';
@@ -18,10 +19,18 @@ const CONFLICT_CHANCE = 0.02;
 const SLOW_CHANCE = 0.01;
 /** A slow call waits up to this long: past the work lease (15 s) and the planner's (10 s). */
 const SLOWEST_CALL_MS = 25_000;
+/** Per POST to the provider: the node stalls after recording its intent, before the call leaves. */
+const SEND_STALL_CHANCE = 0.1;
 
 /** Never settles: what every call of a crashed node gets, so its loops stop where they are. */
 function never<T>(): Promise<T> {
   return new Promise<T>(() => undefined);
+}
+
+/** How long a node stalled before a POST stays stopped, in virtual ms. */
+export interface StallRange {
+  min: number;
+  max: number;
 }
 
 /** What a wrapped call may suffer besides a crash. */
@@ -44,6 +53,8 @@ export class NodeFaults {
   private crashed = false;
   private crashArmed = false;
   private readonly onCrash: (() => void)[] = [];
+  /** Until then the node is stopped (a long GC pause, a frozen VM): each call waits for it. */
+  private stalledUntil = 0;
 
   constructor(
     readonly name: string,
@@ -51,10 +62,39 @@ export class NodeFaults {
     private readonly random: Random,
     private readonly counts: FaultCounts,
     private readonly trace: SimulationTrace,
+    private readonly clock: Clock,
+    private readonly sendStall: StallRange,
   ) {}
 
   get alive(): boolean {
     return !this.crashed;
+  }
+
+  /** Alive and stopped for now: what it does when it resumes is still to come. */
+  get stalled(): boolean {
+    return !this.crashed && this.now() < this.stalledUntil;
+  }
+
+  /**
+   * Just before a POST leaves the node (its intent, ProviderSubmissionStarted, already
+   * recorded): the node may stall there, past its work lease (its renewals stall too, so another
+   * node takes the work over) and past the attempt's send deadline; then the POST goes on.
+   */
+  async beforeSend(): Promise<void> {
+    if (this.plan.has('send-stall') && this.random.next() < SEND_STALL_CHANCE) {
+      const { min, max } = this.sendStall;
+      const ms = min + Math.floor(this.random.next() * (max - min));
+      this.counts.count('send-stall');
+      this.trace.note(this.name, `stalls ${ms} ms before a POST leaves`);
+      this.stalledUntil = Math.max(this.stalledUntil, this.now() + ms);
+    }
+    await this.running();
+  }
+
+  /** Resolves once the node is not stalled; never, if it is dead. */
+  async running(): Promise<void> {
+    while (this.stalled) await pause(this.stalledUntil - this.now());
+    if (this.crashed) return never();
   }
 
   /** The node dies at its next store call. */
@@ -75,6 +115,7 @@ export class NodeFaults {
   }
 
   async call<T>(operation: string, perform: () => Promise<T>, faults: CallFaults = {}): Promise<T> {
+    if (this.stalled) await this.running();
     if (this.crashed) return never();
     if (this.crashArmed) {
       this.counts.count('crash');
@@ -119,5 +160,9 @@ export class NodeFaults {
       throw new InjectedStoreFault(operation, 'outcome unknown');
     }
     return result;
+  }
+
+  private now(): number {
+    return this.clock.now().getTime();
   }
 }

@@ -11,17 +11,20 @@ import type { SubmissionTruth } from './invariants';
 
 /**
  * The provider as every node reaches it, watched at the moment each call arrives: a second POST
- * of an id is checked against the provider's truth about the first, and status checks are
- * counted in every sliding second across all nodes against the shared budget's rate.
+ * of an id the provider received is checked against its truth about the earlier one, and status
+ * checks are counted in every sliding second across all nodes against the shared budget's rate.
+ * A call the adapter refuses to send (its send deadline passed) or that finds the provider
+ * unreachable is no POST: the provider's count of what it received tells them apart.
  */
 export class ObservedProvider extends PaymentProvider {
   private readonly checks = new SlidingSecondCounter();
   private busiestSecond = 0;
-  private readonly submitted = new Set<string>();
 
   constructor(
     private readonly provider: PaymentProvider,
     private readonly truthOf: (providerId: string) => readonly SubmissionTruth[],
+    /** How many POSTs of an id the provider has received, up to this instant. */
+    private readonly received: (providerId: string) => number,
     private readonly clock: Clock,
     private readonly settings: { lateWindowMs: number; checksPerSecond: number },
     private readonly violated: (violation: Violation) => void,
@@ -36,17 +39,20 @@ export class ObservedProvider extends PaymentProvider {
 
   submit(submission: Submission): Promise<SubmissionOutcome> {
     const { providerId } = submission;
-    if (this.submitted.has(providerId)) {
+    const before = this.received(providerId);
+    const earlier = before > 0 ? this.truthOf(providerId) : [];
+    // The provider takes a POST in (or refuses it) as the call is made, before any answer.
+    const answer = this.provider.submit(submission);
+    if (before > 0 && this.received(providerId) > before) {
       const violation = checkResubmission(
         providerId,
-        this.truthOf(providerId),
+        earlier,
         this.clock.now().getTime(),
         this.settings.lateWindowMs,
       );
       if (violation) this.violated(violation);
     }
-    this.submitted.add(providerId);
-    return this.provider.submit(submission);
+    return answer;
   }
 
   checkStatus(providerId: string, sendBy: number): Promise<StatusCheckOutcome> {

@@ -36,6 +36,7 @@ import {
   FaultyStatusCheckBudget,
   FaultyWorkStore,
 } from './faulty-stores';
+import { FaultyProvider } from './faulty-provider';
 import { LeaseWatch } from './lease-watch';
 import { NodeFaults } from './node-faults';
 
@@ -79,8 +80,9 @@ export class SimulatedNode {
   constructor(
     readonly faults: NodeFaults,
     stores: SharedStores,
-    { config, clock, random, ids, provider, webhookUrls }: NodeParts,
+    { config, clock, random, ids, provider: sharedProvider, webhookUrls }: NodeParts,
   ) {
+    const provider = new FaultyProvider(sharedProvider, faults);
     const eventStore = new FaultyEventStore(stores.openEventStore(), faults);
     const workStore = new FaultyWorkStore(stores.workStore, faults, stores.leaseWatch);
     const leases = new FaultyNamedLeases(stores.leases, faults, stores.leaseWatch);

@@ -31,6 +31,10 @@ export interface SimulatedProvider {
   countFaults(counts: FaultCounts): void;
   /** The provider's fault plan, for a failing seed's report. */
   describePlan(): string;
+  /** True when the provider has nothing scheduled: no answer, record or webhook to come. */
+  idle(): boolean;
+  /** How many POSTs of an id the provider has received so far. */
+  received: (providerId: string) => number;
 }
 
 /**
@@ -92,5 +96,7 @@ export function openSimulatedProvider(options: {
       }
     },
     describePlan: () => JSON.stringify(faultPlan),
+    idle: () => provider.idle(),
+    received: (providerId) => provider.submissionsReceived(providerId),
   };
 }

@@ -82,6 +82,12 @@ const SUPPORT_ROUND_MS = 60_000;
 const SWEEP_MS = 30_000;
 /** After the last deadline: no more crashes, time for support and the projections to finish. */
 const WIND_DOWN_MS = 300_000;
+/**
+ * Crashes strike until this long after the last customer action: while transactions are in
+ * flight (a submit waits up to 35 s, checks back off up to a minute), not in the idle time a
+ * quiescent run no longer waits through.
+ */
+const CRASH_WINDOW_AFTER_MS = 120_000;
 const STEP_MS = 10_000;
 const WEBHOOK_SECRET = 'simulation-webhook-secret-0000000000000000';
 
@@ -91,9 +97,9 @@ function configFor(plan: FaultPlan): AppConfig {
     DATA_DIR: '/nonexistent/simulation',
     WEBHOOK_SECRET,
     PUBLIC_BASE_URL: 'http://ledger.simulated',
-    // Idle workers poll less often (a planner wakes its own node's worker at once anyway): most
-    // of a run's virtual time is waiting for deadlines, and each poll costs real time.
-    WORKER_POLL_INTERVAL_MS: '2000',
+    // Idle workers poll less often: a worker also wakes when its node's planner schedules work,
+    // when a step ends and when the next item falls due, and each poll costs real time.
+    WORKER_POLL_INTERVAL_MS: '5000',
     // Lease races: short leases, so slow calls and pauses outlive them.
     ...(plan.has('lease-race') ? { WORKER_LEASE_MS: '4000', PLANNER_LEASE_MS: '3000' } : {}),
   });
@@ -162,6 +168,10 @@ class SimulationRun {
   private readonly unsettled = new Set<string>();
   /** Virtual time skipped by clock jumps: deadlines stretch by as much. */
   private jumped = 0;
+  /** Customer actions, crashes and restarts scheduled or under way: the run is not over. */
+  private scenarioTasks = 0;
+  private readonly workStorage = new MemoryWorkStorage();
+  private readonly webhooks: WebhookDelivery;
 
   constructor(
     private readonly seed: number,
@@ -172,7 +182,7 @@ class SimulationRun {
     private readonly random: RunRandom,
   ) {
     this.config = configFor(plan);
-    const workStorage = new MemoryWorkStorage();
+    const workStorage = this.workStorage;
     const leaseStorage = new MemoryLeaseStorage();
     const budgetStorage = new MemoryBudgetStorage();
     this.stores = {
@@ -184,7 +194,7 @@ class SimulationRun {
     };
     this.observer = new MemoryEventStore(this.events, time);
     this.webhookUrls = new WebhookUrls(this.config);
-    const webhooks = new WebhookDelivery(
+    this.webhooks = new WebhookDelivery(
       plan,
       random.webhooks,
       this.counts,
@@ -200,13 +210,14 @@ class SimulationRun {
       clock: time,
       submitTimeoutMs: this.config.provider.submitTimeoutMs,
       durationMs: Math.max(60_000, transactions * 1_000),
-      deliver: (url, body) => webhooks.send(url, body),
+      deliver: (url, body) => this.webhooks.send(url, body),
     });
     this.simulated = simulated;
     this.truthOf = simulated.truthOf;
     this.provider = new ObservedProvider(
       simulated.provider,
       simulated.truthOf,
+      simulated.received,
       time,
       {
         lateWindowMs: this.config.provider.policy.lateWindowMs,
@@ -230,16 +241,17 @@ class SimulationRun {
 
     const customers = new Customers(() => this.liveNode(), this.random.customers, this.trace);
     for (const action of workload.actions) {
-      setTimeout(() => {
+      this.later(action.at, () => {
         if (action.kind === 'request') {
           const transactionId = transactionIdFor(action.owner, action.clientId);
           this.seen.add(transactionId);
           this.unsettled.add(transactionId);
         }
-        void customers.perform(action);
-      }, action.at);
+        // Every try of a customer ends (answered or timed out): the action is over when it does.
+        return customers.perform(action);
+      });
     }
-    this.scheduleCrashes(faultsEndAt);
+    this.scheduleCrashes(workload.lastActionAt + CRASH_WINDOW_AFTER_MS, faultsEndAt);
     const support = new SupportDesk(
       new MemoryReadModel(this.readModels),
       this.truthOf,
@@ -262,6 +274,7 @@ class SimulationRun {
         this.time.jump(ms);
         this.jumped += ms;
       }
+      if (await this.quiescent()) break;
     }
     clearInterval(supportRounds);
     clearInterval(sweeps);
@@ -305,6 +318,41 @@ class SimulationRun {
     };
   }
 
+  /**
+   * A task of the scenario at `ms` from now (a customer action, a crash, a restart): counted
+   * from now until it starts, or until the promise it returns settles.
+   */
+  private later(ms: number, task: () => Promise<void> | void): void {
+    this.scenarioTasks += 1;
+    setTimeout(() => {
+      void Promise.resolve(task()).finally(() => {
+        this.scenarioTasks -= 1;
+      });
+    }, ms);
+  }
+
+  /**
+   * Nothing left that could change the outcome: no customer action, crash or restart to come,
+   * no node stalled, the provider with nothing scheduled and no webhook on its way, the planner at the head of
+   * `$all` with no work left in the queue (pending, leased or parked), and every transaction
+   * final with no open case (or never recorded: its customer gave up). Later virtual time would
+   * only see idle polling; the end-of-run checks then run at once.
+   */
+  private async quiescent(): Promise<boolean> {
+    if (this.scenarioTasks > 0 || this.webhooks.busy || !this.simulated.idle()) return false;
+    if (this.nodes.some((node) => node.faults.stalled)) return false;
+    const { rows, checkpoint } = this.workStorage;
+    if (rows.size > 0 || checkpoint === null) return false;
+    if (checkpoint < (await this.observer.headPosition())) return false;
+    for (const transactionId of this.seen) {
+      const state = await this.ledgerState(transactionId);
+      if (state.exists && (state.status === 'PENDING' || state.reconciliation !== null)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   private violated(violation: Violation): void {
     this.violations.push(violation);
     this.trace.note('invariant', `${violation.invariant}: ${violation.detail}`);
@@ -320,16 +368,29 @@ class SimulationRun {
     return foldTransaction(await this.observer.readStream(streamNameFor(transactionId)));
   }
 
-  private async startNode(): Promise<void> {
-    this.nodeCount += 1;
-    const name = `node-${this.nodeCount}`;
-    const faults = new NodeFaults(
+  /**
+   * A stall before a POST lasts past the work lease and the send window (so another node takes
+   * the attempt over, and the POST would leave after its deadline), up to two late windows more.
+   */
+  private nodeFaults(name: string): NodeFaults {
+    const { worker, provider } = this.config;
+    const min = worker.leaseMs + provider.policy.sendWindowMs;
+    const stall = { min, max: min + 2 * provider.policy.lateWindowMs };
+    return new NodeFaults(
       name,
       this.plan,
       fork(this.random.faults),
       this.counts,
       this.trace,
+      this.time,
+      stall,
     );
+  }
+
+  private async startNode(): Promise<void> {
+    this.nodeCount += 1;
+    const name = `node-${this.nodeCount}`;
+    const faults = this.nodeFaults(name);
     const node = new SimulatedNode(faults, this.stores, {
       config: this.config,
       clock: this.time,
@@ -346,13 +407,7 @@ class SimulationRun {
   /** The read side: both projections, fed from `$all`, on a process that can crash too. */
   private async startProjector(): Promise<void> {
     this.nodeCount += 1;
-    const faults = new NodeFaults(
-      `projector-${this.nodeCount}`,
-      this.plan,
-      fork(this.random.faults),
-      this.counts,
-      this.trace,
-    );
+    const faults = this.nodeFaults(`projector-${this.nodeCount}`);
     const eventStore = new FaultyEventStore(this.stores.openEventStore(), faults);
     const projections = [
       new TransactionSummaryProjection(
@@ -374,11 +429,12 @@ class SimulationRun {
    * its next store call; a replacement starts on the same stores up to a minute later. A
    * projection that stopped on a failed batch is restarted the same way, as an operator would.
    */
-  private scheduleCrashes(until: number): void {
+  private scheduleCrashes(until: number, watchUntil: number): void {
+    // Counted until the replacement begins to start: a start can hang on a crash of its own.
     const restart = (start: () => Promise<void>) =>
-      setTimeout(
-        () => void start(),
+      this.later(
         1_000 + Math.floor(this.random.faults.next() * (LONGEST_RESTART_MS - 1_000)),
+        () => void start(),
       );
     const watch = setInterval(() => {
       const projector = this.projector;
@@ -393,12 +449,12 @@ class SimulationRun {
     for (let n = 0; n < crashes; n++) {
       const at = Math.floor(this.random.faults.next() * until);
       const pickProjector = this.random.faults.next() < 0.2;
-      setTimeout(() => {
+      this.later(at, () => {
         if (pickProjector && this.projector?.faults.alive) {
           const { faults } = this.projector;
           this.projector = null;
           faults.armCrash();
-          setTimeout(() => faults.crash('between calls'), 2_000);
+          this.later(2_000, () => faults.crash('between calls'));
           restart(() => this.startProjector());
           return;
         }
@@ -406,11 +462,11 @@ class SimulationRun {
         if (live.length === 0) return;
         const victim = live[Math.floor(this.random.faults.next() * live.length)];
         victim.faults.armCrash();
-        setTimeout(() => victim.faults.crash('between calls'), 2_000);
+        this.later(2_000, () => victim.faults.crash('between calls'));
         restart(() => this.startNode());
-      }, at);
+      });
     }
-    setTimeout(() => clearInterval(watch), until + WIND_DOWN_MS);
+    setTimeout(() => clearInterval(watch), watchUntil + WIND_DOWN_MS);
   }
 
   private async supportRound(support: SupportDesk): Promise<void> {

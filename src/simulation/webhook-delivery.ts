@@ -26,6 +26,10 @@ const STATUS_OF = { recorded: 200, repeat: 200, refused: 401 } as const;
  * or a genuine URL with another id) that the ledger must refuse.
  */
 export class WebhookDelivery {
+  /** Contradictions still to send, and deliveries under way on a node that is up. */
+  private contradictionsDue = 0;
+  private readonly delivering = new Map<SimulatedNode, number>();
+
   constructor(
     private readonly plan: FaultPlan,
     private readonly random: Random,
@@ -41,10 +45,22 @@ export class WebhookDelivery {
   async send(url: string, report: WebhookReport): Promise<number> {
     if (this.strikes('webhook-contradict', CONTRADICT_CHANCE)) {
       const after = 30_000 + Math.floor(this.random.next() * 270_000);
-      setTimeout(() => void this.contradict(url, report.id), after);
+      this.contradictionsDue += 1;
+      setTimeout(() => {
+        this.contradictionsDue -= 1;
+        void this.contradict(url, report.id);
+      }, after);
     }
     if (this.strikes('webhook-forged', FORGE_CHANCE)) void this.forge(url, report);
     return STATUS_OF[await this.deliver(url, report, 'webhook')];
+  }
+
+  /**
+   * A webhook is still to come or on its way. A delivery to a node that crashed never ends (its
+   * calls never settle) and has nothing more to do: it does not count.
+   */
+  get busy(): boolean {
+    return this.contradictionsDue > 0 || [...this.delivering.keys()].some((node) => node.alive);
   }
 
   private strikes(fault: Parameters<FaultPlan['has']>[0], chance: number): boolean {
@@ -64,7 +80,15 @@ export class WebhookDelivery {
       this.trace.note('provider', `${what} ${report.id} ${report.status}: no node up`);
       throw new Error('connection refused: no node up');
     }
-    const result = await node.receiveWebhook(url, report);
+    this.delivering.set(node, (this.delivering.get(node) ?? 0) + 1);
+    let result: Awaited<ReturnType<SimulatedNode['receiveWebhook']>>;
+    try {
+      result = await node.receiveWebhook(url, report);
+    } finally {
+      const left = (this.delivering.get(node) ?? 1) - 1;
+      if (left === 0) this.delivering.delete(node);
+      else this.delivering.set(node, left);
+    }
     this.trace.note('provider', `${what} ${report.id} ${report.status} on ${node.name}: ${result}`);
     if (mustBeRefused && result !== 'refused') {
       this.violated({
