@@ -24,9 +24,9 @@ export class FaultyProvider extends PaymentProvider {
     return this.provider.submit(submission);
   }
 
-  async checkStatus(providerId: string): Promise<StatusCheckOutcome> {
+  async checkStatus(providerId: string, sendBy: number): Promise<StatusCheckOutcome> {
     await this.faults.running();
-    return this.provider.checkStatus(providerId);
+    return this.provider.checkStatus(providerId, sendBy);
   }
 
   /** The provider is shared: a node going away does not close it. */
