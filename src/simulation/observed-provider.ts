@@ -26,7 +26,11 @@ export class ObservedProvider extends PaymentProvider {
     /** How many POSTs of an id the provider has received, up to this instant. */
     private readonly received: (providerId: string) => number,
     private readonly clock: Clock,
-    private readonly settings: { lateWindowMs: number; checksPerSecond: number },
+    private readonly settings: {
+      lateWindowMs: number;
+      checksPerSecond: number;
+      maxChecksInAnySecond: number;
+    },
     private readonly violated: (violation: Violation) => void,
   ) {
     super();
@@ -61,10 +65,10 @@ export class ObservedProvider extends PaymentProvider {
     if (now > sendBy) return this.provider.checkStatus(providerId, sendBy);
     const inWindow = this.checks.add(now / 1000);
     this.busiestSecond = Math.max(this.busiestSecond, inWindow);
-    if (inWindow > Math.ceil(this.settings.checksPerSecond)) {
+    if (inWindow > this.settings.maxChecksInAnySecond) {
       this.violated({
         invariant: 'status-check-budget',
-        detail: `${inWindow} status checks reached the provider within one second (budget ${this.settings.checksPerSecond}/s), the last for ${providerId}`,
+        detail: `${inWindow} status checks reached the provider within one second (budget ${this.settings.checksPerSecond}/s, at most ${this.settings.maxChecksInAnySecond} in any second), the last for ${providerId}`,
       });
     }
     return this.provider.checkStatus(providerId, sendBy);

@@ -16,6 +16,7 @@ import {
   MemoryStatusCheckBudget,
 } from '../provider/status-checks/memory/memory-status-check-budget';
 import { WebhookUrls } from '../provider-webhooks/webhook-urls';
+import { maxChecksInAnySecond } from '../provider/status-checks/budgeted-status-check';
 import {
   MemoryAccountReadModel,
   MemoryAccountReadModelStorage,
@@ -222,6 +223,7 @@ class SimulationRun {
       {
         lateWindowMs: this.config.provider.policy.lateWindowMs,
         checksPerSecond: this.config.provider.statusChecks.ratePerSecond,
+        maxChecksInAnySecond: maxChecksInAnySecond(this.config.provider.statusChecks.ratePerSecond),
       },
       (violation) => this.violated(violation),
     );

@@ -15,6 +15,14 @@ import { StatusCheckBudget } from './status-check-budget.port';
  */
 export const SEND_WINDOW_TOKENS = 4;
 
+/**
+ * The most status checks that can reach the provider in any one second at `ratePerSecond`,
+ * whatever our own stalls: the grants of the second, one at its edge, and those of the send window.
+ */
+export function maxChecksInAnySecond(ratePerSecond: number): number {
+  return Math.floor(ratePerSecond) + 1 + SEND_WINDOW_TOKENS;
+}
+
 /** A check the shared budget granted: it leaves by `sendBy` or not at all. */
 export interface StatusCheckGrant {
   sendBy: number;
