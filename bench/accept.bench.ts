@@ -5,11 +5,12 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { signingSecret } from '../src/auth/signing-key';
 import { issueToken } from '../src/auth/token-issuer';
-import { AppConfig, configSchema } from '../src/config/app-config';
+import { AppConfig } from '../src/config/app-config';
 import { SeededRandom } from '../src/shared/random';
 import { fundAccount } from './support/funding';
 import { LoadOutcome, TransactionBodies, runLoad } from './support/load';
 import {
+  environmentWithoutSettings,
   ExitInfo,
   LOOPBACK,
   ManagedChild,
@@ -190,11 +191,7 @@ function serviceEnvironment(
   port: number,
   role: Options['role'],
 ): NodeJS.ProcessEnv {
-  const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(
-      ([name]) => !(name in configSchema.shape) && !name.startsWith('SIM_'),
-    ),
-  );
+  const inherited = environmentWithoutSettings();
   return {
     ...inherited,
     NODE_ENV: 'development',

@@ -12,8 +12,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
-import { configSchema } from '../src/config/app-config';
-import { LOOPBACK, cpuSeconds, freePort, startChild, waitUntilReady } from './support/processes';
+import {
+  LOOPBACK,
+  cpuSeconds,
+  environmentWithoutSettings,
+  freePort,
+  startChild,
+  waitUntilReady,
+} from './support/processes';
 
 const DEPTH = 1500;
 const DEEP_BODY = `{"id":${'['.repeat(DEPTH)}${']'.repeat(DEPTH)},"status":"completed"}`;
@@ -80,9 +86,7 @@ async function main(): Promise<void> {
   const connections = Number(values.connections ?? 8);
   const dataDir = mkdtempSync(join(tmpdir(), 'ledger-deep-body-'));
   const port = await freePort();
-  const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !(name in configSchema.shape)),
-  );
+  const inherited = environmentWithoutSettings();
   const child = startChild({
     name: 'service',
     script: join(__dirname, '..', 'src', 'main.js'),

@@ -5,11 +5,12 @@ import { parseArgs } from 'node:util';
 import { signingSecret } from '../src/auth/signing-key';
 import { issueToken } from '../src/auth/token-issuer';
 import type { Role } from '../src/auth/token-verifier';
-import { AppConfig, configSchema } from '../src/config/app-config';
+import { AppConfig } from '../src/config/app-config';
 import { SeededRandom } from '../src/shared/random';
 import { fundAccount } from './support/funding';
 import { LoadOutcome, TransactionBodies, runLoad } from './support/load';
 import {
+  environmentWithoutSettings,
   LOOPBACK,
   ManagedChild,
   freePort,
@@ -92,11 +93,7 @@ function parseOptions(): Options | null {
  * Rate limits out of reach: one address (and in one case one customer) sends everything.
  */
 function serviceEnvironment(dataDir: string, port: number): NodeJS.ProcessEnv {
-  const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(
-      ([name]) => !(name in configSchema.shape) && !name.startsWith('SIM_'),
-    ),
-  );
+  const inherited = environmentWithoutSettings();
   return {
     ...inherited,
     NODE_ENV: 'development',

@@ -14,7 +14,7 @@ import Database from 'better-sqlite3';
 import { Agent, request } from 'undici';
 import { signingSecret } from '../src/auth/signing-key';
 import { issueToken } from '../src/auth/token-issuer';
-import { AppConfig, configSchema } from '../src/config/app-config';
+import { AppConfig } from '../src/config/app-config';
 import type { GroundTruth } from '../src/provider-simulator/ground-truth';
 import { SeededRandom } from '../src/shared/random';
 import { STORE_FILES } from '../src/sqlite/store-files';
@@ -23,6 +23,7 @@ import type { TransactionView } from '../src/transactions/transaction.view';
 import { fundAccount } from './support/funding';
 import { TransactionBodies, runLoad } from './support/load';
 import {
+  environmentWithoutSettings,
   LOOPBACK,
   ManagedChild,
   cpuSeconds,
@@ -321,11 +322,7 @@ function serviceEnvironment(
   role: Options['role'],
 ): NodeJS.ProcessEnv {
   // Every setting the config reads is decided here: a developer's shell cannot change the run.
-  const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(
-      ([name]) => !(name in configSchema.shape) && !name.startsWith('SIM_'),
-    ),
-  );
+  const inherited = environmentWithoutSettings();
   return {
     ...inherited,
     NODE_ENV: 'development',

@@ -2,9 +2,23 @@ import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
+import { configSchema } from '../../src/config/app-config';
 
 /** Every byte of benchmark traffic stays on the loopback interface. */
 export const LOOPBACK = '127.0.0.1';
+
+/**
+ * This process's environment without any setting the service (or its built-in simulator, SIM_*)
+ * reads: a bench decides each of those itself, so a developer's shell cannot change what is
+ * measured.
+ */
+export function environmentWithoutSettings(): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([name]) => !(name in configSchema.shape) && !name.startsWith('SIM_'),
+    ),
+  );
+}
 
 export interface ExitInfo {
   code: number | null;
