@@ -1,5 +1,4 @@
 import { Logger } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +7,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { AccountStreams } from '../src/accounts/account-streams';
 import { AppConfig } from '../src/config/app-config';
-import type { NewEvent } from '../src/event-store/event-store.port';
 import { SqliteEventStore } from '../src/event-store/sqlite/sqlite-event-store';
 import { ClientNotifier } from '../src/process-manager/client-notifier';
 import { ProcessManagerProjection } from '../src/process-manager/process-manager.projection';
@@ -31,11 +29,9 @@ import { CryptoIds } from '../src/shared/ids';
 import { MathRandom } from '../src/shared/random';
 import { TransactionFunds } from '../src/transactions/transaction-funds';
 import { streamNameFor, transactionIdFor } from '../src/transactions/transaction-id';
-import {
-  CURRENT_SCHEMA_VERSION,
-  TransactionStreams,
-} from '../src/transactions/transaction-streams';
+import { TransactionStreams } from '../src/transactions/transaction-streams';
 import type { TransactionEvent } from '../src/transactions/transaction.events';
+import { toNewEvents } from './support/generated-store';
 
 const USAGE = `Usage: npm run bench:status-backlog -- [options]
 
@@ -91,21 +87,6 @@ function waitingOnCheck(index: number): { transactionId: string; events: Transac
   };
 }
 
-function toNewEvents(events: TransactionEvent[]): NewEvent[] {
-  const correlationId = randomUUID();
-  return events.map((event) => ({
-    id: randomUUID(),
-    type: event.type,
-    data: { ...event.data },
-    metadata: {
-      correlationId,
-      causationId: correlationId,
-      actor: 'process-manager',
-      schemaVersion: CURRENT_SCHEMA_VERSION,
-    },
-  }));
-}
-
 /** Appends the transactions' events, and their check items as the planner would plan them. */
 async function seed(events: SqliteEventStore, work: SqliteWorkStore, backlog: number) {
   const order: string[] = [];
@@ -115,9 +96,13 @@ async function seed(events: SqliteEventStore, work: SqliteWorkStore, backlog: nu
     );
     await Promise.all(
       lives.map(({ transactionId, events: lifeEvents }) =>
-        events.appendToStream(streamNameFor(transactionId), toNewEvents(lifeEvents), {
-          expectedRevision: 'no_stream',
-        }),
+        events.appendToStream(
+          streamNameFor(transactionId),
+          toNewEvents(lifeEvents, 'process-manager'),
+          {
+            expectedRevision: 'no_stream',
+          },
+        ),
       ),
     );
     order.push(...lives.map((life) => life.transactionId));

@@ -90,7 +90,8 @@ function lifeOf(index: number): { streamName: string; events: TransactionEvent[]
   };
 }
 
-function toNewEvents(events: TransactionEvent[], actor: string): NewEvent[] {
+/** A generated transaction's events as one append by `actor`, sharing one correlation id. */
+export function toNewEvents(events: TransactionEvent[], actor: string): NewEvent[] {
   const correlationId = randomUUID();
   return events.map((event) => ({
     id: randomUUID(),
