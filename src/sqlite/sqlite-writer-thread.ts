@@ -14,6 +14,10 @@ export interface WriteFailure {
   message: string;
   /** SQLite's error code (SQLITE_BUSY, SQLITE_CONSTRAINT_UNIQUE, ...), when there is one. */
   code?: string;
+  /** The error's name (RangeError, ...), so that the event loop's side can raise its kind again. */
+  name?: string;
+  /** The error's own fields that survive the copy (strings, numbers, bigints, booleans). */
+  fields?: Record<string, string | number | bigint | boolean>;
 }
 
 type ToWriter<Request> = { id: number; request: Request } | { close: true };
@@ -31,10 +35,19 @@ export class WriterThreadError extends Error {
 }
 
 export function writeFailureOf(error: unknown): WriteFailure {
-  const { message, code } = error as { message?: unknown; code?: unknown };
+  const { message, code, name } = error as { message?: unknown; code?: unknown; name?: unknown };
+  const fields: NonNullable<WriteFailure['fields']> = {};
+  for (const [key, value] of typeof error === 'object' && error ? Object.entries(error) : []) {
+    const kind = typeof value;
+    if (kind === 'string' || kind === 'number' || kind === 'bigint' || kind === 'boolean') {
+      fields[key] = value as string | number | bigint | boolean;
+    }
+  }
   return {
     message: typeof message === 'string' ? message : String(error),
     code: typeof code === 'string' ? code : undefined,
+    name: typeof name === 'string' ? name : undefined,
+    fields,
   };
 }
 
@@ -70,10 +83,16 @@ export class WriterThread<Request, Reply> {
   private nextId = 1;
   private closing: Promise<void> | undefined;
 
+  /**
+   * `errorOf` turns a refused write into the error its caller expects (by default a
+   * WriterThreadError with the failure's message and code).
+   */
   constructor(
     private readonly name: string,
     private readonly script: string,
     private readonly data: unknown,
+    private readonly errorOf: (failure: WriteFailure) => Error = (failure) =>
+      new WriterThreadError(failure),
   ) {}
 
   request(request: Request): Promise<Reply> {
@@ -81,9 +100,10 @@ export class WriterThread<Request, Reply> {
     const worker = this.started();
     const id = this.nextId++;
     return new Promise<Reply>((resolve, reject) => {
+      // A request that cannot be copied (a function in it) fails here and is never in flight.
+      worker.postMessage({ id, request } satisfies ToWriter<Request>);
       this.inFlight.set(id, { resolve, reject });
       worker.ref();
-      worker.postMessage({ id, request } satisfies ToWriter<Request>);
     });
   }
 
@@ -119,7 +139,7 @@ export class WriterThread<Request, Reply> {
     this.inFlight.delete(message.id);
     if (this.inFlight.size === 0) this.worker?.unref();
     if (message.ok) waiting.resolve(message.reply);
-    else waiting.reject(new WriterThreadError(message.failure));
+    else waiting.reject(this.errorOf(message.failure));
   }
 
   private fail(worker: Worker, cause: Error): void {
@@ -157,5 +177,45 @@ export function serveWrites<Request, Reply>(
       answer = { id: message.id, ok: false, failure: writeFailureOf(error) };
     }
     port.postMessage(answer);
+  });
+}
+
+/** The names of T's methods that a thread may be asked to call (close is the thread's own). */
+export type MethodOf<T> = Exclude<
+  { [M in keyof T]: T[M] extends (...args: never[]) => unknown ? M : never }[keyof T],
+  'close'
+>;
+type ArgumentsOf<F> = F extends (...args: infer A) => unknown ? A : never;
+type ResultOf<F> = F extends (...args: never[]) => infer R ? R : never;
+
+/** A call of one of T's methods, as it crosses to the thread. */
+export type MethodCall<T> = {
+  [M in MethodOf<T>]: { method: M; args: ArgumentsOf<T[M]> };
+}[MethodOf<T>];
+
+/**
+ * A writer thread that holds an object of class T and runs its (synchronous) methods: the event
+ * loop's side of `serveMethods`. A new method of T is callable as soon as it exists, typed by T.
+ */
+export class MethodThread<T> extends WriterThread<MethodCall<T>, unknown> {
+  call<M extends MethodOf<T>>(method: M, ...args: ArgumentsOf<T[M]>): Promise<ResultOf<T[M]>> {
+    return this.request({ method, args }) as Promise<ResultOf<T[M]>>;
+  }
+}
+
+/** The thread's end of a MethodThread: runs each call on the object `open` makes. */
+export function serveMethods<T extends { close(): void }>(open: (data: unknown) => T): void {
+  serveWrites<MethodCall<T>, unknown>((data) => {
+    const target = open(data);
+    return {
+      write({ method, args }) {
+        const run: unknown = target[method];
+        if (method === 'close' || typeof run !== 'function') {
+          throw new Error(`no method ${String(method)} to call on the thread`);
+        }
+        return (run as (...args: unknown[]) => unknown).apply(target, args);
+      },
+      close: () => target.close(),
+    };
   });
 }

@@ -1,6 +1,8 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import { Test } from '@nestjs/testing';
 import Database from 'better-sqlite3';
 import { raceInTwoThreads } from '../../../test/support/sqlite-racers';
@@ -15,7 +17,7 @@ import { describeCheckpointedScheduleContract } from '../checkpointed-schedule.c
 import { describeNamedLeasesContract } from '../named-leases.contract';
 import { NamedLeases } from '../named-leases.port';
 import { describeWorkQueueContract } from '../work-queue.contract';
-import { WorkQueue } from '../work-queue.port';
+import { WorkQueue, emptyBacklog } from '../work-queue.port';
 import { SqliteNamedLeases } from './sqlite-named-leases';
 import { SqliteWorkStore } from './sqlite-work-store';
 import { SqliteWorkStoreModule } from './sqlite-work-store.module';
@@ -119,6 +121,66 @@ describe('SqliteWorkStore', () => {
       const claimed = won.flat();
       expect(claimed).toHaveLength(itemCount);
       expect(new Set(claimed).size).toBe(itemCount);
+    });
+  });
+  describe('when its thread dies', () => {
+    /** The threads Node starts while `action` runs (Node announces each on this channel). */
+    async function threadsStartedBy(action: () => Promise<unknown>): Promise<Worker[]> {
+      const started: Worker[] = [];
+      const onStart = (message: unknown) => started.push((message as { worker: Worker }).worker);
+      subscribe('worker_threads', onStart);
+      try {
+        await action();
+      } finally {
+        unsubscribe('worker_threads', onStart);
+      }
+      return started;
+    }
+
+    it('fails the calls in flight, writes none of them, and answers the next call from a new thread', async () => {
+      const path = newDatabasePath();
+      const store = open(path);
+      const [thread] = await threadsStartedBy(() => store.ping());
+      // Another process holds the write lock: the thread waits for it with both calls in flight.
+      const otherProcess = new Database(path);
+      otherProcess.exec('BEGIN IMMEDIATE');
+      const commit = store.commit(
+        {
+          schedule: [{ transactionId: 'tx-1', kind: 'check', dueAt: 1000, payload: {} }],
+          cancel: [],
+        },
+        { firstPosition: 1n, checkpoint: 1n },
+      );
+      const claim = store.claimDue('A', 2000, 60_000, 10);
+      const stopped =
+        /sqlite-work-store thread stopped \(.*\); the outcome of its unfinished writes is unknown/;
+      const bothFail = Promise.all([
+        expect(commit).rejects.toThrow(stopped),
+        expect(claim).rejects.toThrow(stopped),
+      ]);
+
+      const exited = thread.terminate();
+      // The thread gets the lock it was waiting for only to be stopped, mid-transaction if it had
+      // begun one.
+      otherProcess.exec('ROLLBACK');
+      otherProcess.close();
+      await exited;
+
+      await bothFail;
+      let checkpoint: bigint | null = 0n;
+      const restarted = await threadsStartedBy(async () => (checkpoint = await store.checkpoint()));
+      expect(restarted).toHaveLength(1);
+      expect(checkpoint).toBeNull();
+      expect(await store.backlog(2000)).toEqual(emptyBacklog());
+      // Nothing holds the write lock: the same commit goes through on the new thread.
+      await store.commit(
+        {
+          schedule: [{ transactionId: 'tx-1', kind: 'check', dueAt: 1000, payload: {} }],
+          cancel: [],
+        },
+        { firstPosition: 1n, checkpoint: 1n },
+      );
+      expect(await store.pending('tx-1')).toHaveLength(1);
     });
   });
 });
