@@ -1,6 +1,12 @@
 import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { MessagePort, Worker, parentPort, workerData } from 'node:worker_threads';
+import {
+  MessagePort,
+  Worker,
+  parentPort,
+  receiveMessageOnPort,
+  workerData,
+} from 'node:worker_threads';
 
 /**
  * A SQLite writer on its own thread. better-sqlite3 is synchronous: a commit (and, for the event
@@ -20,7 +26,11 @@ export interface WriteFailure {
   fields?: Record<string, string | number | bigint | boolean>;
 }
 
-type ToWriter<Request> = { id: number; request: Request } | { close: true };
+interface Sent<Request> {
+  id: number;
+  request: Request;
+}
+type ToWriter<Request> = Sent<Request> | { close: true };
 type FromWriter<Reply> =
   { id: number; ok: true; reply: Reply } | { id: number; ok: false; failure: WriteFailure };
 
@@ -154,36 +164,92 @@ export class WriterThread<Request, Reply> {
   }
 }
 
-/**
- * The thread's end: answers each request with `write` (synchronously, in arrival order) until
- * told to close, then runs `close` and lets the thread end.
- */
-export function serveWrites<Request, Reply>(
-  open: (data: unknown) => { write(request: Request): Reply; close(): void },
-): void {
-  const port: MessagePort | null = parentPort;
-  if (!port) throw new Error('serveWrites runs on a worker thread only');
-  const writer = open(workerData);
-  port.on('message', (message: ToWriter<Request>) => {
-    if ('close' in message) {
-      writer.close();
-      port.close();
-      return;
-    }
-    let answer: FromWriter<Reply>;
+/** How one request ended on the thread. */
+export type Outcome<Reply> = { ok: true; reply: Reply } | { ok: false; error: unknown };
+
+/** What a writer thread runs the requests it is sent with. */
+export interface Writer<Request, Reply> {
+  write(request: Request): Reply;
+  /**
+   * Optional: writes requests that reached the thread together (sent while it was busy) in one
+   * commit. Each keeps its own outcome: one that fails changes nothing, whatever the others do.
+   * Throws, failing all of them, when the commit itself fails.
+   */
+  writeTogether?(requests: readonly Request[]): Outcome<Reply>[];
+  close(): void;
+}
+
+function outcomesOf<Request, Reply>(
+  writer: Writer<Request, Reply>,
+  requests: readonly Request[],
+): Outcome<Reply>[] {
+  if (requests.length > 1 && writer.writeTogether) {
     try {
-      answer = { id: message.id, ok: true, reply: writer.write(message.request) };
+      return writer.writeTogether(requests);
     } catch (error) {
-      answer = { id: message.id, ok: false, failure: writeFailureOf(error) };
+      return requests.map(() => ({ ok: false, error }));
     }
-    port.postMessage(answer);
+  }
+  return requests.map((request) => {
+    try {
+      return { ok: true, reply: writer.write(request) };
+    } catch (error) {
+      return { ok: false, error };
+    }
   });
 }
 
-/** The names of T's methods that a thread may be asked to call (close is the thread's own). */
+/**
+ * The thread's end: answers the requests in arrival order until told to close, then runs
+ * `close` and lets the thread end. The requests that arrived while it was busy are written
+ * together (`writeTogether`, when the writer has it), and answered once written.
+ */
+export function serveWrites<Request, Reply>(open: (data: unknown) => Writer<Request, Reply>): void {
+  const port: MessagePort | null = parentPort;
+  if (!port) throw new Error('serveWrites runs on a worker thread only');
+  const writer = open(workerData);
+  port.on('message', (first: ToWriter<Request>) => {
+    const messages = [first];
+    for (let next = receiveMessageOnPort(port); next; next = receiveMessageOnPort(port)) {
+      messages.push(next.message as ToWriter<Request>);
+    }
+    const requests = messages.filter((message): message is Sent<Request> => !('close' in message));
+    const outcomes = outcomesOf(
+      writer,
+      requests.map(({ request }) => request),
+    );
+    requests.forEach(({ id }, index) => {
+      const outcome = outcomes[index];
+      port.postMessage(
+        (outcome.ok
+          ? { id, ok: true, reply: outcome.reply }
+          : { id, ok: false, failure: writeFailureOf(outcome.error) }) satisfies FromWriter<Reply>,
+      );
+    });
+    if (requests.length < messages.length) {
+      writer.close();
+      port.close();
+    }
+  });
+}
+
+/** A call that reached the thread with others: its method's name, and the call itself. */
+export interface QueuedCall {
+  method: string;
+  run: () => unknown;
+}
+
+/** What serveMethods can serve: close, and optionally together, are the thread's own. */
+export interface ThreadTarget {
+  close(): void;
+  /** Runs calls that reached the thread together (see Writer.writeTogether). */
+  together?(calls: readonly QueuedCall[]): Outcome<unknown>[];
+}
+
+/** The names of T's methods that a thread may be asked to call. */
 export type MethodOf<T> = Exclude<
   { [M in keyof T]: T[M] extends (...args: never[]) => unknown ? M : never }[keyof T],
-  'close'
+  keyof ThreadTarget
 >;
 type ArgumentsOf<F> = F extends (...args: infer A) => unknown ? A : never;
 type ResultOf<F> = F extends (...args: never[]) => infer R ? R : never;
@@ -204,17 +270,25 @@ export class MethodThread<T> extends WriterThread<MethodCall<T>, unknown> {
 }
 
 /** The thread's end of a MethodThread: runs each call on the object `open` makes. */
-export function serveMethods<T extends { close(): void }>(open: (data: unknown) => T): void {
+export function serveMethods<T extends ThreadTarget>(open: (data: unknown) => T): void {
   serveWrites<MethodCall<T>, unknown>((data) => {
     const target = open(data);
+    const invoke = ({ method, args }: MethodCall<T>): unknown => {
+      const run: unknown = target[method];
+      if (method === 'close' || method === 'together' || typeof run !== 'function') {
+        throw new Error(`no method ${String(method)} to call on the thread`);
+      }
+      return (run as (...args: unknown[]) => unknown).apply(target, args);
+    };
+    const together = target.together?.bind(target);
     return {
-      write({ method, args }) {
-        const run: unknown = target[method];
-        if (method === 'close' || typeof run !== 'function') {
-          throw new Error(`no method ${String(method)} to call on the thread`);
-        }
-        return (run as (...args: unknown[]) => unknown).apply(target, args);
-      },
+      write: invoke,
+      writeTogether: together
+        ? (calls) =>
+            together(
+              calls.map((call) => ({ method: String(call.method), run: () => invoke(call) })),
+            )
+        : undefined,
       close: () => target.close(),
     };
   });

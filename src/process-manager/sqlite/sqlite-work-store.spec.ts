@@ -123,6 +123,48 @@ describe('SqliteWorkStore', () => {
       expect(new Set(claimed).size).toBe(itemCount);
     });
   });
+  it('gives each call sent while its thread is busy its own outcome, as if made one by one', async () => {
+    const path = newDatabasePath();
+    const store = open(path);
+    const check = (transactionId: string, dueAt: number) => ({
+      transactionId,
+      kind: 'check' as const,
+      dueAt,
+      payload: {},
+    });
+    await store.commit(
+      { schedule: [check('tx-1', 1000)], cancel: [] },
+      { firstPosition: 1n, checkpoint: 1n },
+    );
+    // Another process holds the write lock: the calls below queue on the thread, which writes
+    // those that reach it together in one transaction.
+    const otherProcess = new Database(path);
+    otherProcess.exec('BEGIN IMMEDIATE');
+    const calls = [
+      store.ping(),
+      // Fails after writing its first item: that item must not stay.
+      store.commit(
+        { schedule: [check('tx-2', 1000), check('tx-3', 1000.5)], cancel: [] },
+        { firstPosition: 2n, checkpoint: 2n },
+      ),
+      store.claimDue('A', 2000, 60_000, 10),
+      store.commit(
+        { schedule: [check('tx-4', 3000)], cancel: [] },
+        { firstPosition: 2n, checkpoint: 2n },
+      ),
+    ];
+    otherProcess.exec('ROLLBACK');
+    otherProcess.close();
+    const [, failed, claimed, committed] = await Promise.allSettled(calls);
+
+    expect(failed).toMatchObject({ status: 'rejected', reason: expect.any(RangeError) });
+    expect(claimed).toMatchObject({ status: 'fulfilled', value: [{ transactionId: 'tx-1' }] });
+    expect(committed).toEqual({ status: 'fulfilled', value: undefined });
+    expect(await store.pending('tx-2')).toEqual([]);
+    expect(await store.pending('tx-4')).toHaveLength(1);
+    expect(await store.checkpoint()).toBe(2n);
+  });
+
   describe('when its thread dies', () => {
     /** The threads Node starts while `action` runs (Node announces each on this channel). */
     async function threadsStartedBy(action: () => Promise<unknown>): Promise<Worker[]> {

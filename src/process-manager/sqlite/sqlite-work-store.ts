@@ -2,6 +2,8 @@ import Database from 'better-sqlite3';
 import { openSqliteDatabase } from '../../sqlite/sqlite';
 import {
   MethodThread,
+  Outcome,
+  QueuedCall,
   WriteFailure,
   WriterThreadError,
   threadScript,
@@ -309,12 +311,42 @@ export class SqliteWorkFile {
    * the log up to here anyway. bench:accept found one fsync per planner batch costly.
    */
   commit(change: ScheduleChange, batch: PlannedBatch): void {
+    // With other calls (together), the batch's commit decides the sync.
+    if (this.db.inTransaction) return this.writeCommit(change, batch);
     this.db.pragma('synchronous = NORMAL');
     try {
       this.writeCommit.immediate(change, batch);
     } finally {
       this.db.pragma('synchronous = FULL');
     }
+  }
+
+  /**
+   * Calls that reached the thread together share one BEGIN IMMEDIATE transaction and one commit
+   * (one fsync instead of one each), each call in a savepoint of its own: one that fails rolls
+   * back only itself. An error that ends the whole transaction (a full disk, an I/O error) fails
+   * every call. Planner commits alone stay without their fsync (commit says why).
+   */
+  together(calls: readonly QueuedCall[]): Outcome<unknown>[] {
+    const durable = calls.some(({ method }) => method !== 'commit');
+    const outcomes: Outcome<unknown>[] = [];
+    const runAll = this.db.transaction(() => {
+      for (const { run } of calls) {
+        try {
+          outcomes.push({ ok: true, reply: this.db.transaction(run)() });
+        } catch (error) {
+          if (!this.db.inTransaction) throw error;
+          outcomes.push({ ok: false, error });
+        }
+      }
+    });
+    if (!durable) this.db.pragma('synchronous = NORMAL');
+    try {
+      runAll.immediate();
+    } finally {
+      if (!durable) this.db.pragma('synchronous = FULL');
+    }
+    return outcomes;
   }
 
   claimDue(
