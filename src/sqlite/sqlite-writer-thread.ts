@@ -179,30 +179,27 @@ export interface Writer<Request, Reply> {
   close(): void;
 }
 
-function outcomesOf<Request, Reply>(
+function outcomeOf<Request, Reply>(
   writer: Writer<Request, Reply>,
-  requests: readonly Request[],
-): Outcome<Reply>[] {
-  if (requests.length > 1 && writer.writeTogether) {
-    try {
-      return writer.writeTogether(requests);
-    } catch (error) {
-      return requests.map(() => ({ ok: false, error }));
-    }
+  request: Request,
+): Outcome<Reply> {
+  try {
+    return { ok: true, reply: writer.write(request) };
+  } catch (error) {
+    return { ok: false, error };
   }
-  return requests.map((request) => {
-    try {
-      return { ok: true, reply: writer.write(request) };
-    } catch (error) {
-      return { ok: false, error };
-    }
-  });
+}
+
+function answerOf<Reply>(id: number, outcome: Outcome<Reply>): FromWriter<Reply> {
+  return outcome.ok
+    ? { id, ok: true, reply: outcome.reply }
+    : { id, ok: false, failure: writeFailureOf(outcome.error) };
 }
 
 /**
  * The thread's end: answers the requests in arrival order until told to close, then runs
  * `close` and lets the thread end. The requests that arrived while it was busy are written
- * together (`writeTogether`, when the writer has it), and answered once written.
+ * together when the writer can (`writeTogether`), and answered once written.
  */
 export function serveWrites<Request, Reply>(open: (data: unknown) => Writer<Request, Reply>): void {
   const port: MessagePort | null = parentPort;
@@ -213,20 +210,21 @@ export function serveWrites<Request, Reply>(open: (data: unknown) => Writer<Requ
     for (let next = receiveMessageOnPort(port); next; next = receiveMessageOnPort(port)) {
       messages.push(next.message as ToWriter<Request>);
     }
-    const requests = messages.filter((message): message is Sent<Request> => !('close' in message));
-    const outcomes = outcomesOf(
-      writer,
-      requests.map(({ request }) => request),
-    );
-    requests.forEach(({ id }, index) => {
-      const outcome = outcomes[index];
-      port.postMessage(
-        (outcome.ok
-          ? { id, ok: true, reply: outcome.reply }
-          : { id, ok: false, failure: writeFailureOf(outcome.error) }) satisfies FromWriter<Reply>,
-      );
-    });
-    if (requests.length < messages.length) {
+    const sent = messages.filter((message): message is Sent<Request> => !('close' in message));
+    if (sent.length > 1 && writer.writeTogether) {
+      let outcomes: Outcome<Reply>[];
+      try {
+        outcomes = writer.writeTogether(sent.map(({ request }) => request));
+      } catch (error) {
+        outcomes = sent.map(() => ({ ok: false, error }));
+      }
+      sent.forEach(({ id }, index) => port.postMessage(answerOf(id, outcomes[index])));
+    } else {
+      for (const { id, request } of sent) {
+        port.postMessage(answerOf(id, outcomeOf(writer, request)));
+      }
+    }
+    if (sent.length < messages.length) {
       writer.close();
       port.close();
     }

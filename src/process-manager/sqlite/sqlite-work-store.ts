@@ -478,7 +478,11 @@ export class SqliteWorkFile {
 /** A refused call raises on the event loop the error its caller would get from the file. */
 function errorOf(failure: WriteFailure): Error {
   const { stored, firstPosition } = failure.fields ?? {};
-  if (typeof stored === 'bigint' && typeof firstPosition === 'bigint') {
+  if (
+    failure.name === 'StaleCheckpointError' &&
+    typeof stored === 'bigint' &&
+    typeof firstPosition === 'bigint'
+  ) {
     return new StaleCheckpointError(stored, firstPosition);
   }
   if (failure.name === 'RangeError') return new RangeError(failure.message);
@@ -489,8 +493,9 @@ function errorOf(failure: WriteFailure): Error {
  * The embedded work store (SqliteWorkFile) on a thread of its own. Every call, reads included,
  * runs there: better-sqlite3 is synchronous, and each claim, completion or reschedule commits with
  * an fsync, which on the event loop stopped request handling for its whole length. The loop only
- * posts the call and settles its promise; the thread answers calls one at a time in the order
- * they were made, so a read sees every write made before it through this store.
+ * posts the call and settles its promise; the thread runs the calls in the order they were made
+ * (those that reach it while it is busy in one transaction: SqliteWorkFile.together), so a read
+ * sees every write made before it through this store.
  *
  * If the thread dies, the calls in flight fail (a transaction it did not commit is rolled back
  * by SQLite) and the next call starts a new thread on the same file.
