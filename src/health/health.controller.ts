@@ -58,7 +58,8 @@ export class HealthController {
   /**
    * Ready to take traffic: the stores answer and no projection has stopped on an error. Each
    * projection's checkpoint and lag, the event loop's delay and the status-check budget are shown
-   * either way; none of them makes it down (a rebuild or a burst is not a reason to take the instance out of service).
+   * either way; none of them makes it down (a rebuild, a burst or a provider's ban is not a
+   * reason to take the instance out of service).
    */
   @Get('ready')
   @ApiOperation({ summary: 'Readiness: the stores answer and no projection has stopped' })
