@@ -15,6 +15,8 @@ import { Agent, request } from 'undici';
 import { signingSecret } from '../src/auth/signing-key';
 import { issueToken } from '../src/auth/token-issuer';
 import { AppConfig } from '../src/config/app-config';
+import { maxChecksInAnySecond } from '../src/provider/status-checks/budgeted-status-check';
+import { STATUS_CHECK_BUDGET_METRICS } from '../src/provider/status-checks/status-check-budget.gauges';
 import type { GroundTruth } from '../src/provider-simulator/ground-truth';
 import { SeededRandom } from '../src/shared/random';
 import { STORE_FILES } from '../src/sqlite/store-files';
@@ -35,7 +37,16 @@ import {
 } from './support/processes';
 import { formatTable } from './support/provider-mix-stats';
 
-/** How the simulator (or its absence) behaves in each mode; every other SIM_* is its default. */
+interface ModeSettings {
+  about: string;
+  sim: Record<string, string> | null;
+  service?: Record<string, string>;
+}
+
+/**
+ * How the simulator (or its absence) behaves in each mode; every other SIM_* is its default.
+ * `service`: settings of the service that the mode needs (else the defaults).
+ */
 const MODES = {
   reference: { about: 'reference mix (simulator defaults)', sim: {} },
   unreachable: { about: 'PROVIDER_URL at a closed port (connection refused)', sim: null },
@@ -44,13 +55,26 @@ const MODES = {
     about: 'every POST answered after 10 s (SIM_RESPONSE_DELAY_MIN/MAX_SECONDS=10)',
     sim: { SIM_RESPONSE_DELAY_MIN_SECONDS: '10', SIM_RESPONSE_DELAY_MAX_SECONDS: '10' },
   },
-  // One check per second allowed against our 2: the second check of any second is refused and
-  // bans us for longer than any run, so from then on every status check gets 429.
+  // One check per second allowed against our 2, a 5 s ban for the excess: the budget halves at
+  // each ban and climbs back with each answered check until it is banned again. Checks come due
+  // within a run only if the provider's gateway timeout is short (no check is due before it has
+  // passed since the POST: 30 s by default), and start only while the submissions due fit in the
+  // worker's free slots (it claims them first, and no check while they fill its slots): POSTs
+  // answered within 2 s and 1,000 slots keep up with 100/s, the reference mix and 256 do not.
   '429-storm': {
-    about: 'status budget 1/s, ban 3600 s: after the first excess check every check gets 429',
-    sim: { SIM_STATUS_BUDGET_RPS: '1', SIM_BAN_SECONDS: '3600' },
+    about:
+      'status budget 1/s, ban 5 s (SIM_STATUS_BUDGET_RPS=1, SIM_BAN_SECONDS=5); 504s after 5 s, ' +
+      '200s within 2 s (SIM_TIMEOUT_DELAY_SECONDS=5, SIM_RESPONSE_DELAY_MAX_SECONDS=2, ' +
+      'PROVIDER_GATEWAY_TIMEOUT_MS=5000); WORKER_CONCURRENCY=1000',
+    sim: {
+      SIM_STATUS_BUDGET_RPS: '1',
+      SIM_BAN_SECONDS: '5',
+      SIM_TIMEOUT_DELAY_SECONDS: '5',
+      SIM_RESPONSE_DELAY_MAX_SECONDS: '2',
+    },
+    service: { PROVIDER_GATEWAY_TIMEOUT_MS: '5000', WORKER_CONCURRENCY: '1000' },
   },
-} as const satisfies Record<string, { about: string; sim: Record<string, string> | null }>;
+} as const satisfies Record<string, ModeSettings>;
 type Mode = keyof typeof MODES;
 const MODE_NAMES = Object.keys(MODES) as Mode[];
 const HEALTHY: Mode = 'reference';
@@ -323,6 +347,15 @@ class StoreReader {
     };
   }
 
+  /** The status-check budget's row (its adapter's schema, in work.sqlite); null before any check. */
+  budget(): { rate: number; blockedUntil: number } | null {
+    return this.optional(
+      () =>
+        (this.work.prepare('SELECT rate, blocked_until AS blockedUntil FROM budget').get() as
+          { rate: number; blockedUntil: number } | undefined) ?? null,
+    );
+  }
+
   close(): void {
     this.events.close();
     this.work.close();
@@ -366,6 +399,47 @@ interface RateResult {
   workWritesPerSecond: number | null;
   dueByKind: Map<string, number> | null;
   dueSource: 'metrics' | 'work.sqlite' | null;
+  budget: BudgetFigures;
+}
+
+/** The shared status-check budget during one rate, and the checks the provider saw then. */
+interface BudgetFigures {
+  /** From /metrics at the end of the rate (ledger_status_check_budget_*). */
+  rateAtEnd: number | null;
+  blockedAtEnd: boolean | null;
+  /** Sampled from work.sqlite every second (no scrape: a scrape resets the loop's histogram). */
+  lowestRate: number | null;
+  blockedSeconds: number;
+  sampledSeconds: number;
+  /** From the simulator's ground truth, over this rate; null without a simulator. */
+  checks: { received: number; rejected: number; bans: number } | null;
+}
+
+/** Samples the budget's row every second; `stop` returns what it saw. */
+function sampleBudget(
+  stores: StoreReader,
+): () => Omit<BudgetFigures, 'rateAtEnd' | 'blockedAtEnd' | 'checks'> {
+  let lowestRate: number | null = null;
+  let blockedSeconds = 0;
+  let sampledSeconds = 0;
+  const timer = setInterval(() => {
+    const row = stores.budget();
+    sampledSeconds += 1;
+    if (row === null) return;
+    lowestRate = Math.min(lowestRate ?? Infinity, row.rate);
+    if (row.blockedUntil > Date.now()) blockedSeconds += 1;
+  }, 1_000);
+  return () => {
+    clearInterval(timer);
+    return { lowestRate, blockedSeconds, sampledSeconds };
+  };
+}
+
+type CheckTotals = GroundTruth['totals']['statusChecks'];
+
+async function checkTotals(simulatorUrl: string | null): Promise<CheckTotals | null> {
+  if (simulatorUrl === null) return null;
+  return (await getJson<GroundTruth>(`${simulatorUrl}/_sim/truth`)).totals.statusChecks;
 }
 
 interface TruthCheck {
@@ -373,8 +447,10 @@ interface TruthCheck {
   listed: number;
   byState: Record<string, number>;
   providerPosts: number | null;
-  /** Status checks the provider received, and how many it answered 429. */
-  statusChecks: { received: number; rejected: number } | null;
+  /** Status checks the provider received, how many it answered 429, and the most in a second. */
+  statusChecks: CheckTotals | null;
+  /** The most checks in any second our budget allows (maxChecksInAnySecond of its rate). */
+  checksAllowedInAnySecond: number;
   neverPosted: number | null;
   doubleSubmitted: string[];
   lost: number;
@@ -387,9 +463,11 @@ function serviceEnvironment(
   port: number,
   providerUrl: string,
   role: Options['role'],
+  mode: Mode,
 ): NodeJS.ProcessEnv {
   // Every setting the config reads is decided here: a developer's shell cannot change the run.
   const inherited = environmentWithoutSettings();
+  const { service }: ModeSettings = MODES[mode];
   return {
     ...inherited,
     NODE_ENV: 'development',
@@ -402,6 +480,7 @@ function serviceEnvironment(
     // One customer sends everything: limits it never reaches, so only their bookkeeping counts.
     RATE_LIMIT_PER_PRINCIPAL: '10000000',
     RATE_LIMIT_PER_ADDRESS: '10000000',
+    ...service,
   };
 }
 
@@ -461,6 +540,7 @@ async function checkTruth(
   token: string,
   simulatorUrl: string | null,
   accepted: number,
+  checksAllowedInAnySecond: number,
 ): Promise<TruthCheck> {
   // The list is a projection: give it a moment to show every accepted transaction.
   let views = await listAll(baseUrl, token);
@@ -476,6 +556,7 @@ async function checkTruth(
     byState,
     providerPosts: null,
     statusChecks: null,
+    checksAllowedInAnySecond,
     neverPosted: null,
     doubleSubmitted: [],
     lost: Math.max(0, accepted - views.length),
@@ -484,8 +565,7 @@ async function checkTruth(
   const truth = await getJson<GroundTruth>(`${simulatorUrl}/_sim/truth`);
   const atProvider = new Map(truth.transactions.map((tx) => [tx.id, tx]));
   check.providerPosts = truth.totals.submissions;
-  const { received, rejected } = truth.totals.statusChecks;
-  check.statusChecks = { received, rejected };
+  check.statusChecks = truth.totals.statusChecks;
   check.neverPosted = views.filter(
     (view) => !atProvider.has(transactionIdFor(OWNER, view.id)),
   ).length;
@@ -545,9 +625,12 @@ async function runMode(
     }
 
     const port = await freePort();
-    const env = serviceEnvironment(dataDir, port, providerUrl, options.role);
+    const env = serviceEnvironment(dataDir, port, providerUrl, options.role, mode);
     // Same config and DATA_DIR as the service: this creates the secret it will verify with.
     const config = AppConfig.fromEnvironment(env);
+    const checksAllowedInAnySecond = maxChecksInAnySecond(
+      config.provider.statusChecks.ratePerSecond,
+    );
     const secret = signingSecret(config);
     if (!secret) throw new Error('no signing secret for the bench token');
     const token = await issueToken(config, secret, { subject: OWNER, roles: [], expiresIn: '2h' });
@@ -576,6 +659,8 @@ async function runMode(
       // Scraping resets prom-client's event-loop histogram: the next scrape covers this run.
       await scrape(baseUrl);
       const before = stores.read(Date.now());
+      const checksBefore = await checkTotals(simulatorUrl);
+      const stopBudgetSampler = sampleBudget(stores);
       const cpuBefore = cpuSeconds(service.pid);
       const startedAt = performance.now();
       const sampler =
@@ -593,10 +678,12 @@ async function runMode(
         bodies: new TransactionBodies(`${mode}-${rate}`, 0, options.connections, random),
       });
       clearInterval(sampler);
+      const budgetSamples = stopBudgetSampler();
       const seconds = (performance.now() - startedAt) / 1000;
       const cpuAfter = cpuSeconds(service.pid);
       const metrics = await scrape(baseUrl);
       const after = stores.read(Date.now());
+      const checksAfter = await checkTotals(simulatorUrl);
       const answered202 = outcome.statusCounts['202'] ?? 0;
       accepted += answered202;
       const loopP99 = metrics.get('nodejs_eventloop_lag_p99_seconds');
@@ -632,6 +719,21 @@ async function runMode(
             : perSecond(before.workWrites, after.workWrites, seconds),
         dueByKind: metricDue ?? after.dueByKind,
         dueSource: metricDue ? 'metrics' : after.dueByKind ? 'work.sqlite' : null,
+        budget: {
+          rateAtEnd: metrics.get(STATUS_CHECK_BUDGET_METRICS.rate) ?? null,
+          blockedAtEnd: metrics.has(STATUS_CHECK_BUDGET_METRICS.blocked)
+            ? metrics.get(STATUS_CHECK_BUDGET_METRICS.blocked) === 1
+            : null,
+          ...budgetSamples,
+          checks:
+            checksBefore && checksAfter
+              ? {
+                  received: checksAfter.received - checksBefore.received,
+                  rejected: checksAfter.rejected - checksBefore.rejected,
+                  bans: checksAfter.bans - checksBefore.bans,
+                }
+              : null,
+        },
       });
       console.log(
         `  ${mode} @ ${rate}/s: ${(answered202 / seconds).toFixed(0)}/s accepted, ` +
@@ -642,7 +744,7 @@ async function runMode(
     }
     await delay(options.settleSeconds * 1000);
     const truth = await Promise.race([
-      checkTruth(baseUrl, token, simulatorUrl, accepted),
+      checkTruth(baseUrl, token, simulatorUrl, accepted, checksAllowedInAnySecond),
       delay(TRUTH_DEADLINE_MS).then(() => {
         throw new Error(`no complete list within ${TRUTH_DEADLINE_MS / 1000} s`);
       }),
@@ -652,6 +754,7 @@ async function runMode(
       byState: {},
       providerPosts: null,
       statusChecks: null,
+      checksAllowedInAnySecond,
       neverPosted: null,
       doubleSubmitted: [],
       lost: 0,
@@ -740,6 +843,22 @@ function printResults(all: RateResult[]): void {
       }),
     ]),
   );
+  console.log(
+    '\nStatus-check budget (rate in force and ban at the end, from /metrics; lowest rate and ' +
+      'seconds banned, sampled each second; checks the provider saw during the rate)',
+  );
+  for (const r of all) {
+    const b = r.budget;
+    const checks = b.checks
+      ? `${b.checks.received} checks, ${b.checks.rejected} answered 429, ${b.checks.bans} bans`
+      : 'no provider to ask';
+    console.log(
+      `  ${r.mode} @ ${r.offered}: rate ${fixed(b.rateAtEnd, 2)} checks/s ` +
+        `(lowest ${b.lowestRate === null ? 'n/a: no check taken yet' : fixed(b.lowestRate, 2)}), ` +
+        `${b.blockedAtEnd === null ? 'ban n/a' : b.blockedAtEnd ? 'banned' : 'not banned'} at the end, ` +
+        `banned ${b.blockedSeconds} of ${b.sampledSeconds} s; ${checks}`,
+    );
+  }
   console.log('\nBy kind (events appended per second by type; due work by kind)');
   for (const r of all) {
     console.log(
@@ -798,6 +917,14 @@ function goals(all: RateResult[], truths: Map<Mode, TruthCheck>): Verdict[] {
             `(${truth.statusChecks?.rejected ?? 0} answered 429); ids POSTed again after a POST that was not lost: ` +
             `${truth.doubleSubmitted.length}${truth.doubleSubmitted.length > 0 ? ` (${truth.doubleSubmitted.slice(0, 3).join(', ')})` : ''}`,
     });
+    if (truth.statusChecks !== null) {
+      const most = truth.statusChecks.maxInAnySecond;
+      verdicts.push({
+        name: `status-check budget kept: ${mode}`,
+        pass: most <= truth.checksAllowedInAnySecond,
+        detail: `at most ${most} checks reached the provider in any second (the budget allows ${truth.checksAllowedInAnySecond})`,
+      });
+    }
     const states = Object.entries(truth.byState)
       .map(([state, n]) => `${state} ${n}`)
       .join(', ');
@@ -859,7 +986,7 @@ async function main(): Promise<number> {
   }
   if (options.profile) console.log(`profiles: ${profileDir}`);
   const promisesKept = verdicts
-    .filter((v) => v.name.startsWith('one charge') || v.name.startsWith('nothing lost'))
+    .filter((v) => /^(one charge|nothing lost|status-check budget kept)/.test(v.name))
     .every((v) => v.pass);
   console.log(
     JSON.stringify({

@@ -34,6 +34,7 @@ import type {
 } from '../process-manager/work-queue.port';
 import {
   BudgetDecision,
+  BudgetReading,
   BudgetSettings,
   StatusCheckBudget,
 } from '../provider/status-checks/status-check-budget.port';
@@ -268,6 +269,10 @@ export class FaultyStatusCheckBudget extends StatusCheckBudget {
 
   recover(now: number, settings: BudgetSettings): Promise<void> {
     return this.faults.call('recover the budget', () => this.budget.recover(now, settings));
+  }
+
+  state(now: number, settings: BudgetSettings): Promise<BudgetReading> {
+    return this.faults.call('read the budget', () => this.budget.state(now, settings));
   }
 }
 
