@@ -51,8 +51,18 @@ export abstract class WorkQueue {
     kinds?: readonly WorkKind[],
   ): Promise<ClaimedWork[]>;
 
-  /** Extends a lease still held by its owner; false if it was lost (expired and reclaimed). */
-  abstract renewLease(work: ClaimedWork, now: number, leaseMs: number): Promise<boolean>;
+  /**
+   * Extends to `now + leaseMs`, in one write, the leases `owner` still holds on `works` (its
+   * claims: the version proves each, the owner is checked too); a lease that ran out is renewed
+   * if nobody claimed the item since. Returns those of `works` (the same objects) whose lease
+   * was lost: reclaimed by anyone, replaced by a newer plan, completed, rescheduled or parked.
+   */
+  abstract renewLeases(
+    owner: string,
+    works: readonly ClaimedWork[],
+    now: number,
+    leaseMs: number,
+  ): Promise<ClaimedWork[]>;
 
   /** Deletes the item if it is still the claimed version (not replaced by a newer plan). */
   abstract complete(work: ClaimedWork): Promise<void>;

@@ -135,13 +135,19 @@ export class FaultyWorkStore implements WorkQueue, CheckpointedSchedule {
     );
   }
 
-  renewLease(work: ClaimedWork, now: number, leaseMs: number): Promise<boolean> {
+  renewLeases(
+    owner: string,
+    works: readonly ClaimedWork[],
+    now: number,
+    leaseMs: number,
+  ): Promise<ClaimedWork[]> {
     return this.faults.call(
-      `renew ${work.kind} lease`,
+      'renew leases',
       async () => {
-        const renewed = await this.store.renewLease(work, now, leaseMs);
-        this.leases.renewed(work, renewed);
-        return renewed;
+        const lost = await this.store.renewLeases(owner, works, now, leaseMs);
+        const lostClaims = new Set(lost);
+        for (const work of works) this.leases.renewed(work, !lostClaims.has(work));
+        return lost;
       },
       { write: true, slow: true },
     );

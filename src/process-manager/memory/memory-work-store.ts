@@ -151,15 +151,22 @@ export class MemoryWorkStore implements WorkQueue, CheckpointedSchedule {
     });
   }
 
-  async renewLease(work: ClaimedWork, now: number, leaseMs: number): Promise<boolean> {
+  async renewLeases(
+    owner: string,
+    works: readonly ClaimedWork[],
+    now: number,
+    leaseMs: number,
+  ): Promise<ClaimedWork[]> {
     this.assertOpen();
     assertEpochMs('now', now);
     assertPositiveInteger('leaseMs', leaseMs);
     // The version alone proves the claim; the owner is checked too, as SQLite does.
-    const row = this.claimedRow(work);
-    if (row === undefined || row.leaseOwner !== work.leaseOwner) return false;
-    row.leaseUntil = now + leaseMs;
-    return true;
+    return works.filter((work) => {
+      const row = this.claimedRow(work);
+      if (row === undefined || row.leaseOwner !== owner) return true;
+      row.leaseUntil = now + leaseMs;
+      return false;
+    });
   }
 
   async complete(work: ClaimedWork): Promise<void> {
