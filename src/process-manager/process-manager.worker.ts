@@ -116,7 +116,7 @@ export class ProcessManagerWorker implements OnApplicationBootstrap, BeforeAppli
    * by the clock, so that those that can record their result do. Thousands of submissions may wait
    * for the provider (up to 30 s each): the ones still waiting are left to their leases, which
    * are no longer renewed. Their items stay in the store, and whoever claims one after its lease
-   * expires continues it (a submission whose POST left is recorded as interrupted and checked,
+   * expires continues it (a submission whose POST left is recorded as ambiguous and checked,
    * never sent again).
    */
   beforeApplicationShutdown(): Promise<void> {
@@ -171,9 +171,9 @@ export class ProcessManagerWorker implements OnApplicationBootstrap, BeforeAppli
     const othersFree = () => concurrency - (this.inFlight.size - this.submitsInFlight);
     const othersFull = await this.startClaimed(OTHERS, othersFree());
     // A lane whose slots are full is woken by a finishing step.
+    const open = [...(submitsFull ? [] : SUBMITS), ...(othersFull ? [] : OTHERS)];
     const times = [
-      submitsFull ? null : await this.workQueue.nextDueAt(SUBMITS),
-      othersFull ? null : await this.workQueue.nextDueAt(OTHERS),
+      open.length > 0 ? await this.workQueue.nextDueAt(open) : null,
       othersFree() > 0 ? await this.startCheck(now) : null,
     ].filter((time) => time !== null);
     return times.length > 0 ? Math.min(...times) : null;
