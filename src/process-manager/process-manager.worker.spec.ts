@@ -40,6 +40,7 @@ describe('ProcessManagerWorker', () => {
   let clock: SettableClock;
   let handlers: WorkHandlers;
   let statusCheck: BudgetedStatusCheck;
+  let releaseGates: () => void = () => undefined;
 
   /** A worker on the same stores with other settings; it replaces the one afterEach stops. */
   function workerWith(env: Record<string, string>): ProcessManagerWorker {
@@ -114,6 +115,8 @@ describe('ProcessManagerWorker', () => {
   });
 
   afterEach(async () => {
+    // A failed test's gated steps would otherwise keep the worker's shutdown waiting.
+    releaseGates();
     await worker.beforeApplicationShutdown();
     await workStore.close();
     await budget.close();
@@ -303,7 +306,8 @@ describe('ProcessManagerWorker', () => {
       },
     });
     const release = (transactionId: string) => gates.get(transactionId)?.();
-    return { started, release, releaseAll: () => [...gates.values()].forEach((go) => go()) };
+    releaseGates = () => [...gates.values()].forEach((go) => go());
+    return { started, release, releaseAll: releaseGates };
   }
 
   const idOf = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
@@ -365,6 +369,34 @@ describe('ProcessManagerWorker', () => {
     steps.releaseAll();
     await waitFor(isDone(idOf(1)));
     expect(await workStore.pending(idOf(2))).toEqual([replan]);
+  });
+
+  it('never runs two renewals at once: one due meanwhile runs after the slow one, with the time then', async () => {
+    const worker = workerWith({ WORKER_LEASE_MS: '300' });
+    const steps = gatedSteps();
+    const renew = workStore.renewLeases.bind(workStore);
+    let finishSlow: () => void = () => undefined;
+    const slow = new Promise<void>((resolve) => (finishSlow = resolve));
+    const renewals = jest
+      .spyOn(workStore, 'renewLeases')
+      .mockImplementationOnce(async (...args) => {
+        await slow;
+        return renew(...args);
+      });
+    await plan(item(1, 'deadline'));
+
+    await worker.onApplicationBootstrap();
+    await waitFor(async () => renewals.mock.calls.length === 1);
+    // Within the lease: the worker does not claim its own item again.
+    clock.set(new Date(T0.getTime() + 200));
+    // Three renewal periods pass while the first call hangs.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(renewals).toHaveBeenCalledTimes(1);
+
+    finishSlow();
+    await waitFor(async () => renewals.mock.calls.length === 2);
+    expect(renewals.mock.calls[1][2]).toBe(T0.getTime() + 200);
+    steps.releaseAll();
   });
 
   it('on shutdown, lets steps finishing within half of SHUTDOWN_TIMEOUT_MS record their end, and leaves the rest to lease expiry', async () => {

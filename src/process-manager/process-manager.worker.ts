@@ -17,7 +17,14 @@ import { LeasedPlanner, PlannerStatus } from './leased-planner';
 import { NamedLeases } from './named-leases.port';
 import { ProcessManagerProjection } from './process-manager.projection';
 import { WorkHandlers } from './work-handlers/work-handlers';
-import { ClaimedWork, WORK_KINDS, WorkBacklog, WorkKind, WorkQueue } from './work-queue.port';
+import {
+  ClaimedWork,
+  WORK_KINDS,
+  WorkBacklog,
+  WorkKind,
+  WorkQueue,
+  byClaimOrder,
+} from './work-queue.port';
 
 /** How long a step that failed unexpectedly waits before it is tried again. */
 const RETRY_AFTER_ERROR_MS = 5_000;
@@ -64,6 +71,7 @@ export class ProcessManagerWorker implements OnApplicationBootstrap, BeforeAppli
   private readonly renewable = new Set<ClaimedWork>();
   private renewal: NodeJS.Timeout | null = null;
   private renewing = false;
+  private renewAgain = false;
   /** Set when a stopping worker stops waiting for its steps: their leases are left to expire. */
   private abandoned = false;
   private running = false;
@@ -160,30 +168,20 @@ export class ProcessManagerWorker implements OnApplicationBootstrap, BeforeAppli
   }
 
   /**
-   * Starts the due work that free slots allow, submissions first, status checks last; returns
+   * Starts the due work that free slots allow, earliest due first, status checks last; returns
    * when something may next be startable (null: only a freed slot or the poll interval will
    * tell).
    */
   private async startDueWork(): Promise<number | null> {
     const { concurrency, submitConcurrency } = this.config.worker;
     const now = this.now();
-    const submitsFull = await this.startClaimed(SUBMITS, submitConcurrency - this.submitsInFlight);
     const othersFree = () => concurrency - (this.inFlight.size - this.submitsInFlight);
-    const othersFull = await this.startClaimed(OTHERS, othersFree());
-    // A lane whose slots are full is woken by a finishing step.
-    const open = [...(submitsFull ? [] : SUBMITS), ...(othersFull ? [] : OTHERS)];
-    const times = [
-      open.length > 0 ? await this.workQueue.nextDueAt(open) : null,
-      othersFree() > 0 ? await this.startCheck(now) : null,
-    ].filter((time) => time !== null);
-    return times.length > 0 ? Math.min(...times) : null;
-  }
-
-  /** Claims and starts up to `free` due items of `kinds`; true when that filled the slots. */
-  private async startClaimed(kinds: readonly WorkKind[], free: number): Promise<boolean> {
-    if (free <= 0) return true;
-    const { leaseMs } = this.config.worker;
-    const claimed = await this.workQueue.claimDue(this.owner, this.now(), leaseMs, free, kinds);
+    const submitFree = submitConcurrency - this.submitsInFlight;
+    const submits = await this.claim(SUBMITS, submitFree, now);
+    const others = await this.claim(OTHERS, othersFree(), now);
+    // Both lanes' claims before any step starts, then in claim order: a deadline due before a
+    // submission never waits for that submission's start.
+    const claimed = [...submits, ...others].sort(byClaimOrder);
     // Claimed steps start one event-loop turn apart: a step's store calls are synchronous
     // (SQLite), and hundreds of steps started at once kept the loop from its sockets for seconds,
     // so status checks granted on time left late, together, and readiness probes timed out.
@@ -191,7 +189,26 @@ export class ProcessManagerWorker implements OnApplicationBootstrap, BeforeAppli
       this.start(work);
       await nextTurn();
     }
-    return claimed.length === free;
+    // A lane whose slots are full is woken by a finishing step.
+    const open = [
+      ...(submits.length === submitFree ? [] : SUBMITS),
+      ...(othersFree() <= 0 ? [] : OTHERS),
+    ];
+    const times = [
+      open.length > 0 ? await this.workQueue.nextDueAt(open) : null,
+      othersFree() > 0 ? await this.startCheck(now) : null,
+    ].filter((time) => time !== null);
+    return times.length > 0 ? Math.min(...times) : null;
+  }
+
+  /** Claims up to `free` due items of `kinds` (none when no slot is free). */
+  private async claim(
+    kinds: readonly WorkKind[],
+    free: number,
+    now: number,
+  ): Promise<ClaimedWork[]> {
+    if (free <= 0) return [];
+    return this.workQueue.claimDue(this.owner, now, this.config.worker.leaseMs, free, kinds);
   }
 
   /**
@@ -229,11 +246,28 @@ export class ProcessManagerWorker implements OnApplicationBootstrap, BeforeAppli
    * Renews the leases of every step in hand in one store call, every WORKER_LEASE_MS / 3. A lost
    * lease (the item expired and was claimed again, or replaced) is logged and the step goes on:
    * its end is recorded only if its claim is still current, and a provider's final answer is the
-   * truth whoever records it. A renewal still running when the next is due is not doubled.
+   * truth whoever records it. A renewal due while the previous one still runs (a slow store, a
+   * paused process) runs once right after it, with the time then: the one that waited extends
+   * the leases from the time it started, which may have passed meanwhile.
    */
   private async renewLeases(): Promise<void> {
-    if (this.renewing || this.renewable.size === 0) return;
+    if (this.renewing) {
+      this.renewAgain = true;
+      return;
+    }
     this.renewing = true;
+    try {
+      do {
+        this.renewAgain = false;
+        await this.renewOnce();
+      } while (this.renewAgain);
+    } finally {
+      this.renewing = false;
+    }
+  }
+
+  private async renewOnce(): Promise<void> {
+    if (this.renewable.size === 0) return;
     const held = [...this.renewable];
     try {
       const { leaseMs } = this.config.worker;
@@ -244,8 +278,6 @@ export class ProcessManagerWorker implements OnApplicationBootstrap, BeforeAppli
       }
     } catch (error) {
       this.logger.warn({ err: error, steps: held.length }, 'lease renewal failed');
-    } finally {
-      this.renewing = false;
     }
   }
 

@@ -30,6 +30,14 @@ export interface ClaimedWork extends WorkItem {
   leaseUntil: number;
 }
 
+type ClaimOrdered = Pick<WorkItem, 'dueAt' | 'transactionId' | 'kind'>;
+
+/** claimDue's order: earliest dueAt, then transaction id, then kind (code unit order). */
+export function byClaimOrder(a: ClaimOrdered, b: ClaimOrdered): number {
+  const text = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+  return a.dueAt - b.dueAt || text(a.transactionId, b.transactionId) || text(a.kind, b.kind);
+}
+
 /** A step that failed too often, taken out of rotation until support retries it. */
 export interface ParkedWork extends WorkItem {
   parkedAt: number;

@@ -13,6 +13,7 @@ import {
   WorkItem,
   WorkKind,
   WorkQueue,
+  byClaimOrder,
   emptyBacklog,
 } from '../work-queue.port';
 
@@ -47,10 +48,6 @@ export class MemoryWorkStorage {
 }
 
 const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-
-/** SQLite's ORDER BY due_at, transaction_id, kind: claim order is the same on every run. */
-const byDueAt = (a: WorkRow, b: WorkRow) =>
-  a.dueAt - b.dueAt || compareText(a.transactionId, b.transactionId) || compareText(a.kind, b.kind);
 
 /** Park sets both parkedAt and parkedReason; a retry clears both. */
 type ParkedRow = WorkRow & { parkedAt: number; parkedReason: string };
@@ -136,7 +133,8 @@ export class MemoryWorkStore implements WorkQueue, CheckpointedSchedule {
           (row.leaseUntil === null || row.leaseUntil <= now) &&
           row.parkedAt === null,
       )
-      .sort(byDueAt)
+      // SQLite's ORDER BY due_at, transaction_id, kind: claim order is the same on every run.
+      .sort(byClaimOrder)
       .slice(0, limit);
     return claimable.map((row): ClaimedWork => {
       row.version = this.takeVersion();
