@@ -267,7 +267,8 @@ export class ProcessManagerWorker implements OnApplicationBootstrap, BeforeAppli
   }
 
   private async renewOnce(): Promise<void> {
-    if (this.renewable.size === 0) return;
+    // Given up by a stopping worker: their leases are left to expire.
+    if (this.abandoned || this.renewable.size === 0) return;
     const held = [...this.renewable];
     try {
       const { leaseMs } = this.config.worker;
