@@ -14,6 +14,8 @@ import { lagFieldName } from '../projections/projection-lag';
 import { EventLoopMonitor } from './event-loop-monitor';
 import { ProjectionMonitor } from './projection-monitor';
 import { ProcessManagerWorker } from '../process-manager/process-manager.worker';
+import { AppConfig } from '../config/app-config';
+import { BudgetedStatusCheck } from '../provider/status-checks/budgeted-status-check';
 import { ApiProblems } from '../problem/api-problems.decorator';
 
 /** What @nestjs/terminus answers: the overall status and each indicator's. */
@@ -39,6 +41,8 @@ export class HealthController {
     private readonly projections: ProjectionMonitor,
     private readonly eventLoop: EventLoopMonitor,
     private readonly processManager: ProcessManagerWorker,
+    private readonly statusChecks: BudgetedStatusCheck,
+    private readonly config: AppConfig,
   ) {}
 
   /** The process is up and serving HTTP; says nothing about its dependencies. */
@@ -53,8 +57,9 @@ export class HealthController {
 
   /**
    * Ready to take traffic: the stores answer and no projection has stopped on an error. Each
-   * projection's checkpoint and lag, and the event loop's delay, are shown either way; neither
-   * alone makes it down (a rebuild or a burst is not a reason to take the instance out of service).
+   * projection's checkpoint and lag, the event loop's delay and the status-check budget are shown
+   * either way; none of them makes it down (a rebuild, a burst or a provider's ban is not a
+   * reason to take the instance out of service).
    */
   @Get('ready')
   @ApiOperation({ summary: 'Readiness: the stores answer and no projection has stopped' })
@@ -97,7 +102,29 @@ export class HealthController {
           : session.up({ projections: status });
       },
       () => this.indicators.check('eventLoop').up({ delay: this.eventLoop.report() }),
+      () => this.statusCheckBudget(),
     ]);
+  }
+
+  /**
+   * The budget every instance shares. A provider's ban is its state, not ours; an unreadable
+   * budget is the work store's failure, which its own check reports.
+   */
+  private async statusCheckBudget() {
+    const session = this.indicators.check('statusCheckBudget');
+    try {
+      const reading = await this.statusChecks.budgetState();
+      const iso = (ms: number) => new Date(ms).toISOString();
+      return session.up({
+        ratePerSecond: round(reading.ratePerSecond),
+        configuredRatePerSecond: this.config.provider.statusChecks.ratePerSecond,
+        tokens: round(reading.tokens),
+        blockedUntil: reading.blockedUntil === null ? null : iso(reading.blockedUntil),
+        nextCheckAt: iso(reading.nextCheckAt),
+      });
+    } catch (error) {
+      return session.up({ message: errorMessage(error) });
+    }
   }
 
   private async ping(key: string, ping: () => Promise<Record<string, unknown> | void>) {
@@ -105,7 +132,11 @@ export class HealthController {
     try {
       return session.up((await ping()) ?? undefined);
     } catch (error) {
-      return session.down({ message: error instanceof Error ? error.message : String(error) });
+      return session.down({ message: errorMessage(error) });
     }
   }
 }
+
+const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
+/** Three decimals: a recovered rate of 1.9999999999999998 reads 2. */
+const round = (value: number) => Math.round(value * 1000) / 1000;

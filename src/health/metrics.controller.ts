@@ -6,13 +6,16 @@ import { ProviderHealthGauges } from '../provider-health/provider-health.gauges'
 import { ProviderHealth } from '../provider-health/provider-health.service';
 import { ProcessManagerWorker } from '../process-manager/process-manager.worker';
 import { WorkBacklogGauge } from '../process-manager/work-backlog.gauge';
+import { BudgetedStatusCheck } from '../provider/status-checks/budgeted-status-check';
+import { StatusCheckBudgetGauges } from '../provider/status-checks/status-check-budget.gauges';
 import { ProjectionMonitor } from './projection-monitor';
 
 type ProjectionGauge = Gauge<'projection'>;
 
 /**
  * Prometheus text exposition: per-projection checkpoint, lag and failure, the provider's
- * health figures, plus the process defaults. Unauthenticated like /health: it holds no transaction data.
+ * health figures, the work backlog, the status-check budget, plus the process defaults.
+ * Unauthenticated like /health: it holds no transaction data.
  */
 @ApiTags('operations')
 @Controller('metrics')
@@ -31,6 +34,7 @@ export class MetricsController {
     private readonly monitor: ProjectionMonitor,
     private readonly providerHealth: ProviderHealth,
     private readonly processManager: ProcessManagerWorker,
+    statusChecks: BudgetedStatusCheck,
   ) {
     collectDefaultMetrics({ register: this.registry });
     const gauge = (name: string, help: string): ProjectionGauge =>
@@ -55,6 +59,8 @@ export class MetricsController {
     );
     this.providerHealthGauges = new ProviderHealthGauges(this.registry);
     this.workBacklog = new WorkBacklogGauge(this.registry);
+    // Read by prom-client at each scrape (collect): nothing to set in metrics().
+    new StatusCheckBudgetGauges(this.registry, () => statusChecks.budgetState());
   }
 
   @Get()

@@ -24,6 +24,7 @@ import {
   WorkKind,
   WorkQueue,
   byClaimOrder,
+  claimKeyOf,
 } from './work-queue.port';
 
 /** How long a step that failed unexpectedly waits before it is tried again. */
@@ -273,7 +274,8 @@ export class ProcessManagerWorker implements OnApplicationBootstrap, BeforeAppli
     try {
       const { leaseMs } = this.config.worker;
       const lost = await this.workQueue.renewLeases(this.owner, held, this.now(), leaseMs);
-      for (const work of lost) {
+      const lostClaims = new Set(lost.map(claimKeyOf));
+      for (const work of held.filter((claim) => lostClaims.has(claimKeyOf(claim)))) {
         this.renewable.delete(work);
         this.logger.warn({ work }, 'lease lost while the step runs');
       }

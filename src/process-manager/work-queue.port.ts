@@ -38,6 +38,11 @@ export function byClaimOrder(a: ClaimOrdered, b: ClaimOrdered): number {
   return a.dueAt - b.dueAt || text(a.transactionId, b.transactionId) || text(a.kind, b.kind);
 }
 
+/** One claim of one item: its transaction, kind and version. */
+export function claimKeyOf(claim: Pick<ClaimedWork, 'transactionId' | 'kind' | 'version'>): string {
+  return `${claim.transactionId}/${claim.kind}/${claim.version}`;
+}
+
 /** A step that failed too often, taken out of rotation until support retries it. */
 export interface ParkedWork extends WorkItem {
   parkedAt: number;
@@ -62,8 +67,9 @@ export abstract class WorkQueue {
   /**
    * Extends to `now + leaseMs`, in one write, the leases `owner` still holds on `works` (its
    * claims: the version proves each, the owner is checked too); a lease that ran out is renewed
-   * if nobody claimed the item since. Returns those of `works` (the same objects) whose lease
-   * was lost: reclaimed by anyone, replaced by a newer plan, completed, rescheduled or parked.
+   * if nobody claimed the item since. Returns those of `works` whose lease was lost (reclaimed by
+   * anyone, replaced by a newer plan, completed, rescheduled or parked); compare them by
+   * claimKeyOf, as a store on another thread returns copies.
    */
   abstract renewLeases(
     owner: string,

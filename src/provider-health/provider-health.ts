@@ -3,6 +3,7 @@
  * they put the provider in, and what to tell a customer about it. Pure: observations, the time
  * and the thresholds come in as arguments.
  */
+import { countOf } from './observation-compaction';
 import { FINAL_PATHS, FinalPath, Observation } from './provider-observations';
 
 export type ProviderHealthState = 'normal' | 'slow' | 'degraded' | 'outage';
@@ -52,55 +53,111 @@ export interface ProviderHealthThresholds {
   outageMinUnanswered: number;
 }
 
-/** Nearest-rank percentile of sorted values. */
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+/** A duration and how many observations measured it. */
+interface Counted {
+  ms: number;
+  count: number;
+}
+
+/**
+ * Nearest-rank percentiles of counted values: each value stands `count` times. Counted per
+ * distinct value first: compacted observations share a few hundred rounded values, so the sort
+ * is of those, not of every observation.
+ */
+function countedPercentiles(values: readonly Counted[]): Percentiles | null {
+  const perValue = new Map<number, number>();
+  let total = 0;
+  for (const { ms, count } of values) {
+    perValue.set(ms, (perValue.get(ms) ?? 0) + count);
+    total += count;
+  }
+  if (total === 0) return null;
+  const sorted = [...perValue].sort(([a], [b]) => a - b);
+  const ranks = [50, 90, 95, 99].map((p) => Math.max(1, Math.ceil((p / 100) * total)));
+  const found: number[] = [];
+  let seen = 0;
+  for (const [ms, count] of sorted) {
+    seen += count;
+    while (found.length < ranks.length && seen >= ranks[found.length]) found.push(ms);
+  }
+  const [p50, p90, p95, p99] = found;
+  return { p50, p90, p95, p99 };
 }
 
 export function percentiles(values: readonly number[]): Percentiles | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  return {
-    p50: percentile(sorted, 50),
-    p90: percentile(sorted, 90),
-    p95: percentile(sorted, 95),
-    p99: percentile(sorted, 99),
-  };
+  return countedPercentiles(values.map((ms) => ({ ms, count: 1 })));
 }
 
+/**
+ * The figures of the observations in (now - windowMs, now]. One pass with plain loops: it reads
+ * every observation kept, once per report.
+ */
 export function measureProviderHealth(
   observations: readonly Observation[],
   now: number,
   windowMs: number,
 ): ProviderHealthFigures {
-  const inWindow = observations.filter((o) => o.at > now - windowMs && o.at <= now);
-  const answers = inWindow.flatMap((o) => (o.kind === 'answer' ? [o.ms] : []));
-  const unanswered = inWindow.flatMap((o) => (o.kind === 'no_answer' ? [o.cause] : []));
-  const submissions = answers.length + unanswered.length;
-  const share = (cause: string) =>
-    submissions === 0 ? 0 : unanswered.filter((c) => c === cause).length / submissions;
-  const finals = inWindow.flatMap((o) => (o.kind === 'final' ? [o] : []));
-  const checks = inWindow.flatMap((o) => (o.kind === 'check' ? [o] : []));
+  const answers: Counted[] = [];
+  const webhooks: Counted[] = [];
+  const finals: Record<FinalPath, Counted[]> = {
+    answered: [],
+    timed_out_then_found: [],
+    lost_then_resubmitted: [],
+  };
+  const afterTimeout: Counted[] = [];
+  const unanswered = { gateway: 0, own: 0, other: 0 };
+  let answered = 0;
+  let lostAttempts = 0;
+  let statusChecks = 0;
+  let rateLimitedChecks = 0;
+  for (const o of observations) {
+    if (!(o.at > now - windowMs && o.at <= now)) continue;
+    const count = countOf(o);
+    switch (o.kind) {
+      case 'answer':
+        answers.push({ ms: o.ms, count });
+        answered += count;
+        break;
+      case 'no_answer':
+        unanswered[o.cause] += count;
+        break;
+      case 'lost':
+        lostAttempts += count;
+        break;
+      case 'webhook':
+        webhooks.push({ ms: o.ms, count });
+        break;
+      case 'check':
+        statusChecks += count;
+        if (o.rateLimited) rateLimitedChecks += count;
+        break;
+      case 'final':
+        finals[o.path].push({ ms: o.ms, count });
+        if (o.msAfterTimeout !== null) afterTimeout.push({ ms: o.msAfterTimeout, count });
+        break;
+    }
+  }
+  const submissions = answered + unanswered.gateway + unanswered.own + unanswered.other;
+  const share = (cause: 'gateway' | 'own') =>
+    submissions === 0 ? 0 : unanswered[cause] / submissions;
   const byPath = Object.fromEntries(
-    FINAL_PATHS.map((path) => [
-      path,
-      percentiles(finals.filter((f) => f.path === path).map((f) => f.ms)),
-    ]),
+    FINAL_PATHS.map((path) => [path, countedPercentiles(finals[path])]),
   ) as Record<FinalPath, Percentiles | null>;
   return {
     windowMs,
     submissions,
-    answerLatencyMs: percentiles(answers),
+    answerLatencyMs: countedPercentiles(answers),
     gatewayTimeoutShare: share('gateway'),
     ownTimeoutShare: share('own'),
-    lostAttempts: inWindow.filter((o) => o.kind === 'lost').length,
-    webhookDelayMs: percentiles(inWindow.flatMap((o) => (o.kind === 'webhook' ? [o.ms] : []))),
-    statusChecks: checks.length,
-    rateLimitedChecks: checks.filter((c) => c.rateLimited).length,
-    timeToFinalMs: { ...byPath, all: percentiles(finals.map((f) => f.ms)) },
-    finalAfterTimeoutMs: percentiles(
-      finals.flatMap((f) => (f.msAfterTimeout === null ? [] : [f.msAfterTimeout])),
-    ),
+    lostAttempts,
+    webhookDelayMs: countedPercentiles(webhooks),
+    statusChecks,
+    rateLimitedChecks,
+    timeToFinalMs: {
+      ...byPath,
+      all: countedPercentiles(FINAL_PATHS.flatMap((path) => finals[path])),
+    },
+    finalAfterTimeoutMs: countedPercentiles(afterTimeout),
   };
 }
 
@@ -118,9 +175,11 @@ export function silenceOf(
       lastAnswer = o.at;
     }
   }
-  const unanswered = observations.filter(
-    (o) => o.kind === 'no_answer' && o.at <= now && (lastAnswer === null || o.at > lastAnswer),
-  ).length;
+  const unanswered = observations
+    .filter(
+      (o) => o.kind === 'no_answer' && o.at <= now && (lastAnswer === null || o.at > lastAnswer),
+    )
+    .reduce((sum, o) => sum + countOf(o), 0);
   return { sinceLastAnswerMs: lastAnswer === null ? null : now - lastAnswer, unanswered };
 }
 

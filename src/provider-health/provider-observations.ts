@@ -12,7 +12,7 @@ export const FINAL_PATHS: readonly FinalPath[] = [
   'lost_then_resubmitted',
 ];
 
-export type Observation =
+type Observed =
   /** The provider answered a submission (200 pending or final), `ms` after it started. */
   | { kind: 'answer'; at: number; ms: number }
   /** A submission ended without an answer: `gateway` is the provider's 504, `own` our timeout. */
@@ -23,6 +23,9 @@ export type Observation =
   | { kind: 'check'; at: number; rateLimited: boolean }
   /** The transaction became final `ms` after it was requested (or after its first timeout). */
   | { kind: 'final'; at: number; path: FinalPath; ms: number; msAfterTimeout: number | null };
+
+/** `count`: how many alike observations this one stands for once compacted (absent: one). */
+export type Observation = Observed & { count?: number };
 
 /** Per pending transaction, what the observations of its later events need. */
 export interface ObservedTransaction {

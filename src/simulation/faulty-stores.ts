@@ -32,8 +32,10 @@ import type {
   WorkKind,
   WorkQueue,
 } from '../process-manager/work-queue.port';
+import { claimKeyOf } from '../process-manager/work-queue.port';
 import {
   BudgetDecision,
+  BudgetReading,
   BudgetSettings,
   StatusCheckBudget,
 } from '../provider/status-checks/status-check-budget.port';
@@ -145,8 +147,8 @@ export class FaultyWorkStore implements WorkQueue, CheckpointedSchedule {
       'renew leases',
       async () => {
         const lost = await this.store.renewLeases(owner, works, now, leaseMs);
-        const lostClaims = new Set(lost);
-        for (const work of works) this.leases.renewed(work, !lostClaims.has(work));
+        const lostClaims = new Set(lost.map(claimKeyOf));
+        for (const work of works) this.leases.renewed(work, !lostClaims.has(claimKeyOf(work)));
         return lost;
       },
       { write: true, slow: true },
@@ -274,6 +276,10 @@ export class FaultyStatusCheckBudget extends StatusCheckBudget {
 
   recover(now: number, settings: BudgetSettings): Promise<void> {
     return this.faults.call('recover the budget', () => this.budget.recover(now, settings));
+  }
+
+  state(now: number, settings: BudgetSettings): Promise<BudgetReading> {
+    return this.faults.call('read the budget', () => this.budget.state(now, settings));
   }
 }
 

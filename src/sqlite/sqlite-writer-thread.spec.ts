@@ -1,7 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WriterThread, WriterThreadError, threadScript } from './sqlite-writer-thread';
+import {
+  MethodThread,
+  WriterThread,
+  WriterThreadError,
+  threadScript,
+} from './sqlite-writer-thread';
 
 /**
  * A writer that doubles numbers, fails on 'fail', dies on 'die', and records in a file that it
@@ -74,5 +79,65 @@ describe('WriterThread', () => {
     await writer.close();
 
     expect(() => writeFileSync(closedMarker, '', { flag: 'wx' })).not.toThrow();
+  });
+});
+
+/** What serveMethods serves in the test below: a total kept on the thread. */
+interface Tally {
+  add(amount: number): number;
+  refuse(reason: string): never;
+  close(): void;
+}
+
+describe('MethodThread', () => {
+  let directory: string;
+  let tally: MethodThread<Tally>;
+
+  beforeEach(() => {
+    directory = mkdtempSync(join(tmpdir(), 'method-thread-'));
+    const script = join(directory, 'tally.thread.js');
+    writeFileSync(
+      script,
+      `const { serveMethods } = require(${JSON.stringify(threadScript(__dirname, 'sqlite-writer-thread'))});
+       serveMethods((start) => ({
+         total: start,
+         add(amount) { return (this.total += amount); },
+         refuse(reason) { throw Object.assign(new RangeError(reason), { limit: 10n, hard: true }); },
+         close() {},
+       }));`,
+    );
+    tally = new MethodThread<Tally>('tally', script, 100, (failure) =>
+      failure.name === 'RangeError'
+        ? new RangeError(`${failure.message} ${failure.fields?.limit}`)
+        : new WriterThreadError(failure),
+    );
+  });
+
+  afterEach(async () => {
+    await tally.close();
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  it('calls the named method on the object the thread holds, in the order of the calls', async () => {
+    await expect(Promise.all([tally.call('add', 1), tally.call('add', 2)])).resolves.toEqual([
+      101, 103,
+    ]);
+  });
+
+  it('raises a refused call as the error made from its name and fields', async () => {
+    const refused = tally.call('refuse', 'too much');
+    await expect(refused).rejects.toBeInstanceOf(RangeError);
+    await expect(refused).rejects.toThrow('too much 10');
+  });
+
+  it('refuses to call close, or a name that is no method', async () => {
+    const forged = tally as unknown as MethodThread<{ close(): void; total: number }>;
+    await expect(forged.request({ method: 'close', args: [] } as never)).rejects.toThrow(
+      'no method close to call on the thread',
+    );
+    await expect(forged.request({ method: 'total', args: [] } as never)).rejects.toThrow(
+      'no method total to call on the thread',
+    );
+    await expect(tally.call('add', 1)).resolves.toBe(101);
   });
 });

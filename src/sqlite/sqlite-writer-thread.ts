@@ -1,6 +1,12 @@
 import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { MessagePort, Worker, parentPort, workerData } from 'node:worker_threads';
+import {
+  MessagePort,
+  Worker,
+  parentPort,
+  receiveMessageOnPort,
+  workerData,
+} from 'node:worker_threads';
 
 /**
  * A SQLite writer on its own thread. better-sqlite3 is synchronous: a commit (and, for the event
@@ -14,9 +20,17 @@ export interface WriteFailure {
   message: string;
   /** SQLite's error code (SQLITE_BUSY, SQLITE_CONSTRAINT_UNIQUE, ...), when there is one. */
   code?: string;
+  /** The error's name (RangeError, ...), so that the event loop's side can raise its kind again. */
+  name?: string;
+  /** The error's own fields that survive the copy (strings, numbers, bigints, booleans). */
+  fields?: Record<string, string | number | bigint | boolean>;
 }
 
-type ToWriter<Request> = { id: number; request: Request } | { close: true };
+interface Sent<Request> {
+  id: number;
+  request: Request;
+}
+type ToWriter<Request> = Sent<Request> | { close: true };
 type FromWriter<Reply> =
   { id: number; ok: true; reply: Reply } | { id: number; ok: false; failure: WriteFailure };
 
@@ -31,10 +45,19 @@ export class WriterThreadError extends Error {
 }
 
 export function writeFailureOf(error: unknown): WriteFailure {
-  const { message, code } = error as { message?: unknown; code?: unknown };
+  const { message, code, name } = error as { message?: unknown; code?: unknown; name?: unknown };
+  const fields: NonNullable<WriteFailure['fields']> = {};
+  for (const [key, value] of typeof error === 'object' && error ? Object.entries(error) : []) {
+    const kind = typeof value;
+    if (kind === 'string' || kind === 'number' || kind === 'bigint' || kind === 'boolean') {
+      fields[key] = value as string | number | bigint | boolean;
+    }
+  }
   return {
     message: typeof message === 'string' ? message : String(error),
     code: typeof code === 'string' ? code : undefined,
+    name: typeof name === 'string' ? name : undefined,
+    fields,
   };
 }
 
@@ -70,10 +93,16 @@ export class WriterThread<Request, Reply> {
   private nextId = 1;
   private closing: Promise<void> | undefined;
 
+  /**
+   * `errorOf` turns a refused write into the error its caller expects (by default a
+   * WriterThreadError with the failure's message and code).
+   */
   constructor(
     private readonly name: string,
     private readonly script: string,
     private readonly data: unknown,
+    private readonly errorOf: (failure: WriteFailure) => Error = (failure) =>
+      new WriterThreadError(failure),
   ) {}
 
   request(request: Request): Promise<Reply> {
@@ -81,9 +110,10 @@ export class WriterThread<Request, Reply> {
     const worker = this.started();
     const id = this.nextId++;
     return new Promise<Reply>((resolve, reject) => {
+      // A request that cannot be copied (a function in it) fails here and is never in flight.
+      worker.postMessage({ id, request } satisfies ToWriter<Request>);
       this.inFlight.set(id, { resolve, reject });
       worker.ref();
-      worker.postMessage({ id, request } satisfies ToWriter<Request>);
     });
   }
 
@@ -119,7 +149,7 @@ export class WriterThread<Request, Reply> {
     this.inFlight.delete(message.id);
     if (this.inFlight.size === 0) this.worker?.unref();
     if (message.ok) waiting.resolve(message.reply);
-    else waiting.reject(new WriterThreadError(message.failure));
+    else waiting.reject(this.errorOf(message.failure));
   }
 
   private fail(worker: Worker, cause: Error): void {
@@ -134,28 +164,130 @@ export class WriterThread<Request, Reply> {
   }
 }
 
+/** How one request ended on the thread. */
+export type Outcome<Reply> = { ok: true; reply: Reply } | { ok: false; error: unknown };
+
+/** What a writer thread runs the requests it is sent with. */
+export interface Writer<Request, Reply> {
+  write(request: Request): Reply;
+  /**
+   * Optional: writes requests that reached the thread together (sent while it was busy) in one
+   * commit. Each keeps its own outcome: one that fails changes nothing, whatever the others do.
+   * Throws, failing all of them, when the commit itself fails.
+   */
+  writeTogether?(requests: readonly Request[]): Outcome<Reply>[];
+  close(): void;
+}
+
+function outcomeOf<Request, Reply>(
+  writer: Writer<Request, Reply>,
+  request: Request,
+): Outcome<Reply> {
+  try {
+    return { ok: true, reply: writer.write(request) };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+function answerOf<Reply>(id: number, outcome: Outcome<Reply>): FromWriter<Reply> {
+  return outcome.ok
+    ? { id, ok: true, reply: outcome.reply }
+    : { id, ok: false, failure: writeFailureOf(outcome.error) };
+}
+
 /**
- * The thread's end: answers each request with `write` (synchronously, in arrival order) until
- * told to close, then runs `close` and lets the thread end.
+ * The thread's end: answers the requests in arrival order until told to close, then runs
+ * `close` and lets the thread end. The requests that arrived while it was busy are written
+ * together when the writer can (`writeTogether`), and answered once written.
  */
-export function serveWrites<Request, Reply>(
-  open: (data: unknown) => { write(request: Request): Reply; close(): void },
-): void {
+export function serveWrites<Request, Reply>(open: (data: unknown) => Writer<Request, Reply>): void {
   const port: MessagePort | null = parentPort;
   if (!port) throw new Error('serveWrites runs on a worker thread only');
   const writer = open(workerData);
-  port.on('message', (message: ToWriter<Request>) => {
-    if ('close' in message) {
+  port.on('message', (first: ToWriter<Request>) => {
+    const messages = [first];
+    for (let next = receiveMessageOnPort(port); next; next = receiveMessageOnPort(port)) {
+      messages.push(next.message as ToWriter<Request>);
+    }
+    const sent = messages.filter((message): message is Sent<Request> => !('close' in message));
+    if (sent.length > 1 && writer.writeTogether) {
+      let outcomes: Outcome<Reply>[];
+      try {
+        outcomes = writer.writeTogether(sent.map(({ request }) => request));
+      } catch (error) {
+        outcomes = sent.map(() => ({ ok: false, error }));
+      }
+      sent.forEach(({ id }, index) => port.postMessage(answerOf(id, outcomes[index])));
+    } else {
+      for (const { id, request } of sent) {
+        port.postMessage(answerOf(id, outcomeOf(writer, request)));
+      }
+    }
+    if (sent.length < messages.length) {
       writer.close();
       port.close();
-      return;
     }
-    let answer: FromWriter<Reply>;
-    try {
-      answer = { id: message.id, ok: true, reply: writer.write(message.request) };
-    } catch (error) {
-      answer = { id: message.id, ok: false, failure: writeFailureOf(error) };
-    }
-    port.postMessage(answer);
+  });
+}
+
+/** A call that reached the thread with others: its method's name, and the call itself. */
+export interface QueuedCall {
+  method: string;
+  run: () => unknown;
+}
+
+/** What serveMethods can serve: close, and optionally together, are the thread's own. */
+export interface ThreadTarget {
+  close(): void;
+  /** Runs calls that reached the thread together (see Writer.writeTogether). */
+  together?(calls: readonly QueuedCall[]): Outcome<unknown>[];
+}
+
+/** The names of T's methods that a thread may be asked to call. */
+export type MethodOf<T> = Exclude<
+  { [M in keyof T]: T[M] extends (...args: never[]) => unknown ? M : never }[keyof T],
+  keyof ThreadTarget
+>;
+type ArgumentsOf<F> = F extends (...args: infer A) => unknown ? A : never;
+type ResultOf<F> = F extends (...args: never[]) => infer R ? R : never;
+
+/** A call of one of T's methods, as it crosses to the thread. */
+export type MethodCall<T> = {
+  [M in MethodOf<T>]: { method: M; args: ArgumentsOf<T[M]> };
+}[MethodOf<T>];
+
+/**
+ * A writer thread that holds an object of class T and runs its (synchronous) methods: the event
+ * loop's side of `serveMethods`. A new method of T is callable as soon as it exists, typed by T.
+ */
+export class MethodThread<T> extends WriterThread<MethodCall<T>, unknown> {
+  call<M extends MethodOf<T>>(method: M, ...args: ArgumentsOf<T[M]>): Promise<ResultOf<T[M]>> {
+    return this.request({ method, args }) as Promise<ResultOf<T[M]>>;
+  }
+}
+
+/** The thread's end of a MethodThread: runs each call on the object `open` makes. */
+export function serveMethods<T extends ThreadTarget>(open: (data: unknown) => T): void {
+  serveWrites<MethodCall<T>, unknown>((data) => {
+    const target = open(data);
+    const invoke = ({ method, args }: MethodCall<T>): unknown => {
+      const run: unknown = target[method];
+      if (method === 'close' || method === 'together' || typeof run !== 'function') {
+        throw new Error(`no method ${String(method)} to call on the thread`);
+      }
+      return (run as (...args: unknown[]) => unknown).apply(target, args);
+    };
+    const together = target.together?.bind(target);
+    return {
+      write: invoke,
+      writeTogether: together
+        ? (calls) =>
+            together(
+              calls.map((call) => ({ method: String(call.method), run: () => invoke(call) })),
+            )
+        : undefined,
+      close: () => target.close(),
+    };
   });
 }

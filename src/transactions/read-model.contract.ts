@@ -859,6 +859,30 @@ export function describeReadModelContract(adapterName: string, harness: ReadMode
         ).toStrictEqual({ items: [], nextAfter: null });
       });
 
+      it.each([
+        ['the cutoff', PENDING_CUTOFF, 3],
+        ['a later cutoff', after(13 * 60_000), 5],
+      ])(
+        'counts as many as it lists, a pending transaction with a case once (%s)',
+        async (_name, cutoff, size) => {
+          const readModel = await openEmpty();
+          await storeQueueCandidates(readModel);
+
+          const listed = await readModel.reconciliationQueue({
+            pendingRequestedBefore: cutoff,
+            limit: 100,
+          });
+
+          expect(listed.items).toHaveLength(size);
+          expect(await readModel.reconciliationQueueSize(cutoff)).toBe(size);
+        },
+      );
+
+      it('counts nothing when nothing needs attention', async () => {
+        const readModel = await openEmpty();
+        expect(await readModel.reconciliationQueueSize(T0)).toBe(0);
+      });
+
       it.each([0, -1, 1.5])('rejects limit %p', async (limit) => {
         const readModel = await openEmpty();
         await expect(

@@ -179,6 +179,12 @@ export abstract class ReadModel {
    */
   abstract reconciliationQueue(query: ReconciliationQueueQuery): Promise<ReconciliationQueuePage>;
 
+  /**
+   * How many transactions `reconciliationQueue` lists for this cutoff, counted by the store
+   * without reading them.
+   */
+  abstract reconciliationQueueSize(pendingRequestedBefore: string): Promise<number>;
+
   abstract summaryStatistics(): Promise<SummaryStatistics>;
 
   abstract ping(): Promise<void>;

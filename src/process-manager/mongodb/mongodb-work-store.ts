@@ -24,6 +24,7 @@ import {
   WorkItem,
   WorkKind,
   WorkQueue,
+  claimKeyOf,
   emptyBacklog,
 } from '../work-queue.port';
 import {
@@ -226,10 +227,8 @@ export class MongoWorkStore implements WorkQueue, CheckpointedSchedule {
     const kept = await work
       .find(held, { projection: { _id: 0, transactionId: 1, kind: 1, version: 1 } })
       .toArray();
-    const keyOf = (claim: { transactionId: string; kind: string; version: number }) =>
-      `${claim.transactionId}/${claim.kind}/${claim.version}`;
-    const renewed = new Set(kept.map(keyOf));
-    return works.filter((claim) => !renewed.has(keyOf(claim)));
+    const renewed = new Set(kept.map(claimKeyOf));
+    return works.filter((claim) => !renewed.has(claimKeyOf(claim)));
   }
 
   async complete(work: ClaimedWork): Promise<void> {

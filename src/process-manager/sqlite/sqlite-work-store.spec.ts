@@ -1,6 +1,8 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import { Test } from '@nestjs/testing';
 import Database from 'better-sqlite3';
 import { raceInTwoThreads } from '../../../test/support/sqlite-racers';
@@ -15,7 +17,7 @@ import { describeCheckpointedScheduleContract } from '../checkpointed-schedule.c
 import { describeNamedLeasesContract } from '../named-leases.contract';
 import { NamedLeases } from '../named-leases.port';
 import { describeWorkQueueContract } from '../work-queue.contract';
-import { WorkQueue } from '../work-queue.port';
+import { WorkQueue, emptyBacklog } from '../work-queue.port';
 import { SqliteNamedLeases } from './sqlite-named-leases';
 import { SqliteWorkStore } from './sqlite-work-store';
 import { SqliteWorkStoreModule } from './sqlite-work-store.module';
@@ -119,6 +121,108 @@ describe('SqliteWorkStore', () => {
       const claimed = won.flat();
       expect(claimed).toHaveLength(itemCount);
       expect(new Set(claimed).size).toBe(itemCount);
+    });
+  });
+  it('gives each call sent while its thread is busy its own outcome, as if made one by one', async () => {
+    const path = newDatabasePath();
+    const store = open(path);
+    const check = (transactionId: string, dueAt: number) => ({
+      transactionId,
+      kind: 'check' as const,
+      dueAt,
+      payload: {},
+    });
+    await store.commit(
+      { schedule: [check('tx-1', 1000)], cancel: [] },
+      { firstPosition: 1n, checkpoint: 1n },
+    );
+    // Another process holds the write lock: the calls below queue on the thread, which writes
+    // those that reach it together in one transaction.
+    const otherProcess = new Database(path);
+    otherProcess.exec('BEGIN IMMEDIATE');
+    const calls = [
+      store.ping(),
+      // Fails after writing its first item: that item must not stay.
+      store.commit(
+        { schedule: [check('tx-2', 1000), check('tx-3', 1000.5)], cancel: [] },
+        { firstPosition: 2n, checkpoint: 2n },
+      ),
+      store.claimDue('A', 2000, 60_000, 10),
+      store.commit(
+        { schedule: [check('tx-4', 3000)], cancel: [] },
+        { firstPosition: 2n, checkpoint: 2n },
+      ),
+    ];
+    otherProcess.exec('ROLLBACK');
+    otherProcess.close();
+    const [, failed, claimed, committed] = await Promise.allSettled(calls);
+
+    expect(failed).toMatchObject({ status: 'rejected', reason: expect.any(RangeError) });
+    expect(claimed).toMatchObject({ status: 'fulfilled', value: [{ transactionId: 'tx-1' }] });
+    expect(committed).toEqual({ status: 'fulfilled', value: undefined });
+    expect(await store.pending('tx-2')).toEqual([]);
+    expect(await store.pending('tx-4')).toHaveLength(1);
+    expect(await store.checkpoint()).toBe(2n);
+  });
+
+  describe('when its thread dies', () => {
+    /** The threads Node starts while `action` runs (Node announces each on this channel). */
+    async function threadsStartedBy(action: () => Promise<unknown>): Promise<Worker[]> {
+      const started: Worker[] = [];
+      const onStart = (message: unknown) => started.push((message as { worker: Worker }).worker);
+      subscribe('worker_threads', onStart);
+      try {
+        await action();
+      } finally {
+        unsubscribe('worker_threads', onStart);
+      }
+      return started;
+    }
+
+    it('fails the calls in flight, writes none of them, and answers the next call from a new thread', async () => {
+      const path = newDatabasePath();
+      const store = open(path);
+      const [thread] = await threadsStartedBy(() => store.ping());
+      // Another process holds the write lock: the thread waits for it with both calls in flight.
+      const otherProcess = new Database(path);
+      otherProcess.exec('BEGIN IMMEDIATE');
+      const commit = store.commit(
+        {
+          schedule: [{ transactionId: 'tx-1', kind: 'check', dueAt: 1000, payload: {} }],
+          cancel: [],
+        },
+        { firstPosition: 1n, checkpoint: 1n },
+      );
+      const claim = store.claimDue('A', 2000, 60_000, 10);
+      const stopped =
+        /sqlite-work-store thread stopped \(.*\); the outcome of its unfinished writes is unknown/;
+      const bothFail = Promise.all([
+        expect(commit).rejects.toThrow(stopped),
+        expect(claim).rejects.toThrow(stopped),
+      ]);
+
+      const exited = thread.terminate();
+      // The thread gets the lock it was waiting for only to be stopped, mid-transaction if it had
+      // begun one.
+      otherProcess.exec('ROLLBACK');
+      otherProcess.close();
+      await exited;
+
+      await bothFail;
+      let checkpoint: bigint | null = 0n;
+      const restarted = await threadsStartedBy(async () => (checkpoint = await store.checkpoint()));
+      expect(restarted).toHaveLength(1);
+      expect(checkpoint).toBeNull();
+      expect(await store.backlog(2000)).toEqual(emptyBacklog());
+      // Nothing holds the write lock: the same commit goes through on the new thread.
+      await store.commit(
+        {
+          schedule: [{ transactionId: 'tx-1', kind: 'check', dueAt: 1000, payload: {} }],
+          cancel: [],
+        },
+        { firstPosition: 1n, checkpoint: 1n },
+      );
+      expect(await store.pending('tx-1')).toHaveLength(1);
     });
   });
 });

@@ -1,5 +1,13 @@
 import Database from 'better-sqlite3';
 import { openSqliteDatabase } from '../../sqlite/sqlite';
+import {
+  MethodThread,
+  Outcome,
+  QueuedCall,
+  WriteFailure,
+  WriterThreadError,
+  threadScript,
+} from '../../sqlite/sqlite-writer-thread';
 import { assertEpochMs, assertPositiveInteger } from '../../shared/argument-checks';
 import {
   CheckpointedSchedule,
@@ -16,6 +24,7 @@ import {
   WorkItem,
   WorkKind,
   WorkQueue,
+  claimKeyOf,
 } from '../work-queue.port';
 
 const SCHEMA = `
@@ -87,9 +96,6 @@ interface ClaimKey {
   version: number;
 }
 
-const claimKey = (transactionId: string, kind: string, version: number) =>
-  `${transactionId}/${kind}/${version}`;
-
 /** ORDER BY due_at, transaction_id, kind (BINARY collation; ids are ASCII). */
 function byClaimOrder(a: WorkRow, b: WorkRow): number {
   const text = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
@@ -108,22 +114,22 @@ function toWorkItem(row: WorkRow): WorkItem {
 // Imperative shell.
 
 /**
- * The embedded work store: the work queue and the planner's checkpointed schedule in one SQLite
- * file in WAL mode (`work.sqlite`), shared by every process of one machine. One class for the
- * two ports: the schedule's commit writes the queue's rows and versions in the same transaction.
+ * The embedded work store's file, as its writer thread uses it (SqliteWorkStore below is the
+ * event loop's side): the work queue and the planner's checkpointed schedule in one SQLite file
+ * in WAL mode (`work.sqlite`), shared by every process of one machine. One class for the two
+ * ports: the schedule's commit writes the queue's rows and versions in the same transaction.
  * The named leases' and the status-check budget's tables live in the same file, each written by
  * its own adapter (sqlite-named-leases.ts, provider/status-checks/sqlite).
  *
  * synchronous=FULL syncs every commit. The work could be derived again from the event store
  * through the checkpoint, but what changed since is not harmless to lose on a power cut: a
- * completed item coming back repeats a provider call. These writes are few (a handful per
- * provider call), so one fsync each is cheap.
+ * completed item coming back repeats a provider call.
  *
  * Read-modify-write operations (claim, reschedule) run in BEGIN IMMEDIATE transactions:
  * the write lock is taken before reading, so two processes never decide on the same state, and a
  * waiting process queues under busy_timeout instead of failing on a lock upgrade.
  */
-export class SqliteWorkStore implements WorkQueue, CheckpointedSchedule {
+export class SqliteWorkFile {
   private readonly db: Database.Database;
 
   private readonly selectCheckpoint: Database.Statement<[], bigint>;
@@ -306,7 +312,7 @@ export class SqliteWorkStore implements WorkQueue, CheckpointedSchedule {
     );
   }
 
-  async checkpoint(): Promise<bigint | null> {
+  checkpoint(): bigint | null {
     return this.selectCheckpoint.get() ?? null;
   }
 
@@ -315,7 +321,9 @@ export class SqliteWorkStore implements WorkQueue, CheckpointedSchedule {
    * derives it again from the event store. The next FULL commit (a claim, a completion) syncs
    * the log up to here anyway. bench:accept found one fsync per planner batch costly.
    */
-  async commit(change: ScheduleChange, batch: PlannedBatch): Promise<void> {
+  commit(change: ScheduleChange, batch: PlannedBatch): void {
+    // With other calls (together), the batch's commit decides the sync.
+    if (this.db.inTransaction) return this.writeCommit(change, batch);
     this.db.pragma('synchronous = NORMAL');
     try {
       this.writeCommit.immediate(change, batch);
@@ -324,25 +332,53 @@ export class SqliteWorkStore implements WorkQueue, CheckpointedSchedule {
     }
   }
 
-  async claimDue(
+  /**
+   * Calls that reached the thread together share one BEGIN IMMEDIATE transaction and one commit
+   * (one fsync instead of one each), each call in a savepoint of its own: one that fails rolls
+   * back only itself. An error that ends the whole transaction (a full disk, an I/O error) fails
+   * every call. Planner commits alone stay without their fsync (commit says why).
+   */
+  together(calls: readonly QueuedCall[]): Outcome<unknown>[] {
+    const durable = calls.some(({ method }) => method !== 'commit');
+    const outcomes: Outcome<unknown>[] = [];
+    const runAll = this.db.transaction(() => {
+      for (const { run } of calls) {
+        try {
+          outcomes.push({ ok: true, reply: this.db.transaction(run)() });
+        } catch (error) {
+          if (!this.db.inTransaction) throw error;
+          outcomes.push({ ok: false, error });
+        }
+      }
+    });
+    if (!durable) this.db.pragma('synchronous = NORMAL');
+    try {
+      runAll.immediate();
+    } finally {
+      if (!durable) this.db.pragma('synchronous = FULL');
+    }
+    return outcomes;
+  }
+
+  claimDue(
     owner: string,
     now: number,
     leaseMs: number,
     limit: number,
     kinds: readonly WorkKind[] = WORK_KINDS,
-  ): Promise<ClaimedWork[]> {
+  ): ClaimedWork[] {
     assertEpochMs('now', now);
     assertPositiveInteger('leaseMs', leaseMs);
     assertPositiveInteger('limit', limit);
     return this.writeClaim.immediate(owner, now, leaseMs, limit, kinds);
   }
 
-  async renewLeases(
+  renewLeases(
     owner: string,
     works: readonly ClaimedWork[],
     now: number,
     leaseMs: number,
-  ): Promise<ClaimedWork[]> {
+  ): ClaimedWork[] {
     assertEpochMs('now', now);
     assertPositiveInteger('leaseMs', leaseMs);
     if (works.length === 0) return [];
@@ -350,28 +386,24 @@ export class SqliteWorkStore implements WorkQueue, CheckpointedSchedule {
     const renewed = new Set(
       this.extendLeases
         .all(now + leaseMs, held, owner)
-        .map((row) => claimKey(row.transaction_id, row.kind, row.version)),
+        .map((row) =>
+          claimKeyOf({ transactionId: row.transaction_id, kind: row.kind, version: row.version }),
+        ),
     );
-    return works.filter(
-      (work) => !renewed.has(claimKey(work.transactionId, work.kind, work.version)),
-    );
+    return works.filter((work) => !renewed.has(claimKeyOf(work)));
   }
 
-  async complete(work: ClaimedWork): Promise<void> {
+  complete(work: ClaimedWork): void {
     this.deleteWorkVersion.run(work.transactionId, work.kind, work.version);
   }
 
-  async reschedule(
-    work: ClaimedWork,
-    dueAt: number,
-    payload?: Record<string, unknown>,
-  ): Promise<void> {
+  reschedule(work: ClaimedWork, dueAt: number, payload?: Record<string, unknown>): void {
     assertEpochMs('dueAt', dueAt);
     const payloadJson = payload === undefined ? null : JSON.stringify(payload);
     this.writeReschedule.immediate(work, dueAt, payloadJson);
   }
 
-  async park(work: ClaimedWork, now: number, reason: string): Promise<void> {
+  park(work: ClaimedWork, now: number, reason: string): void {
     assertEpochMs('now', now);
     this.db
       .transaction(() => {
@@ -381,7 +413,7 @@ export class SqliteWorkStore implements WorkQueue, CheckpointedSchedule {
       .immediate();
   }
 
-  async parkedWork(limit: number): Promise<ParkedWork[]> {
+  parkedWork(limit: number): ParkedWork[] {
     assertPositiveInteger('limit', limit);
     return this.selectParked.all(limit).map((row) => ({
       ...toWorkItem(row),
@@ -390,7 +422,7 @@ export class SqliteWorkStore implements WorkQueue, CheckpointedSchedule {
     }));
   }
 
-  async retryParked(transactionId: string, kind: WorkKind, now: number): Promise<boolean> {
+  retryParked(transactionId: string, kind: WorkKind, now: number): boolean {
     assertEpochMs('now', now);
     return this.db
       .transaction(() => {
@@ -405,14 +437,14 @@ export class SqliteWorkStore implements WorkQueue, CheckpointedSchedule {
    * its lease if later. A plain minimum of dueAt would wake the executor in a loop for as long as
    * it works on an item that was already due.
    */
-  async nextDueAt(kinds: readonly WorkKind[] = WORK_KINDS): Promise<number | null> {
+  nextDueAt(kinds: readonly WorkKind[] = WORK_KINDS): number | null {
     const unleased = kinds.map((kind) => this.selectEarliestUnleased.get(kind));
     const leaseEnd = this.selectEarliestLeaseEnd.get(JSON.stringify(kinds));
     const candidates = [...unleased, leaseEnd].filter((time) => typeof time === 'number');
     return candidates.length > 0 ? Math.min(...candidates) : null;
   }
 
-  async backlog(now: number): Promise<WorkBacklog> {
+  backlog(now: number): WorkBacklog {
     assertEpochMs('now', now);
     const backlog = emptyBacklog();
     for (const kind of WORK_KINDS) backlog[kind] = this.countDue.get(kind, now) ?? 0;
@@ -420,15 +452,15 @@ export class SqliteWorkStore implements WorkQueue, CheckpointedSchedule {
     return backlog;
   }
 
-  async pending(transactionId: string): Promise<WorkItem[]> {
+  pending(transactionId: string): WorkItem[] {
     return this.selectPending.all(transactionId).map(toWorkItem);
   }
 
-  async ping(): Promise<void> {
+  ping(): void {
     this.selectOne.get();
   }
 
-  async close(): Promise<void> {
+  close(): void {
     if (this.db.open) this.db.close();
   }
 
@@ -458,5 +490,91 @@ export class SqliteWorkStore implements WorkQueue, CheckpointedSchedule {
     const last = this.allocateVersions.get(count);
     if (last === undefined) throw new Error('work_version has no row');
     return last - count + 1;
+  }
+}
+
+/** A refused call raises on the event loop the error its caller would get from the file. */
+function errorOf(failure: WriteFailure): Error {
+  const { stored, firstPosition } = failure.fields ?? {};
+  if (
+    failure.name === 'StaleCheckpointError' &&
+    typeof stored === 'bigint' &&
+    typeof firstPosition === 'bigint'
+  ) {
+    return new StaleCheckpointError(stored, firstPosition);
+  }
+  if (failure.name === 'RangeError') return new RangeError(failure.message);
+  return new WriterThreadError(failure);
+}
+
+/**
+ * The embedded work store (SqliteWorkFile) on a thread of its own. Every call, reads included,
+ * runs there: better-sqlite3 is synchronous, and each claim, completion or reschedule commits with
+ * an fsync, which on the event loop stopped request handling for its whole length. The loop only
+ * posts the call and settles its promise; the thread runs the calls in the order they were made
+ * (those that reach it while it is busy in one transaction: SqliteWorkFile.together), so a read
+ * sees every write made before it through this store.
+ *
+ * If the thread dies, the calls in flight fail (a transaction it did not commit is rolled back
+ * by SQLite) and the next call starts a new thread on the same file.
+ */
+export class SqliteWorkStore implements WorkQueue, CheckpointedSchedule {
+  private readonly thread: MethodThread<SqliteWorkFile>;
+
+  constructor(options: { path: string }) {
+    // Made or brought up to date here, once: a file that cannot be opened fails the start, not
+    // the first call, and the tables exist before any call (the thread finds them ready).
+    new SqliteWorkFile(options).close();
+    this.thread = new MethodThread<SqliteWorkFile>(
+      'sqlite-work-store',
+      threadScript(__dirname, 'sqlite-work-store.thread'),
+      options,
+      errorOf,
+    );
+  }
+
+  checkpoint(...args: Parameters<SqliteWorkFile['checkpoint']>) {
+    return this.thread.call('checkpoint', ...args);
+  }
+  commit(...args: Parameters<SqliteWorkFile['commit']>) {
+    return this.thread.call('commit', ...args);
+  }
+  claimDue(...args: Parameters<SqliteWorkFile['claimDue']>) {
+    return this.thread.call('claimDue', ...args);
+  }
+  renewLeases(...args: Parameters<SqliteWorkFile['renewLeases']>) {
+    return this.thread.call('renewLeases', ...args);
+  }
+  complete(...args: Parameters<SqliteWorkFile['complete']>) {
+    return this.thread.call('complete', ...args);
+  }
+  reschedule(...args: Parameters<SqliteWorkFile['reschedule']>) {
+    return this.thread.call('reschedule', ...args);
+  }
+  park(...args: Parameters<SqliteWorkFile['park']>) {
+    return this.thread.call('park', ...args);
+  }
+  parkedWork(...args: Parameters<SqliteWorkFile['parkedWork']>) {
+    return this.thread.call('parkedWork', ...args);
+  }
+  retryParked(...args: Parameters<SqliteWorkFile['retryParked']>) {
+    return this.thread.call('retryParked', ...args);
+  }
+  nextDueAt(...args: Parameters<SqliteWorkFile['nextDueAt']>) {
+    return this.thread.call('nextDueAt', ...args);
+  }
+  backlog(...args: Parameters<SqliteWorkFile['backlog']>) {
+    return this.thread.call('backlog', ...args);
+  }
+  pending(...args: Parameters<SqliteWorkFile['pending']>) {
+    return this.thread.call('pending', ...args);
+  }
+  ping() {
+    return this.thread.call('ping');
+  }
+
+  /** Lets the calls already made finish, then closes the file and ends the thread. */
+  close(): Promise<void> {
+    return this.thread.close();
   }
 }

@@ -3,7 +3,7 @@ import { AppConfig } from '../../config/app-config';
 import { Clock } from '../../shared/clock';
 import { PaymentProvider } from '../payment-provider.port';
 import { StatusCheckAnswer, interpretProviderCheck } from './status-check-answer';
-import { StatusCheckBudget } from './status-check-budget.port';
+import { BudgetReading, StatusCheckBudget } from './status-check-budget.port';
 
 /**
  * A granted check leaves within this many token intervals of its grant, or not at all. Grants
@@ -93,6 +93,11 @@ export class BudgetedStatusCheck {
       await this.budget.recover(answeredAt, statusChecks);
     }
     return answer;
+  }
+
+  /** The shared budget as it stands now, under this instance's settings: for operators. */
+  budgetState(): Promise<BudgetReading> {
+    return this.budget.state(this.now(), this.config.provider.statusChecks);
   }
 
   private now(): number {

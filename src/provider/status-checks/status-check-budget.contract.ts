@@ -182,6 +182,74 @@ export function describeStatusCheckBudgetContract(
       });
     });
 
+    describe('state', () => {
+      it('reads a budget never used as full, and creates nothing by reading', async () => {
+        const other = await openAnotherInstance();
+        expect(await store.state(T0, BUDGET)).toEqual({
+          ratePerSecond: 2,
+          tokens: 1,
+          blockedUntil: null,
+          nextCheckAt: T0,
+        });
+
+        // Had the read stored a full bucket at T0, a take a second earlier would be refused.
+        expect(await other.take(T0 - 1_000, BUDGET)).toEqual({ granted: true });
+      });
+
+      it('shows the bucket refilling after a take and the moment take would grant, changing nothing', async () => {
+        const other = await openAnotherInstance();
+        expect(await store.take(T0, BUDGET)).toEqual({ granted: true });
+
+        for (const at of [T0, T0 + 100, T0 + 250, T0 + 250, T0 + 499]) {
+          const reading = await other.state(at, BUDGET);
+          expect(reading).toEqual({
+            ratePerSecond: 2,
+            tokens: expect.any(Number),
+            blockedUntil: null,
+            nextCheckAt: T0 + 500,
+          });
+          expect(reading.tokens).toBeCloseTo(((at - T0) * 2) / 1_000, 9);
+        }
+        expect(retryAtOf(await store.take(T0 + 499, BUDGET))).toBe(T0 + 500);
+        expect(await store.state(T0 + 500, BUDGET)).toEqual({
+          ratePerSecond: 2,
+          tokens: 1,
+          blockedUntil: null,
+          nextCheckAt: T0 + 500,
+        });
+        expect(await store.take(T0 + 500, BUDGET)).toEqual({ granted: true });
+      });
+
+      it('shows a slowDown on every instance: blocked, no token, the halved rate; then one token', async () => {
+        const other = await openAnotherInstance();
+        await store.slowDown(T0, T0 + 10_000, BUDGET);
+
+        expect(await other.state(T0 + 1_000, BUDGET)).toEqual({
+          ratePerSecond: 1,
+          tokens: 0,
+          blockedUntil: T0 + 10_000,
+          nextCheckAt: T0 + 10_000,
+        });
+        expect(await other.state(T0 + 10_000, BUDGET)).toEqual({
+          ratePerSecond: 1,
+          tokens: 1,
+          blockedUntil: null,
+          nextCheckAt: T0 + 10_000,
+        });
+        expect(await waitAfterGrant(store, T0 + 10_000)).toBe(1_000);
+      });
+
+      it('shows the rate recovering with successful checks', async () => {
+        await store.slowDown(T0, T0 + 10_000, BUDGET);
+        expect(await store.take(T0 + 10_000, BUDGET)).toEqual({ granted: true });
+        await store.recover(T0 + 10_000, BUDGET);
+
+        const reading = await store.state(T0 + 10_000, BUDGET);
+        expect(reading).toMatchObject({ tokens: 0, blockedUntil: null, nextCheckAt: T0 + 10_834 });
+        expect(reading.ratePerSecond).toBeCloseTo(1.2, 9);
+      });
+    });
+
     describe('durability', () => {
       it('keeps the budget across close and reopen', async () => {
         expect(await store.take(T0 + 20, BUDGET)).toEqual({ granted: true });
@@ -199,6 +267,7 @@ export function describeStatusCheckBudgetContract(
         await handles.close(store);
 
         await expect(store.ping()).rejects.toThrow();
+        await expect(store.state(T0, BUDGET)).rejects.toThrow();
       });
     });
   });

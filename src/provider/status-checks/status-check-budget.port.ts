@@ -12,6 +12,18 @@ export interface BudgetSettings {
   minRatePerSecond: number;
 }
 
+/** The shared budget as it stands at a moment, read without changing it. */
+export interface BudgetReading {
+  /** Checks per second in force: the configured rate, or less after 429s. */
+  ratePerSecond: number;
+  /** Tokens in the bucket (it holds one at most): 1 lets a check leave at once; 0 during a ban. */
+  tokens: number;
+  /** Epoch ms until which the provider told us to stop (every check refused); null when none. */
+  blockedUntil: number | null;
+  /** Epoch ms of the next check the budget would grant: the moment read, if a token is there. */
+  nextCheckAt: number;
+}
+
 export abstract class StatusCheckBudget {
   /**
    * Takes one status check from the shared budget (a token bucket holding at most one token,
@@ -24,4 +36,7 @@ export abstract class StatusCheckBudget {
 
   /** A check went through: let the rate recover towards its configured value. */
   abstract recover(now: number, settings: BudgetSettings): Promise<void>;
+
+  /** The budget as it stands at `now`, for operators: reading it changes nothing. */
+  abstract state(now: number, settings: BudgetSettings): Promise<BudgetReading>;
 }

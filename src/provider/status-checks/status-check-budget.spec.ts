@@ -1,11 +1,13 @@
 import {
   BudgetState,
   fullBudget,
+  readBudget,
   recoverBudget,
   recoverStep,
   refill,
   slowDownBudget,
   slowDownStep,
+  stateStep,
   takeStep,
   takeToken,
   tokenAvailableAt,
@@ -134,6 +136,40 @@ describe('status-check budget', () => {
     });
   });
 
+  describe('reading', () => {
+    it('given a spent token, then the reading shows the refill so far and when take grants', () => {
+      expect(readBudget(budget({ tokens: 0 }), T0 + 100, settings)).toEqual({
+        ratePerSecond: 2,
+        tokens: 0.2,
+        blockedUntil: null,
+        nextCheckAt: T0 + 500,
+      });
+    });
+
+    it('given a ban, then no token is there for anyone until it ends', () => {
+      const banned = slowDownBudget(budget(), T0, T0 + 20_000, settings);
+      expect(readBudget(banned, T0 + 1_000, settings)).toEqual({
+        ratePerSecond: 1,
+        tokens: 0,
+        blockedUntil: T0 + 20_000,
+        nextCheckAt: T0 + 20_000,
+      });
+      expect(readBudget(banned, T0 + 20_000, settings)).toMatchObject({
+        tokens: 1,
+        blockedUntil: null,
+      });
+    });
+
+    it('given a clock behind the stored time, then the next check is no sooner than take allows', () => {
+      const spent = budget({ tokens: 0 });
+      expect(readBudget(spent, T0 - 5_000, settings).nextCheckAt).toBe(T0 + 500);
+      expect(takeToken(spent, T0 + 499, settings).decision).toEqual({
+        granted: false,
+        retryAt: T0 + 500,
+      });
+    });
+  });
+
   describe('the operations the adapters run on the stored state', () => {
     it('given no stored state, then a take starts from a full budget and is granted', () => {
       expect(takeStep(T0, settings)(undefined)).toEqual({
@@ -172,6 +208,12 @@ describe('status-check budget', () => {
       });
     });
 
+    it('given no stored state, then a reading shows a full budget and stores nothing', () => {
+      expect(stateStep(T0, settings)(undefined)).toEqual({
+        result: { ratePerSecond: 2, tokens: 1, blockedUntil: null, nextCheckAt: T0 },
+      });
+    });
+
     it('refuses a time that is not whole epoch milliseconds, or bad settings, when made', () => {
       const bad = { ratePerSecond: 1, minRatePerSecond: 2 };
       expect(() => takeStep(T0 + 0.5, settings)).toThrow(/^now must be/);
@@ -181,6 +223,8 @@ describe('status-check budget', () => {
       expect(() => slowDownStep(T0, T0, bad)).toThrow(RangeError);
       expect(() => recoverStep(T0 + 0.5, settings)).toThrow(/^now must be/);
       expect(() => recoverStep(T0, bad)).toThrow(RangeError);
+      expect(() => stateStep(T0 + 0.5, settings)).toThrow(/^now must be/);
+      expect(() => stateStep(T0, bad)).toThrow(RangeError);
     });
   });
 });

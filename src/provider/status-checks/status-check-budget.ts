@@ -1,6 +1,6 @@
 import { assertEpochMs } from '../../shared/argument-checks';
 import { assertBudgetSettings } from './budget-arguments';
-import type { BudgetDecision, BudgetSettings } from './status-check-budget.port';
+import type { BudgetDecision, BudgetReading, BudgetSettings } from './status-check-budget.port';
 
 /**
  * The functional core of the status-check budget shared by every instance: a token bucket
@@ -54,6 +54,12 @@ export type BudgetStep<T> = (stored: BudgetState | undefined) => {
   next?: BudgetState | null;
 };
 
+/** When takeToken at or after `state.updatedAt` grants the next check, in whole milliseconds. */
+function nextGrantAt(state: BudgetState): number {
+  // Grants and retryAt both follow from this one whole-millisecond time, so they always agree.
+  return Math.ceil(tokenAvailableAt(state) - BUDGET_EPSILON_MS);
+}
+
 /** Returns the decision and, when it changes the bucket, the state to store. */
 export function takeToken(
   stored: BudgetState,
@@ -64,8 +70,7 @@ export function takeToken(
     return { decision: { granted: false, retryAt: stored.blockedUntil } };
   }
   const state = refill(stored, now, settings);
-  // Grants and retryAt both follow from this one whole-millisecond time, so they always agree.
-  const nextTokenAt = Math.ceil(tokenAvailableAt(state) - BUDGET_EPSILON_MS);
+  const nextTokenAt = nextGrantAt(state);
   if (now < nextTokenAt) {
     // A refusal stores nothing: polling often costs no write.
     return { decision: { granted: false, retryAt: nextTokenAt } };
@@ -109,7 +114,29 @@ export function recoverBudget(
 }
 
 /**
- * The port's three operations as steps on the stored state (absent until first written). Each
+ * The budget as takeToken would find it at `now`: a check asked for at `now` is granted exactly
+ * when `nextCheckAt` is `now`. During a ban the bucket holds no token for anyone.
+ */
+export function readBudget(
+  stored: BudgetState,
+  now: number,
+  settings: BudgetSettings,
+): BudgetReading {
+  const state = refill(stored, now, settings);
+  if (now < stored.blockedUntil) {
+    const { rate, blockedUntil } = state;
+    return { ratePerSecond: rate, tokens: 0, blockedUntil, nextCheckAt: blockedUntil };
+  }
+  return {
+    ratePerSecond: state.rate,
+    tokens: state.tokens,
+    blockedUntil: null,
+    nextCheckAt: Math.max(now, nextGrantAt(state)),
+  };
+}
+
+/**
+ * The port's operations as steps on the stored state (absent until first written). Each
  * checks its arguments when made, so an adapter refuses bad ones before touching the store.
  */
 export function takeStep(now: number, settings: BudgetSettings): BudgetStep<BudgetDecision> {
@@ -133,6 +160,13 @@ export function slowDownStep(
     result: undefined,
     next: slowDownBudget(stored ?? fullBudget(now, settings), now, until, settings),
   });
+}
+
+/** Reads the budget; stores nothing. */
+export function stateStep(now: number, settings: BudgetSettings): BudgetStep<BudgetReading> {
+  assertEpochMs('now', now);
+  assertBudgetSettings(settings);
+  return (stored) => ({ result: readBudget(stored ?? fullBudget(now, settings), now, settings) });
 }
 
 export function recoverStep(now: number, settings: BudgetSettings): BudgetStep<void> {

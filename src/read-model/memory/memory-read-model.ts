@@ -16,6 +16,7 @@ import { copyOf, MemorySummaries } from './memory-summaries';
 import {
   listSummariesPage,
   reconciliationQueuePage,
+  reconciliationQueueSize,
   searchSummariesPage,
 } from './memory-summary-queries';
 
@@ -143,6 +144,10 @@ export class MemoryReadModel extends ReadModel {
       items: page.items.map(({ summary, reason }) => ({ summary: copyOf(summary), reason })),
       nextAfter: page.nextAfter,
     };
+  }
+
+  async reconciliationQueueSize(pendingRequestedBefore: string): Promise<number> {
+    return reconciliationQueueSize(this.open().live.all(), pendingRequestedBefore);
   }
 
   async summaryStatistics(): Promise<SummaryStatistics> {

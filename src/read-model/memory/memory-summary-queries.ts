@@ -75,6 +75,17 @@ export function searchSummariesPage(
   );
 }
 
+export function reconciliationQueueSize(
+  summaries: Iterable<TransactionSummary>,
+  pendingRequestedBefore: string,
+): number {
+  let size = 0;
+  for (const summary of summaries) {
+    if (queueReasonOf(summary.state, pendingRequestedBefore)) size += 1;
+  }
+  return size;
+}
+
 export function reconciliationQueuePage(
   summaries: Iterable<TransactionSummary>,
   { pendingRequestedBefore, after, limit }: ReconciliationQueueQuery,

@@ -38,6 +38,7 @@ import {
   OLDEST_FIRST,
   openCasesFilter,
   pendingTooLongFilter,
+  queueSizeFilters,
   reconciliationQueuePage,
   searchSummariesFilter,
   SUMMARY_INDEXES,
@@ -345,6 +346,18 @@ export class MongoReadModel extends ReadModel {
         ? await this.findSummaries(pending, OLDEST_FIRST, limit + 1, session)
         : [];
       return reconciliationQueuePage(withCase, tooOld, query);
+    });
+  }
+
+  /** Two counts in one snapshot: the open cases, and the pending ones too old without a case. */
+  async reconciliationQueueSize(pendingRequestedBefore: string): Promise<number> {
+    this.assertOpen();
+    return this.readLive(async (session, generation) => {
+      const [openCases, pendingTooLong] = queueSizeFilters(generation, pendingRequestedBefore);
+      // One after the other: a transaction's operations must not run concurrently.
+      const withCase = await this.summaries.countDocuments(openCases, { session });
+      const tooOld = await this.summaries.countDocuments(pendingTooLong, { session });
+      return withCase + tooOld;
     });
   }
 

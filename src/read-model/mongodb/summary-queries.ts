@@ -117,6 +117,25 @@ export function pendingTooLongFilter(
   return withPositionAbove(filter, after);
 }
 
+/**
+ * The queue's size as two counts that never overlap: the open cases (their partial index), and
+ * the pending ones requested before the cutoff that have no case.
+ */
+export function queueSizeFilters(
+  generation: Generation,
+  pendingRequestedBefore: string,
+): [SummaryFilter, SummaryFilter] {
+  return [
+    { generation, reconciliation: { $type: 'string' } },
+    {
+      generation,
+      status: 'PENDING',
+      requestedAt: { $lt: pendingRequestedBefore },
+      reconciliation: { $not: { $type: 'string' } },
+    },
+  ];
+}
+
 function withPositionAbove(filter: SummaryFilter, after: bigint | undefined): SummaryFilter | null {
   if (after === undefined) return filter;
   const above = sortableAbove(after);

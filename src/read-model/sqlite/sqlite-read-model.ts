@@ -24,6 +24,7 @@ import {
   summaryParams,
 } from './sqlite-summary-writes';
 import {
+  RECONCILIATION_QUEUE_SIZE_SQL,
   RECONCILIATION_QUEUE_SQL,
   SearchFilter,
   SummaryRow,
@@ -112,6 +113,7 @@ export class SqliteReadModel extends ReadModel {
     { cutoff: string; after: bigint; limit: number },
     SummaryRow
   >;
+  private readonly selectQueueSize: Database.Statement<{ cutoff: string }, { size: bigint }>;
   private readonly readStatistics: Database.Transaction<() => SummaryStatistics>;
   private readonly selectSummaryByClientId: Database.Statement<[string, string], SummaryRow>;
   private readonly selectOne: Database.Statement<[]>;
@@ -170,6 +172,7 @@ export class SqliteReadModel extends ReadModel {
       `SELECT ${SUMMARY_COLUMNS} FROM transaction_summaries WHERE transaction_id = ?`,
     );
     this.selectQueue = this.db.prepare(RECONCILIATION_QUEUE_SQL);
+    this.selectQueueSize = this.db.prepare(RECONCILIATION_QUEUE_SIZE_SQL);
     this.readStatistics = prepareSummaryStatistics(this.db);
     this.selectOne = this.db.prepare('SELECT 1');
   }
@@ -330,6 +333,11 @@ export class SqliteReadModel extends ReadModel {
     });
     const nextAfter = rows.length > limit ? rows[limit - 1].requested_position : null;
     return { items, nextAfter };
+  }
+
+  async reconciliationQueueSize(pendingRequestedBefore: string): Promise<number> {
+    // Safe integers: COUNT comes back as a bigint.
+    return Number(this.selectQueueSize.get({ cutoff: pendingRequestedBefore })?.size ?? 0n);
   }
 
   async summaryStatistics(): Promise<SummaryStatistics> {

@@ -72,6 +72,16 @@ export function searchSummariesSql(filters: SearchFilter[]): string {
 }
 
 /**
+ * The queue's size: the open cases (their partial index), plus the pending ones requested
+ * before the cutoff that have no case (a pending transaction with a case is counted once).
+ */
+export const RECONCILIATION_QUEUE_SIZE_SQL = `SELECT
+         (SELECT COUNT(*) FROM transaction_summaries WHERE reconciliation IS NOT NULL)
+       + (SELECT COUNT(*) FROM transaction_summaries
+          WHERE status = 'PENDING' AND requested_at < :cutoff AND reconciliation IS NULL)
+       AS size`;
+
+/**
  * Two index walks, each stopping after limit + 1 rows, merged: an OR over both conditions would
  * make SQLite scan every summary in position order. UNION drops a row both find.
  */

@@ -23,7 +23,17 @@ const SEARCH_PAGE = 1_000;
 /** Times back to the oldest observation at which the provider's state is evaluated to date it. */
 const STATE_EVALUATIONS = 120;
 
+/**
+ * How long (clock time) the computed series are reused for the same `hours`: the page refreshes
+ * every 5 s in each support tab, and series a second old show the same minutes. Computing them
+ * reads up to 20,000 summaries and evaluates the provider's state 120 times.
+ */
+export const DASHBOARD_MAX_AGE_MS = 1_000;
+
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The dashboard's series from the read model and the provider's observations. */
+type Series = Omit<DashboardView, 'reconciliationQueue' | 'parkedWork'>;
 
 /**
  * Support's dashboard: the series behind the console's charts, each from its own store: the read
@@ -32,6 +42,9 @@ const iso = (ms: number) => new Date(ms).toISOString();
  */
 @QueryHandler(DashboardQuery)
 export class DashboardHandler implements IQueryHandler<DashboardQuery, DashboardView> {
+  /** Per `hours` (1 to 24, so at most 24 entries): the latest series, or those being computed. */
+  private readonly recent = new Map<number, { at: number; series: Promise<Series> }>();
+
   constructor(
     private readonly readModel: ReadModel,
     private readonly projections: ProjectionsService,
@@ -42,15 +55,48 @@ export class DashboardHandler implements IQueryHandler<DashboardQuery, Dashboard
     private readonly config: AppConfig,
   ) {}
 
+  /** The costly series come from `seriesOf`; the queue's size and the parked work, read now. */
   async execute({ hours }: DashboardQuery): Promise<DashboardView> {
-    await this.projections.catchUp(this.config.readConsistencyTimeoutMs);
-    const now = this.clock.now().getTime();
-    const from = now - hours * HOUR_MS;
-    const [requested, queueNow, parked] = await Promise.all([
-      this.requestedBetween(from, now),
+    const [series, queueNow, parked] = await Promise.all([
+      this.seriesOf(hours),
       this.queueSampler.sizeNow(),
       this.workQueue.parkedWork(PARKED_WORK_LISTED + 1),
     ]);
+    return {
+      ...series,
+      reconciliationQueue: {
+        size: queueNow.size,
+        samples: [...this.queueSampler.since(Date.parse(series.from)), queueNow].map(
+          ({ at, size }) => ({ at: iso(at), size }),
+        ),
+      },
+      parkedWork: {
+        count: Math.min(parked.length, PARKED_WORK_LISTED),
+        more: parked.length > PARKED_WORK_LISTED,
+        items: parked.slice(0, PARKED_WORK_LISTED).map(toParkedWorkView),
+      },
+    };
+  }
+
+  /** Reused for DASHBOARD_MAX_AGE_MS of clock time; concurrent requests share one computation. */
+  private seriesOf(hours: number): Promise<Series> {
+    const now = this.clock.now().getTime();
+    const cached = this.recent.get(hours);
+    if (cached && now >= cached.at && now - cached.at < DASHBOARD_MAX_AGE_MS) return cached.series;
+    const entry = { at: now, series: this.computeSeries(hours) };
+    this.recent.set(hours, entry);
+    // A failed computation is not reused: the next request tries again.
+    entry.series.catch(() => {
+      if (this.recent.get(hours) === entry) this.recent.delete(hours);
+    });
+    return entry.series;
+  }
+
+  private async computeSeries(hours: number): Promise<Series> {
+    await this.projections.catchUp(this.config.readConsistencyTimeoutMs);
+    const now = this.clock.now().getTime();
+    const from = now - hours * HOUR_MS;
+    const requested = await this.requestedBetween(from, now);
     const transactions = requested.summaries.flatMap(({ state }) => (state.exists ? [state] : []));
     const { shortWindowMs, longWindowMs, thresholds } = this.config.providerHealth;
     const observations = this.healthProjection.observations();
@@ -80,18 +126,6 @@ export class DashboardHandler implements IQueryHandler<DashboardQuery, Dashboard
         perMinute: providerHealthPerBucket(observations, from, now, DASHBOARD_BUCKET_MS).map(
           (bucket) => ({ ...bucket, at: iso(bucket.at) }),
         ),
-      },
-      reconciliationQueue: {
-        size: queueNow.size,
-        samples: [...this.queueSampler.since(from), queueNow].map(({ at, size }) => ({
-          at: iso(at),
-          size,
-        })),
-      },
-      parkedWork: {
-        count: Math.min(parked.length, PARKED_WORK_LISTED),
-        more: parked.length > PARKED_WORK_LISTED,
-        items: parked.slice(0, PARKED_WORK_LISTED).map(toParkedWorkView),
       },
     };
   }

@@ -13,7 +13,6 @@ export interface QueueSizeSample {
 export const QUEUE_SAMPLE_EVERY_MS = 60_000;
 /** As far back as the dashboard looks. */
 export const QUEUE_SAMPLES_KEPT_MS = 24 * 3_600_000;
-const QUEUE_PAGE = 500;
 
 /**
  * The reconciliation queue's size over time, sampled by this instance every minute and kept in
@@ -41,24 +40,13 @@ export class ReconciliationQueueSampler implements OnModuleInit, OnModuleDestroy
     if (this.timer) clearInterval(this.timer);
   }
 
-  /** The queue's size now, counted as the queue route lists it. */
+  /** The queue's size now, as many as the queue route lists, counted by the read model. */
   async sizeNow(): Promise<QueueSizeSample> {
     const at = this.clock.now().getTime();
     const pendingRequestedBefore = new Date(
       at - this.config.reconciliationPendingAgeMs,
     ).toISOString();
-    let size = 0;
-    let after: bigint | undefined;
-    do {
-      const page = await this.readModel.reconciliationQueue({
-        pendingRequestedBefore,
-        after,
-        limit: QUEUE_PAGE,
-      });
-      size += page.items.length;
-      after = page.nextAfter ?? undefined;
-    } while (after !== undefined);
-    return { at, size };
+    return { at, size: await this.readModel.reconciliationQueueSize(pendingRequestedBefore) };
   }
 
   /** The samples taken at or after `from`, oldest first. */

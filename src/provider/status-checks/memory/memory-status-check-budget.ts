@@ -3,9 +3,15 @@ import {
   BudgetStep,
   recoverStep,
   slowDownStep,
+  stateStep,
   takeStep,
 } from '../status-check-budget';
-import { BudgetDecision, BudgetSettings, StatusCheckBudget } from '../status-check-budget.port';
+import {
+  BudgetDecision,
+  BudgetReading,
+  BudgetSettings,
+  StatusCheckBudget,
+} from '../status-check-budget.port';
 
 /**
  * The budget row itself, shared by every instance opened on it as SQLite's `budget` row is
@@ -38,6 +44,10 @@ export class MemoryStatusCheckBudget extends StatusCheckBudget {
 
   override async recover(now: number, settings: BudgetSettings): Promise<void> {
     this.changeBudget(recoverStep(now, settings));
+  }
+
+  override async state(now: number, settings: BudgetSettings): Promise<BudgetReading> {
+    return this.changeBudget(stateStep(now, settings));
   }
 
   async ping(): Promise<void> {

@@ -5,9 +5,15 @@ import {
   BudgetStep,
   recoverStep,
   slowDownStep,
+  stateStep,
   takeStep,
 } from '../status-check-budget';
-import { BudgetDecision, BudgetSettings, StatusCheckBudget } from '../status-check-budget.port';
+import {
+  BudgetDecision,
+  BudgetReading,
+  BudgetSettings,
+  StatusCheckBudget,
+} from '../status-check-budget.port';
 
 /** The collection's name from when it was part of the work store, beside its other collections. */
 export const BUDGET_COLLECTION = 'work_budget';
@@ -57,6 +63,11 @@ export class MongoStatusCheckBudget extends StatusCheckBudget {
 
   override async recover(now: number, settings: BudgetSettings): Promise<void> {
     await this.changeBudget(recoverStep(now, settings));
+  }
+
+  /** One read: the step stores nothing, so changeBudget never writes or retries for it. */
+  override async state(now: number, settings: BudgetSettings): Promise<BudgetReading> {
+    return this.changeBudget(stateStep(now, settings));
   }
 
   async ping(): Promise<void> {

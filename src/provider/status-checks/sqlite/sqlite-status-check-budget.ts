@@ -5,9 +5,15 @@ import {
   BudgetStep,
   recoverStep,
   slowDownStep,
+  stateStep,
   takeStep,
 } from '../status-check-budget';
-import { BudgetDecision, BudgetSettings, StatusCheckBudget } from '../status-check-budget.port';
+import {
+  BudgetDecision,
+  BudgetReading,
+  BudgetSettings,
+  StatusCheckBudget,
+} from '../status-check-budget.port';
 
 /** The table has been in the work store's file (`work.sqlite`) since its first schema. */
 const SCHEMA = `
@@ -75,6 +81,11 @@ export class SqliteStatusCheckBudget extends StatusCheckBudget {
 
   override async recover(now: number, settings: BudgetSettings): Promise<void> {
     this.changeBudget(recoverStep(now, settings));
+  }
+
+  /** A plain read outside the write lock: it must not queue behind, or delay, any take. */
+  override async state(now: number, settings: BudgetSettings): Promise<BudgetReading> {
+    return stateStep(now, settings)(this.selectBudget.get()).result;
   }
 
   async ping(): Promise<void> {
