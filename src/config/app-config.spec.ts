@@ -125,6 +125,23 @@ describe('configuration', () => {
     ]);
   });
 
+  it('gives submissions their own in-flight limit and the worker half the shutdown time', () => {
+    expect(AppConfig.fromEnvironment({}).worker).toMatchObject({
+      concurrency: 256,
+      submitConcurrency: 5_000,
+      shutdownDrainMs: 5_000,
+    });
+    expect(
+      AppConfig.fromEnvironment({ WORKER_SUBMIT_CONCURRENCY: '20', SHUTDOWN_TIMEOUT_MS: '3001' })
+        .worker,
+    ).toMatchObject({ submitConcurrency: 20, shutdownDrainMs: 1_500 });
+    for (const refused of ['0', '10001', '2.5', 'many']) {
+      expect(problemsOf({ WORKER_SUBMIT_CONCURRENCY: refused })[0]).toMatch(
+        /^WORKER_SUBMIT_CONCURRENCY: /,
+      );
+    }
+  });
+
   it('trusts X-Forwarded-For only from the proxies it is told of, never from every peer', () => {
     const trustOf = (TRUST_PROXY?: string) => AppConfig.fromEnvironment({ TRUST_PROXY }).trustProxy;
     expect(trustOf(undefined)).toBe(false);

@@ -157,6 +157,12 @@ export const configSchema = z.object({
   WORKER_POLL_INTERVAL_MS: durationMs(500),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(256),
   /**
+   * Submissions in flight at once, apart from WORKER_CONCURRENCY: a submission waits up to 30 s
+   * for the provider, so 500 a second answered within 10 s need 5,000. Each holds one connection
+   * to the provider (a file descriptor) while it waits.
+   */
+  WORKER_SUBMIT_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(5_000),
+  /**
    * The process manager's planner runs on one instance at a time under this lease; another
    * instance takes over at most this long after the holder dies.
    */
@@ -262,6 +268,13 @@ export class AppConfig {
     leaseMs: number;
     pollIntervalMs: number;
     concurrency: number;
+    /** Submissions in flight at once; the other kinds share `concurrency`. */
+    submitConcurrency: number;
+    /**
+     * How long a stopping worker lets its steps in flight finish (half of SHUTDOWN_TIMEOUT_MS,
+     * the rest is for closing the server and stores); the others are left to lease expiry.
+     */
+    shutdownDrainMs: number;
     plannerLeaseMs: number;
     maxStepFailures: number;
   };
@@ -403,6 +416,8 @@ export class AppConfig {
         leaseMs: c.WORKER_LEASE_MS,
         pollIntervalMs: c.WORKER_POLL_INTERVAL_MS,
         concurrency: c.WORKER_CONCURRENCY,
+        submitConcurrency: c.WORKER_SUBMIT_CONCURRENCY,
+        shutdownDrainMs: Math.floor(c.SHUTDOWN_TIMEOUT_MS / 2),
         plannerLeaseMs: c.PLANNER_LEASE_MS,
         maxStepFailures: c.WORKER_MAX_STEP_FAILURES,
       },

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Logger } from '@nestjs/common';
 import { AccountStreams } from '../accounts/account-streams';
 import { AppConfig } from '../config/app-config';
 import { SettableClock } from '../event-store/event-store.contract';
@@ -38,6 +39,31 @@ describe('ProcessManagerWorker', () => {
   let streams: TransactionStreams;
   let clock: SettableClock;
   let handlers: WorkHandlers;
+  let statusCheck: BudgetedStatusCheck;
+  let releaseGates: () => void = () => undefined;
+
+  /** A worker on the same stores with other settings; it replaces the one afterEach stops. */
+  function workerWith(env: Record<string, string>): ProcessManagerWorker {
+    const config = AppConfig.fromEnvironment({
+      DATA_DIR: dir,
+      PROVIDER_URL: 'http://127.0.0.1:9',
+      SERVICE_ROLE: 'worker',
+      WORKER_POLL_INTERVAL_MS: '10',
+      ...env,
+    });
+    worker = new ProcessManagerWorker(
+      workStore,
+      handlers,
+      statusCheck,
+      new ProcessManagerProjection(workStore, config),
+      clock,
+      config,
+      eventStore,
+      leases,
+      new CryptoIds(),
+    );
+    return worker;
+  }
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'worker-'));
@@ -67,7 +93,7 @@ describe('ProcessManagerWorker', () => {
     const random = new SeededRandom(1);
     const accounts = new AccountStreams(eventStore, new MathRandom(), new CryptoIds());
     const funds = new TransactionFunds(accounts, streams, clock, config);
-    const statusCheck = new BudgetedStatusCheck(provider, budget, clock, config);
+    statusCheck = new BudgetedStatusCheck(provider, budget, clock, config);
     handlers = new WorkHandlers(
       new SubmitHandler(streams, funds, provider, new WebhookUrls(config), clock, random, config),
       new CheckHandler(streams, statusCheck, clock, random, config),
@@ -89,6 +115,8 @@ describe('ProcessManagerWorker', () => {
   });
 
   afterEach(async () => {
+    // A failed test's gated steps would otherwise keep the worker's shutdown waiting.
+    releaseGates();
     await worker.beforeApplicationShutdown();
     await workStore.close();
     await budget.close();
@@ -266,5 +294,141 @@ describe('ProcessManagerWorker', () => {
       `start ${ids[1]}`,
       `turn after ${ids[1]}`,
     ]);
+  });
+  /** A handler whose steps wait until released, recording which started. */
+  function gatedSteps() {
+    const started: string[] = [];
+    const gates = new Map<string, () => void>();
+    jest.spyOn(handlers, 'for').mockReturnValue({
+      perform: (work: { transactionId: string }) => {
+        started.push(work.transactionId);
+        return new Promise<true>((resolve) => gates.set(work.transactionId, () => resolve(true)));
+      },
+    });
+    const release = (transactionId: string) => gates.get(transactionId)?.();
+    releaseGates = () => [...gates.values()].forEach((go) => go());
+    return { started, release, releaseAll: releaseGates };
+  }
+
+  const idOf = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+  const item = (n: number, kind: 'submit' | 'deadline') => ({
+    transactionId: idOf(n),
+    kind,
+    dueAt: T0.getTime(),
+    payload: { attempt: 1 },
+  });
+  const plan = (...items: ReturnType<typeof item>[]) =>
+    workStore.commit({ schedule: items, cancel: [] }, { firstPosition: 1n, checkpoint: 1n });
+
+  it('submissions wait for the provider in slots of their own, and the other work still runs', async () => {
+    const worker = workerWith({ WORKER_CONCURRENCY: '1', WORKER_SUBMIT_CONCURRENCY: '3' });
+    const steps = gatedSteps();
+    await plan(
+      ...[1, 2, 3, 4].map((n) => item(n, 'submit')),
+      ...[5, 6].map((n) => item(n, 'deadline')),
+    );
+
+    await worker.onApplicationBootstrap();
+    await waitFor(async () => steps.started.length === 4);
+    // Three submissions (their own limit) and one deadline (WORKER_CONCURRENCY) at once.
+    expect(steps.started.sort()).toEqual([idOf(1), idOf(2), idOf(3), idOf(5)]);
+
+    steps.release(idOf(5));
+    await waitFor(async () => steps.started.includes(idOf(6)));
+    expect(steps.started).not.toContain(idOf(4));
+    steps.release(idOf(1));
+    await waitFor(async () => steps.started.includes(idOf(4)));
+    steps.releaseAll();
+    await waitFor(async () => (await workStore.backlog(T0.getTime())).submit === 0);
+  });
+
+  it('renews the leases of every step in hand in one call per interval, and logs a lost one without stopping its step', async () => {
+    const worker = workerWith({ WORKER_LEASE_MS: '300' });
+    const steps = gatedSteps();
+    const renewals = jest.spyOn(workStore, 'renewLeases');
+    const warn = jest.spyOn(Logger.prototype, 'warn');
+    await plan(item(1, 'deadline'), item(2, 'deadline'));
+
+    await worker.onApplicationBootstrap();
+    await waitFor(async () => renewals.mock.calls.some(([, works]) => works.length === 2));
+    // A newer plan replaces item 2 while its step runs: its claim can no longer be renewed.
+    const replan = { ...item(2, 'deadline'), dueAt: T0.getTime() + 60_000, payload: { n: 2 } };
+    await workStore.commit(
+      { schedule: [replan], cancel: [] },
+      { firstPosition: 2n, checkpoint: 2n },
+    );
+    await waitFor(async () =>
+      warn.mock.calls.some(([, message]) => message === 'lease lost while the step runs'),
+    );
+    const callsAfterLoss = renewals.mock.calls.length;
+    await waitFor(async () => renewals.mock.calls.length > callsAfterLoss);
+
+    const held = renewals.mock.calls.at(-1)?.[1].map((work) => work.transactionId);
+    expect(held).toEqual([idOf(1)]);
+    // The step with the lost lease went on; its end leaves the newer plan alone.
+    steps.releaseAll();
+    await waitFor(isDone(idOf(1)));
+    expect(await workStore.pending(idOf(2))).toEqual([replan]);
+  });
+
+  it('never runs two renewals at once: one due meanwhile runs after the slow one, with the time then', async () => {
+    const worker = workerWith({ WORKER_LEASE_MS: '300' });
+    const steps = gatedSteps();
+    const renew = workStore.renewLeases.bind(workStore);
+    let finishSlow: () => void = () => undefined;
+    const slow = new Promise<void>((resolve) => (finishSlow = resolve));
+    const renewals = jest
+      .spyOn(workStore, 'renewLeases')
+      .mockImplementationOnce(async (...args) => {
+        await slow;
+        return renew(...args);
+      });
+    await plan(item(1, 'deadline'));
+
+    await worker.onApplicationBootstrap();
+    await waitFor(async () => renewals.mock.calls.length === 1);
+    // Within the lease: the worker does not claim its own item again.
+    clock.set(new Date(T0.getTime() + 200));
+    // Three renewal periods pass while the first call hangs.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(renewals).toHaveBeenCalledTimes(1);
+
+    finishSlow();
+    await waitFor(async () => renewals.mock.calls.length >= 2);
+    expect(renewals.mock.calls[1][2]).toBe(T0.getTime() + 200);
+    steps.releaseAll();
+  });
+
+  it('on shutdown, lets steps finishing within half of SHUTDOWN_TIMEOUT_MS record their end, and leaves the rest to lease expiry', async () => {
+    const worker = workerWith({ SHUTDOWN_TIMEOUT_MS: '8000', WORKER_LEASE_MS: '300' });
+    const steps = gatedSteps();
+    const renewals = jest.spyOn(workStore, 'renewLeases');
+    await plan(item(1, 'submit'), item(2, 'deadline'));
+    await worker.onApplicationBootstrap();
+    await waitFor(async () => steps.started.length === 2);
+
+    let stopped = false;
+    const stopping = worker.beforeApplicationShutdown().then(() => (stopped = true));
+    steps.release(idOf(2));
+    await waitFor(isDone(idOf(2)));
+    clock.set(new Date(T0.getTime() + 3_999));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(stopped).toBe(false);
+
+    clock.set(new Date(T0.getTime() + 4_000));
+    await stopping;
+
+    // The submission still waiting stays in the store, its lease no longer renewed: once it
+    // runs out another instance takes the item (and its SubmitHandler, finding the attempt
+    // started with no answer, records it interrupted and checks, never POSTs again).
+    const renewed = renewals.mock.calls.length;
+    await waitFor(async () => renewals.mock.calls.length === renewed);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(renewals).toHaveBeenCalledTimes(renewed);
+    expect(await workStore.pending(idOf(1))).toEqual([item(1, 'submit')]);
+    expect(await workStore.claimDue('other', T0.getTime() + 4_300, 300, 10)).toEqual([
+      expect.objectContaining({ transactionId: idOf(1), kind: 'submit', leaseOwner: 'other' }),
+    ]);
+    steps.releaseAll();
   });
 });

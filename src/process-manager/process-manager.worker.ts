@@ -17,14 +17,30 @@ import { LeasedPlanner, PlannerStatus } from './leased-planner';
 import { NamedLeases } from './named-leases.port';
 import { ProcessManagerProjection } from './process-manager.projection';
 import { WorkHandlers } from './work-handlers/work-handlers';
-import { ClaimedWork, WORK_KINDS, WorkBacklog, WorkKind, WorkQueue } from './work-queue.port';
+import {
+  ClaimedWork,
+  WORK_KINDS,
+  WorkBacklog,
+  WorkKind,
+  WorkQueue,
+  byClaimOrder,
+  claimKeyOf,
+} from './work-queue.port';
 
 /** How long a step that failed unexpectedly waits before it is tried again. */
 const RETRY_AFTER_ERROR_MS = 5_000;
 /** Payload key counting a step's unexpected failures in a row. */
 const STEP_FAILURES = 'stepFailures';
-/** Claimed as slots allow; status checks are claimed one per token of the shared budget. */
-const UNBUDGETED: readonly WorkKind[] = WORK_KINDS.filter((kind) => kind !== 'check');
+/**
+ * Submissions have slots of their own (WORKER_SUBMIT_CONCURRENCY): each waits up to 30 s for the
+ * provider, and holding the other kinds' slots meanwhile capped submissions at ~50 a second.
+ * The other kinds share WORKER_CONCURRENCY; status checks among them are claimed one per token
+ * of the shared budget.
+ */
+const SUBMITS: readonly WorkKind[] = ['submit'];
+const OTHERS: readonly WorkKind[] = WORK_KINDS.filter(
+  (kind) => kind !== 'check' && kind !== 'submit',
+);
 const CHECKS: readonly WorkKind[] = ['check'];
 
 /**
@@ -37,9 +53,9 @@ function nextTurn(): Promise<void> {
 
 /**
  * Runs the process manager's scheduled work: claims due items under a lease (so any instance
- * can continue a dead one's work once its lease expires), renews the lease while the handler of
- * the item's kind performs the step, and completes or reschedules the item. All state lives in
- * the stores.
+ * can continue a dead one's work once its lease expires), renews the leases of every step in
+ * hand at once while the handlers of the items' kinds perform them, and completes or
+ * reschedules each item. All state lives in the stores.
  *
  * Status checks are claimed only with a token of the budget every instance shares, one per
  * token, oldest first: a backlog of due checks costs nothing while it waits, and the rest of the
@@ -49,8 +65,18 @@ function nextTurn(): Promise<void> {
 export class ProcessManagerWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('ProcessManager');
   readonly owner: string;
-  private readonly inFlight = new Set<Promise<void>>();
+  /** Every step in hand, by its claim. */
+  private readonly inFlight = new Map<ClaimedWork, Promise<void>>();
+  private submitsInFlight = 0;
+  /** The claims whose lease is still renewed: not lost, and their step not ending. */
+  private readonly renewable = new Set<ClaimedWork>();
+  private renewal: NodeJS.Timeout | null = null;
+  private renewing = false;
+  private renewAgain = false;
+  /** Set when a stopping worker stops waiting for its steps: their leases are left to expire. */
+  private abandoned = false;
   private running = false;
+  private stopping: Promise<void> | null = null;
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
   private unsubscribe: (() => void) | null = null;
@@ -89,17 +115,32 @@ export class ProcessManagerWorker implements OnApplicationBootstrap, BeforeAppli
     this.running = true;
     this.unsubscribe = this.projection.onScheduled(() => this.wake?.());
     await this.planner.start();
+    const { leaseMs } = this.config.worker;
+    this.renewal = setInterval(() => void this.renewLeases(), leaseMs / 3);
     this.loop = this.run();
   }
 
-  /** Stops claiming, then lets the steps in hand finish so nothing is left half-recorded. */
-  async beforeApplicationShutdown(): Promise<void> {
+  /**
+   * Stops claiming, then lets the steps in hand finish for at most half of SHUTDOWN_TIMEOUT_MS
+   * by the clock, so that those that can record their result do. Thousands of submissions may wait
+   * for the provider (up to 30 s each): the ones still waiting are left to their leases, which
+   * are no longer renewed. Their items stay in the store, and whoever claims one after its lease
+   * expires continues it (a submission whose POST left is recorded as ambiguous and checked,
+   * never sent again).
+   */
+  beforeApplicationShutdown(): Promise<void> {
+    this.stopping ??= this.stop();
+    return this.stopping;
+  }
+
+  private async stop(): Promise<void> {
     if (!this.enabled) return;
     this.running = false;
     this.unsubscribe?.();
     this.wake?.();
     await this.loop;
-    await Promise.allSettled([...this.inFlight]);
+    await this.drain();
+    if (this.renewal !== null) clearInterval(this.renewal);
     await this.planner.stop();
   }
 
@@ -128,28 +169,47 @@ export class ProcessManagerWorker implements OnApplicationBootstrap, BeforeAppli
   }
 
   /**
-   * Starts the due work that free slots allow, status checks last; returns when something may
-   * next be startable (null: only a freed slot or the poll interval will tell).
+   * Starts the due work that free slots allow, earliest due first, status checks last; returns
+   * when something may next be startable (null: only a freed slot or the poll interval will
+   * tell).
    */
   private async startDueWork(): Promise<number | null> {
-    const { leaseMs, concurrency } = this.config.worker;
+    const { concurrency, submitConcurrency } = this.config.worker;
     const now = this.now();
-    const free = concurrency - this.inFlight.size;
-    if (free <= 0) return null;
-    const claimed = await this.workQueue.claimDue(this.owner, now, leaseMs, free, UNBUDGETED);
+    const othersFree = () => concurrency - (this.inFlight.size - this.submitsInFlight);
+    const submitFree = submitConcurrency - this.submitsInFlight;
+    const submits = await this.claim(SUBMITS, submitFree, now);
+    const others = await this.claim(OTHERS, othersFree(), now);
+    // Both lanes' claims before any step starts, then in claim order: a deadline due before a
+    // submission never waits for that submission's start.
+    const claimed = [...submits, ...others].sort(byClaimOrder);
     // Claimed steps start one event-loop turn apart: a step's store calls are synchronous
     // (SQLite), and hundreds of steps started at once kept the loop from its sockets for seconds,
     // so status checks granted on time left late, together, and readiness probes timed out.
     for (const work of claimed) {
-      this.track(this.perform(work));
+      this.start(work);
       await nextTurn();
     }
-    // Slots are full: a finishing step wakes the loop.
-    if (claimed.length === free) return null;
-    const checkAt = await this.startCheck(now);
-    const otherAt = await this.workQueue.nextDueAt(UNBUDGETED);
-    const times = [checkAt, otherAt].filter((time) => time !== null);
+    // A lane whose slots are full is woken by a finishing step.
+    const open = [
+      ...(submits.length === submitFree ? [] : SUBMITS),
+      ...(othersFree() <= 0 ? [] : OTHERS),
+    ];
+    const times = [
+      open.length > 0 ? await this.workQueue.nextDueAt(open) : null,
+      othersFree() > 0 ? await this.startCheck(now) : null,
+    ].filter((time) => time !== null);
     return times.length > 0 ? Math.min(...times) : null;
+  }
+
+  /** Claims up to `free` due items of `kinds` (none when no slot is free). */
+  private async claim(
+    kinds: readonly WorkKind[],
+    free: number,
+    now: number,
+  ): Promise<ClaimedWork[]> {
+    if (free <= 0) return [];
+    return this.workQueue.claimDue(this.owner, now, this.config.worker.leaseMs, free, kinds);
   }
 
   /**
@@ -166,17 +226,84 @@ export class ProcessManagerWorker implements OnApplicationBootstrap, BeforeAppli
     if (!taken.granted) return taken.retryAt;
     const { leaseMs } = this.config.worker;
     const [check] = await this.workQueue.claimDue(this.owner, now, leaseMs, 1, CHECKS);
-    if (check !== undefined) this.track(this.perform(check, taken.grant));
+    if (check !== undefined) this.start(check, taken.grant);
     // The bucket holds one token: asked again, it says when the next one comes.
     return now;
   }
 
-  private track(step: Promise<void>): void {
-    this.inFlight.add(step);
-    void step.finally(() => {
-      this.inFlight.delete(step);
+  private start(work: ClaimedWork, grant?: StatusCheckGrant): void {
+    const isSubmit = work.kind === 'submit';
+    if (isSubmit) this.submitsInFlight += 1;
+    this.renewable.add(work);
+    const step = this.perform(work, grant).finally(() => {
+      this.inFlight.delete(work);
+      if (isSubmit) this.submitsInFlight -= 1;
       this.wake?.();
     });
+    this.inFlight.set(work, step);
+  }
+
+  /**
+   * Renews the leases of every step in hand in one store call, every WORKER_LEASE_MS / 3. A lost
+   * lease (the item expired and was claimed again, or replaced) is logged and the step goes on:
+   * its end is recorded only if its claim is still current, and a provider's final answer is the
+   * truth whoever records it. A renewal due while the previous one still runs (a slow store, a
+   * paused process) runs once right after it, with the time then: the one that waited extends
+   * the leases from the time it started, which may have passed meanwhile.
+   */
+  private async renewLeases(): Promise<void> {
+    if (this.renewing) {
+      this.renewAgain = true;
+      return;
+    }
+    this.renewing = true;
+    try {
+      do {
+        this.renewAgain = false;
+        await this.renewOnce();
+      } while (this.renewAgain);
+    } finally {
+      this.renewing = false;
+    }
+  }
+
+  private async renewOnce(): Promise<void> {
+    // Given up by a stopping worker: their leases are left to expire.
+    if (this.abandoned || this.renewable.size === 0) return;
+    const held = [...this.renewable];
+    try {
+      const { leaseMs } = this.config.worker;
+      const lost = await this.workQueue.renewLeases(this.owner, held, this.now(), leaseMs);
+      const lostClaims = new Set(lost.map(claimKeyOf));
+      for (const work of held.filter((claim) => lostClaims.has(claimKeyOf(claim)))) {
+        this.renewable.delete(work);
+        this.logger.warn({ work }, 'lease lost while the step runs');
+      }
+    } catch (error) {
+      this.logger.warn({ err: error, steps: held.length }, 'lease renewal failed');
+    }
+  }
+
+  /**
+   * Waits for the steps in hand until none is left or the drain time has passed by the clock;
+   * then gives the rest up to lease expiry.
+   */
+  private async drain(): Promise<void> {
+    const { shutdownDrainMs, pollIntervalMs } = this.config.worker;
+    const deadline = this.now() + shutdownDrainMs;
+    while (this.inFlight.size > 0) {
+      const left = deadline - this.now();
+      if (left <= 0) {
+        this.abandoned = true;
+        this.logger.warn(
+          { steps: this.inFlight.size, leaseMs: this.config.worker.leaseMs },
+          'stopping with steps still in flight; their items are taken again once their leases expire',
+        );
+        return;
+      }
+      // A finishing step wakes it; the poll interval bounds how late a moved clock is seen.
+      await this.sleep(Math.min(left, pollIntervalMs));
+    }
   }
 
   /**
@@ -200,28 +327,27 @@ export class ProcessManagerWorker implements OnApplicationBootstrap, BeforeAppli
   }
 
   private async perform(work: ClaimedWork, grant?: StatusCheckGrant): Promise<void> {
-    const { leaseMs } = this.config.worker;
-    const renewal = setInterval(() => {
-      this.workQueue.renewLease(work, this.now(), leaseMs).catch((error: unknown) => {
-        this.logger.warn({ err: error, work }, 'lease renewal failed');
-      });
-    }, leaseMs / 3);
     try {
-      const done = await this.handlers.for(work.kind).perform(work, grant);
+      const done = await this.handlers
+        .for(work.kind)
+        .perform(work, grant)
+        // Its end is being recorded: a renewal now would find the claim gone and call it lost.
+        .finally(() => this.renewable.delete(work));
       if (done === true) await this.workQueue.complete(work);
       else {
         const { [STEP_FAILURES]: previousFailures, ...payload } = done.payload ?? work.payload;
         await this.workQueue.reschedule(work, done.retryAt, payload);
       }
     } catch (error) {
+      // Given up by a stopping worker (its provider call cut, its stores closing): the lease
+      // expiry hands the item on, and this is no failure of the step's own.
+      if (this.abandoned) return;
       await this.failed(work, error).catch((recordError: unknown) =>
         this.logger.error(
           { err: recordError },
           'could not record the failure; the lease will expire',
         ),
       );
-    } finally {
-      clearInterval(renewal);
     }
   }
 

@@ -218,15 +218,32 @@ export function describeWorkQueueContract(
       });
     });
 
-    describe('renewLease', () => {
-      it('extends a lease still held, so nobody claims the item at its first expiry', async () => {
+    describe('renewLeases', () => {
+      /** Renews `works` for their own owner; the keys of those it lost. */
+      const renew = async (works: ClaimedWork[], now: number, leaseMs = LEASE_MS, on = store) =>
+        keys(await on.renewLeases(works[0].leaseOwner, works, now, leaseMs));
+
+      it('extends every lease still held in one call, so nobody claims them at their first expiry', async () => {
+        await schedule(work('tx-1', 'check', T0), work('tx-2', 'submit', T0));
+        const claimed = await store.claimDue('A', T0, LEASE_MS, 10);
+        expect(claimed).toHaveLength(2);
+
+        expect(await renew(claimed, T0 + 20_000)).toEqual([]);
+
+        expect(await store.claimDue('B', claimed[0].leaseUntil, LEASE_MS, 10)).toEqual([]);
+        expect(keys(await store.claimDue('B', T0 + 20_000 + LEASE_MS, LEASE_MS, 10))).toEqual([
+          'tx-1/check',
+          'tx-2/submit',
+        ]);
+      });
+
+      it('does nothing for an empty list', async () => {
         await schedule(work('tx-1', 'check', T0));
         const claimed = await claimOnly('A', T0);
 
-        expect(await store.renewLease(claimed, T0 + 20_000, LEASE_MS)).toBe(true);
+        expect(await store.renewLeases('A', [], T0 + 20_000, LEASE_MS)).toEqual([]);
 
-        expect(await store.claimDue('B', claimed.leaseUntil, LEASE_MS, 10)).toEqual([]);
-        expect(keys(await store.claimDue('B', T0 + 20_000 + LEASE_MS, LEASE_MS, 10))).toEqual([
+        expect(keys(await store.claimDue('B', claimed.leaseUntil, LEASE_MS, 10))).toEqual([
           'tx-1/check',
         ]);
       });
@@ -235,40 +252,76 @@ export function describeWorkQueueContract(
         await schedule(work('tx-1', 'check', T0));
         const claimed = await claimOnly('A', T0);
 
-        expect(await store.renewLease(claimed, claimed.leaseUntil + 5, LEASE_MS)).toBe(true);
+        expect(await renew([claimed], claimed.leaseUntil + 5)).toEqual([]);
         expect(await store.claimDue('B', claimed.leaseUntil + 6, LEASE_MS, 10)).toEqual([]);
       });
 
-      it("is false once another owner reclaimed the item, and leaves that owner's lease alone", async () => {
+      it("returns a lease expired and reclaimed by another owner, leaves that owner's lease alone, and renews the rest", async () => {
         const other = await openAnotherInstance();
         await schedule(work('tx-1', 'check', T0));
         const lost = await claimOnly('A', T0);
         const taken = await claimOnly('B', lost.leaseUntil, other);
+        await schedule(work('tx-2', 'check', taken.leaseUntil - 2));
+        const kept = await claimOnly('A', taken.leaseUntil - 2);
 
-        expect(await store.renewLease(lost, taken.leaseUntil - 1, 10 * LEASE_MS)).toBe(false);
+        expect(await renew([lost, kept], taken.leaseUntil - 1, 10 * LEASE_MS)).toEqual([
+          'tx-1/check',
+        ]);
 
         expect(await store.claimDue('C', taken.leaseUntil - 1, LEASE_MS, 10)).toEqual([]);
-        expect(await store.claimDue('C', taken.leaseUntil, LEASE_MS, 10)).toHaveLength(1);
+        // At kept's first expiry B's lease has run out, and kept's was renewed.
+        expect(keys(await store.claimDue('C', kept.leaseUntil, LEASE_MS, 10))).toEqual([
+          'tx-1/check',
+        ]);
       });
 
-      it('is false for an earlier claim, even when the same owner claimed the item again', async () => {
+      it('returns an earlier claim, even when the same owner claimed the item again', async () => {
         await schedule(work('tx-1', 'check', T0));
         const earlier = await claimOnly('A', T0);
         const current = await claimOnly('A', earlier.leaseUntil);
 
-        expect(await store.renewLease(earlier, current.leaseUntil - 1, LEASE_MS)).toBe(false);
-        expect(await store.renewLease(current, current.leaseUntil - 1, LEASE_MS)).toBe(true);
+        expect(
+          await store.renewLeases('A', [earlier, current], current.leaseUntil - 1, LEASE_MS),
+        ).toEqual([earlier]);
       });
 
-      it('is false once the item was replaced by a newer plan or cancelled', async () => {
-        await schedule(work('tx-1', 'check', T0), work('tx-2', 'check', T0));
-        const [replaced, cancelled] = await store.claimDue('A', T0, LEASE_MS, 10);
+      it("renews no lease of another owner's, whatever the claim says", async () => {
+        await schedule(work('tx-1', 'check', T0));
+        const claimed = await claimOnly('A', T0);
 
-        await schedule(work('tx-1', 'check', T0 + 5_000));
-        await cancel('tx-2', 'check');
+        expect(await store.renewLeases('B', [claimed], T0 + 1, 10 * LEASE_MS)).toEqual([claimed]);
+        expect(await store.claimDue('B', claimed.leaseUntil, LEASE_MS, 10)).toHaveLength(1);
+      });
 
-        expect(await store.renewLease(replaced, T0 + 1, LEASE_MS)).toBe(false);
-        expect(await store.renewLease(cancelled, T0 + 1, LEASE_MS)).toBe(false);
+      it('returns the items completed, rescheduled, parked, replaced by a newer plan or cancelled meanwhile', async () => {
+        await schedule(
+          ...['tx-1', 'tx-2', 'tx-3', 'tx-4', 'tx-5', 'tx-6'].map((id) => work(id, 'check', T0)),
+        );
+        const [completed, rescheduled, parked, replaced, cancelled, held] = await store.claimDue(
+          'A',
+          T0,
+          LEASE_MS,
+          10,
+        );
+        await store.complete(completed);
+        await store.reschedule(rescheduled, T0 + 5_000);
+        await store.park(parked, T0, 'poison');
+        await schedule(work('tx-4', 'check', T0 + 5_000));
+        await cancel('tx-5', 'check');
+
+        expect(
+          await renew([completed, rescheduled, parked, replaced, cancelled, held], T0 + 1),
+        ).toEqual(['tx-1/check', 'tx-2/check', 'tx-3/check', 'tx-4/check', 'tx-5/check']);
+      });
+
+      it('rejects a time or lease that is not valid', async () => {
+        await schedule(work('tx-1', 'check', T0));
+        const claimed = await claimOnly('A', T0);
+
+        await expect(store.renewLeases('A', [claimed], T0, 0)).rejects.toThrow(RangeError);
+        await expect(store.renewLeases('A', [claimed], Number.NaN, LEASE_MS)).rejects.toThrow(
+          RangeError,
+        );
       });
     });
 
@@ -317,7 +370,7 @@ export function describeWorkQueueContract(
 
         expect(current.version).not.toBe(old.version);
         expect(await store.pending('tx-1')).toEqual([work('tx-1', 'check', T0)]);
-        expect(await store.renewLease(current, T0 + 1, LEASE_MS)).toBe(true);
+        expect(await store.renewLeases('B', [current], T0 + 1, LEASE_MS)).toEqual([]);
       });
     });
 
@@ -352,7 +405,7 @@ export function describeWorkQueueContract(
         await store.complete(claimed);
 
         expect(await store.pending('tx-1')).toEqual([work('tx-1', 'check', T0 + 5_000)]);
-        expect(await store.renewLease(claimed, T0 + 1, LEASE_MS)).toBe(false);
+        expect(await store.renewLeases('A', [claimed], T0 + 1, LEASE_MS)).toEqual([claimed]);
       });
 
       it('does nothing when a newer plan replaced the item', async () => {
@@ -480,7 +533,7 @@ export function describeWorkQueueContract(
         expect(await store.pending('tx-1')).toEqual([work('tx-1', 'check', T0, { check: 1 })]);
         expect(await store.nextDueAt()).toBe(claimed.leaseUntil);
         expect(await store.claimDue('B', claimed.leaseUntil - 1, LEASE_MS, 10)).toEqual([]);
-        expect(await store.renewLease(claimed, T0 + 40, LEASE_MS)).toBe(true);
+        expect(await store.renewLeases('A', [claimed], T0 + 40, LEASE_MS)).toEqual([]);
       });
 
       it('answers ping while open and rejects it once closed', async () => {

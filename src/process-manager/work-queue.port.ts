@@ -30,6 +30,19 @@ export interface ClaimedWork extends WorkItem {
   leaseUntil: number;
 }
 
+type ClaimOrdered = Pick<WorkItem, 'dueAt' | 'transactionId' | 'kind'>;
+
+/** claimDue's order: earliest dueAt, then transaction id, then kind (code unit order). */
+export function byClaimOrder(a: ClaimOrdered, b: ClaimOrdered): number {
+  const text = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+  return a.dueAt - b.dueAt || text(a.transactionId, b.transactionId) || text(a.kind, b.kind);
+}
+
+/** One claim of one item: its transaction, kind and version. */
+export function claimKeyOf(claim: Pick<ClaimedWork, 'transactionId' | 'kind' | 'version'>): string {
+  return `${claim.transactionId}/${claim.kind}/${claim.version}`;
+}
+
 /** A step that failed too often, taken out of rotation until support retries it. */
 export interface ParkedWork extends WorkItem {
   parkedAt: number;
@@ -51,8 +64,19 @@ export abstract class WorkQueue {
     kinds?: readonly WorkKind[],
   ): Promise<ClaimedWork[]>;
 
-  /** Extends a lease still held by its owner; false if it was lost (expired and reclaimed). */
-  abstract renewLease(work: ClaimedWork, now: number, leaseMs: number): Promise<boolean>;
+  /**
+   * Extends to `now + leaseMs`, in one write, the leases `owner` still holds on `works` (its
+   * claims: the version proves each, the owner is checked too); a lease that ran out is renewed
+   * if nobody claimed the item since. Returns those of `works` whose lease was lost (reclaimed by
+   * anyone, replaced by a newer plan, completed, rescheduled or parked); compare them by
+   * claimKeyOf, as a store on another thread returns copies.
+   */
+  abstract renewLeases(
+    owner: string,
+    works: readonly ClaimedWork[],
+    now: number,
+    leaseMs: number,
+  ): Promise<ClaimedWork[]>;
 
   /** Deletes the item if it is still the claimed version (not replaced by a newer plan). */
   abstract complete(work: ClaimedWork): Promise<void>;

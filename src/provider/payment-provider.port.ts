@@ -45,5 +45,6 @@ export abstract class PaymentProvider {
    * moment it was granted, or checks granted over a long stall would arrive together.
    */
   abstract checkStatus(providerId: string, sendBy: number): Promise<StatusCheckOutcome>;
+  /** Calls still waiting answer at once: a submission as ambiguous, its outcome unknown. */
   abstract close(): Promise<void>;
 }

@@ -25,7 +25,8 @@ class ProviderShutdown implements OnApplicationShutdown {
           baseUrl: endpoint.baseUrl,
           submitTimeoutMs: config.provider.submitTimeoutMs,
           statusTimeoutMs: config.provider.statusTimeoutMs,
-          connections: config.worker.concurrency,
+          // Every step in flight may wait on the provider: submissions and the other kinds.
+          connections: config.worker.submitConcurrency + config.worker.concurrency,
         }),
     },
     ProviderShutdown,

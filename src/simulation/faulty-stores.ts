@@ -32,6 +32,7 @@ import type {
   WorkKind,
   WorkQueue,
 } from '../process-manager/work-queue.port';
+import { claimKeyOf } from '../process-manager/work-queue.port';
 import {
   BudgetDecision,
   BudgetReading,
@@ -136,13 +137,19 @@ export class FaultyWorkStore implements WorkQueue, CheckpointedSchedule {
     );
   }
 
-  renewLease(work: ClaimedWork, now: number, leaseMs: number): Promise<boolean> {
+  renewLeases(
+    owner: string,
+    works: readonly ClaimedWork[],
+    now: number,
+    leaseMs: number,
+  ): Promise<ClaimedWork[]> {
     return this.faults.call(
-      `renew ${work.kind} lease`,
+      'renew leases',
       async () => {
-        const renewed = await this.store.renewLease(work, now, leaseMs);
-        this.leases.renewed(work, renewed);
-        return renewed;
+        const lost = await this.store.renewLeases(owner, works, now, leaseMs);
+        const lostClaims = new Set(lost.map(claimKeyOf));
+        for (const work of works) this.leases.renewed(work, !lostClaims.has(claimKeyOf(work)));
+        return lost;
       },
       { write: true, slow: true },
     );

@@ -13,6 +13,7 @@ import {
   WorkItem,
   WorkKind,
   WorkQueue,
+  byClaimOrder,
   emptyBacklog,
 } from '../work-queue.port';
 
@@ -47,10 +48,6 @@ export class MemoryWorkStorage {
 }
 
 const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-
-/** SQLite's ORDER BY due_at, transaction_id, kind: claim order is the same on every run. */
-const byDueAt = (a: WorkRow, b: WorkRow) =>
-  a.dueAt - b.dueAt || compareText(a.transactionId, b.transactionId) || compareText(a.kind, b.kind);
 
 /** Park sets both parkedAt and parkedReason; a retry clears both. */
 type ParkedRow = WorkRow & { parkedAt: number; parkedReason: string };
@@ -136,7 +133,8 @@ export class MemoryWorkStore implements WorkQueue, CheckpointedSchedule {
           (row.leaseUntil === null || row.leaseUntil <= now) &&
           row.parkedAt === null,
       )
-      .sort(byDueAt)
+      // SQLite's ORDER BY due_at, transaction_id, kind: claim order is the same on every run.
+      .sort(byClaimOrder)
       .slice(0, limit);
     return claimable.map((row): ClaimedWork => {
       row.version = this.takeVersion();
@@ -151,15 +149,22 @@ export class MemoryWorkStore implements WorkQueue, CheckpointedSchedule {
     });
   }
 
-  async renewLease(work: ClaimedWork, now: number, leaseMs: number): Promise<boolean> {
+  async renewLeases(
+    owner: string,
+    works: readonly ClaimedWork[],
+    now: number,
+    leaseMs: number,
+  ): Promise<ClaimedWork[]> {
     this.assertOpen();
     assertEpochMs('now', now);
     assertPositiveInteger('leaseMs', leaseMs);
     // The version alone proves the claim; the owner is checked too, as SQLite does.
-    const row = this.claimedRow(work);
-    if (row === undefined || row.leaseOwner !== work.leaseOwner) return false;
-    row.leaseUntil = now + leaseMs;
-    return true;
+    return works.filter((work) => {
+      const row = this.claimedRow(work);
+      if (row === undefined || row.leaseOwner !== owner) return true;
+      row.leaseUntil = now + leaseMs;
+      return false;
+    });
   }
 
   async complete(work: ClaimedWork): Promise<void> {

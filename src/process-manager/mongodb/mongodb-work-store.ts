@@ -24,6 +24,7 @@ import {
   WorkItem,
   WorkKind,
   WorkQueue,
+  claimKeyOf,
   emptyBacklog,
 } from '../work-queue.port';
 import {
@@ -207,16 +208,27 @@ export class MongoWorkStore implements WorkQueue, CheckpointedSchedule {
   /**
    * The version alone proves the claim (it changes on every claim and plan); the owner is checked
    * too, so a forged or mixed-up ClaimedWork cannot extend someone else's lease. A lease that ran
-   * out is still renewed if nobody claimed the item since.
+   * out is still renewed if nobody claimed the item since. One updateMany renews them all; only
+   * when fewer matched does a read find which were lost (a claim once lost never matches again).
    */
-  async renewLease(work: ClaimedWork, now: number, leaseMs: number): Promise<boolean> {
+  async renewLeases(
+    owner: string,
+    works: readonly ClaimedWork[],
+    now: number,
+    leaseMs: number,
+  ): Promise<ClaimedWork[]> {
     assertEpochMs('now', now);
     assertPositiveInteger('leaseMs', leaseMs);
-    const { matchedCount } = await this.collections().work.updateOne(
-      { ...claimedVersionFilter(work), leaseOwner: work.leaseOwner },
-      { $set: { leaseUntil: now + leaseMs } },
-    );
-    return matchedCount === 1;
+    if (works.length === 0) return [];
+    const { work } = this.collections();
+    const held = { leaseOwner: owner, $or: works.map(claimedVersionFilter) };
+    const { matchedCount } = await work.updateMany(held, { $set: { leaseUntil: now + leaseMs } });
+    if (matchedCount === works.length) return [];
+    const kept = await work
+      .find(held, { projection: { _id: 0, transactionId: 1, kind: 1, version: 1 } })
+      .toArray();
+    const renewed = new Set(kept.map(claimKeyOf));
+    return works.filter((claim) => !renewed.has(claimKeyOf(claim)));
   }
 
   async complete(work: ClaimedWork): Promise<void> {

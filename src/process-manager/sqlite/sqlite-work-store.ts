@@ -24,6 +24,7 @@ import {
   WorkItem,
   WorkKind,
   WorkQueue,
+  claimKeyOf,
 } from '../work-queue.port';
 
 const SCHEMA = `
@@ -88,6 +89,13 @@ interface ParkedRow extends WorkRow {
   parked_reason: string;
 }
 
+/** One claim of one item, as renewLeases returns the ones it renewed. */
+interface ClaimKey {
+  transaction_id: string;
+  kind: WorkKind;
+  version: number;
+}
+
 /** ORDER BY due_at, transaction_id, kind (BINARY collation; ids are ASCII). */
 function byClaimOrder(a: WorkRow, b: WorkRow): number {
   const text = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
@@ -131,7 +139,7 @@ export class SqliteWorkFile {
   private readonly deleteWorkOfKinds: Database.Statement<[string, string]>;
   private readonly selectClaimable: Database.Statement<[WorkKind, number, number, number], WorkRow>;
   private readonly leaseWork: Database.Statement<[number, string, number, string, string]>;
-  private readonly extendLease: Database.Statement<[number, string, string, number, string]>;
+  private readonly extendLeases: Database.Statement<[number, string, string], ClaimKey>;
   private readonly deleteWorkVersion: Database.Statement<[string, string, number]>;
   private readonly moveWork: Database.Statement<
     [number, string | null, number, string, string, number]
@@ -211,9 +219,12 @@ export class SqliteWorkFile {
     );
     // The version alone proves the claim (it changes on every claim and plan); the owner is
     // checked too, so a forged or mixed-up ClaimedWork cannot extend someone else's lease.
-    this.extendLease = this.db.prepare(
+    // Every claim in one statement: held is a JSON array of [transaction_id, kind, version].
+    this.extendLeases = this.db.prepare(
       `UPDATE work SET lease_until = ?
-       WHERE transaction_id = ? AND kind = ? AND version = ? AND lease_owner = ?`,
+       FROM (SELECT value ->> 0 AS t, value ->> 1 AS k, value ->> 2 AS v FROM json_each(?)) AS held
+       WHERE transaction_id = held.t AND kind = held.k AND version = held.v AND lease_owner = ?
+       RETURNING transaction_id, kind, version`,
     );
     this.deleteWorkVersion = this.db.prepare(
       'DELETE FROM work WHERE transaction_id = ? AND kind = ? AND version = ?',
@@ -362,17 +373,24 @@ export class SqliteWorkFile {
     return this.writeClaim.immediate(owner, now, leaseMs, limit, kinds);
   }
 
-  renewLease(work: ClaimedWork, now: number, leaseMs: number): boolean {
+  renewLeases(
+    owner: string,
+    works: readonly ClaimedWork[],
+    now: number,
+    leaseMs: number,
+  ): ClaimedWork[] {
     assertEpochMs('now', now);
     assertPositiveInteger('leaseMs', leaseMs);
-    const { changes } = this.extendLease.run(
-      now + leaseMs,
-      work.transactionId,
-      work.kind,
-      work.version,
-      work.leaseOwner,
+    if (works.length === 0) return [];
+    const held = JSON.stringify(works.map((work) => [work.transactionId, work.kind, work.version]));
+    const renewed = new Set(
+      this.extendLeases
+        .all(now + leaseMs, held, owner)
+        .map((row) =>
+          claimKeyOf({ transactionId: row.transaction_id, kind: row.kind, version: row.version }),
+        ),
     );
-    return changes === 1;
+    return works.filter((work) => !renewed.has(claimKeyOf(work)));
   }
 
   complete(work: ClaimedWork): void {
@@ -524,8 +542,8 @@ export class SqliteWorkStore implements WorkQueue, CheckpointedSchedule {
   claimDue(...args: Parameters<SqliteWorkFile['claimDue']>) {
     return this.thread.call('claimDue', ...args);
   }
-  renewLease(...args: Parameters<SqliteWorkFile['renewLease']>) {
-    return this.thread.call('renewLease', ...args);
+  renewLeases(...args: Parameters<SqliteWorkFile['renewLeases']>) {
+    return this.thread.call('renewLeases', ...args);
   }
   complete(...args: Parameters<SqliteWorkFile['complete']>) {
     return this.thread.call('complete', ...args);

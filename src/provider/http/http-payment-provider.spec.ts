@@ -134,6 +134,22 @@ describe('HTTP payment provider adapter: answers the simulator never gives', () 
     await new Promise((resolve) => slow.close(resolve));
   });
 
+  it('on close, answers a submission still waiting at once as ambiguous (connection)', async () => {
+    const silent = await fixedServer(200, '{"id":"x","status":"completed"}', 60_000);
+    const client = adapter(urlOf(silent), 45_000);
+    const waiting = client.submit({ providerId: 'x', webhookUrl: 'http://h/x', sendBy: LATER });
+    await until(
+      async () => new Promise<number>((resolve) => silent.getConnections((_e, n) => resolve(n))),
+      (connections) => connections === 1,
+    );
+
+    await client.close();
+
+    expect(await waiting).toMatchObject({ kind: 'ambiguous', reason: 'connection' });
+    silent.closeAllConnections();
+    await new Promise((resolve) => silent.close(resolve));
+  });
+
   it.each([
     ['a status it does not know', 200, '{"id":"x","status":"refunded"}'],
     ['another id', 200, '{"id":"y","status":"completed"}'],

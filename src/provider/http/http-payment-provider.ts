@@ -11,6 +11,7 @@ export interface HttpPaymentProviderOptions {
   /** Longer than the provider's own 30 s gateway timeout, so its 504 reaches us first. */
   submitTimeoutMs: number;
   statusTimeoutMs: number;
+  /** One request per connection (no pipelining): the most requests waiting at once. */
   connections: number;
 }
 
@@ -159,7 +160,11 @@ export class HttpPaymentProvider extends PaymentProvider {
     }
   }
 
+  /**
+   * Cuts the requests still waiting (a submission's outcome is then ambiguous and checked later):
+   * a stopping service must not wait up to 30 s for each.
+   */
   async close(): Promise<void> {
-    await this.pool.close();
+    await this.pool.destroy();
   }
 }
