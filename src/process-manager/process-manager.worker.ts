@@ -183,7 +183,7 @@ export class ProcessManagerWorker implements OnApplicationBootstrap, BeforeAppli
     // Both lanes' claims before any step starts, then in claim order: a deadline due before a
     // submission never waits for that submission's start.
     const claimed = [...submits, ...others].sort(byClaimOrder);
-    // Claimed steps start one event-loop turn apart: a step's store calls are synchronous
+    // Claimed steps start one event-loop turn apart: a step's event-store reads are synchronous
     // (SQLite), and hundreds of steps started at once kept the loop from its sockets for seconds,
     // so status checks granted on time left late, together, and readiness probes timed out.
     for (const work of claimed) {
