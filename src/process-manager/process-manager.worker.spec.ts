@@ -101,17 +101,7 @@ describe('ProcessManagerWorker', () => {
       new NotifyHandler(streams, new ClientNotifier(config, clock), clock, random),
       new SettleHandler(streams, accounts, clock, config),
     );
-    worker = new ProcessManagerWorker(
-      workStore,
-      handlers,
-      statusCheck,
-      new ProcessManagerProjection(workStore, config),
-      clock,
-      config,
-      eventStore,
-      leases,
-      new CryptoIds(),
-    );
+    workerWith({ WORKER_MAX_STEP_FAILURES: '3' });
   });
 
   afterEach(async () => {

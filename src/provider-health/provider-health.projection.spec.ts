@@ -1,38 +1,19 @@
 import { AppConfig } from '../config/app-config';
-import type { EventData, RecordedEvent } from '../event-store/event-store.port';
+import type { RecordedEvent } from '../event-store/event-store.port';
 import { MemoryEventStorage, MemoryEventStore } from '../event-store/memory/memory-event-store';
 import { SettableClock } from '../event-store/event-store.contract';
-import { CURRENT_SCHEMA_VERSION, toTransactionEvent } from '../transactions/transaction-streams';
+import { toTransactionEvent } from '../transactions/transaction-streams';
 import { ROUNDING_ERROR, countOf } from './observation-compaction';
 import { ProviderHealthFigures, measureProviderHealth } from './provider-health';
 import { ProviderHealthProjection } from './provider-health.projection';
 import { Observation, ObservedTransaction, observe } from './provider-observations';
+import { recordedEvents } from '../../test/support/recorded-transaction-events';
 
 const T0 = Date.parse('2026-12-05T10:00:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();
 const LATENCIES_MS = [300, 800, 2_000, 5_000, 12_000];
 
-let position = 0n;
-function recorded(transaction: string, type: string, data: EventData): RecordedEvent {
-  position += 1n;
-  return {
-    id: `e-${position}`,
-    streamName: `transaction-${transaction}`,
-    type,
-    data,
-    metadata: {
-      correlationId: 'c',
-      causationId: 'c',
-      actor: 'system',
-      schemaVersion: CURRENT_SCHEMA_VERSION,
-      recordedAt: iso(T0),
-    },
-    revision: 0n,
-    position,
-    previousHash: null,
-    hash: 'h',
-  };
-}
+const recorded = recordedEvents(iso(T0));
 
 /** One second of `perSecond` transactions, each answered and final, or a 504 for every tenth. */
 function secondOf(second: number, perSecond: number): RecordedEvent[] {

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { install, type Clock as FakeTimers } from '@sinonjs/fake-timers';
 import { AppConfig } from '../config/app-config';
-import type { EventData, RecordedEvent } from '../event-store/event-store.port';
+import type { RecordedEvent } from '../event-store/event-store.port';
 import { MemoryEventStorage, MemoryEventStore } from '../event-store/memory/memory-event-store';
 import { SettableClock } from '../event-store/event-store.contract';
 import { Clock } from '../shared/clock';
-import { CURRENT_SCHEMA_VERSION } from '../transactions/transaction-streams';
 import type { ProviderNotice } from './provider-health';
 import { ProviderHealthProjection } from './provider-health.projection';
 import { ProviderHealth, REPORT_MAX_AGE_MS } from './provider-health.service';
+import { recordedEvents } from '../../test/support/recorded-transaction-events';
 
 const META = { correlationId: 'c', causationId: 'c', actor: 'system', schemaVersion: 1 };
 const T0 = Date.parse('2026-12-05T10:00:00.000Z');
@@ -24,27 +24,7 @@ class FakeTimersClock extends Clock {
   }
 }
 
-let position = 0n;
-function recorded(transaction: string, type: string, data: EventData): RecordedEvent {
-  position += 1n;
-  return {
-    id: `e-${position}`,
-    streamName: `transaction-${transaction}`,
-    type,
-    data,
-    metadata: {
-      correlationId: 'c',
-      causationId: 'c',
-      actor: 'system',
-      schemaVersion: CURRENT_SCHEMA_VERSION,
-      recordedAt: iso(T0),
-    },
-    revision: 0n,
-    position,
-    previousHash: null,
-    hash: 'h',
-  };
-}
+const recorded = recordedEvents(iso(T0));
 
 /** A transaction requested and submitted at `startMs`, then answered or not at `endMs`. */
 function submission(
